@@ -1,0 +1,43 @@
+"""Analyzers: one module per cause id, each a pure function of the evidence.
+
+The registry is explicit on purpose: `grep ANALYZERS` shows every cause the product knows, and the
+order here is only the tie-break order. Adding a cause = a module named for its id (with a
+`CAUSE` and an `analyze`), a line below, and a test file beside the others.
+"""
+
+from __future__ import annotations
+
+from analyzers import db_connection
+from analyzers.base import Analyzer, Cause, Check, Fact, FactKind, Finding
+from jobtriage.evidence import ExecutionRef
+from jobtriage.text import Text
+
+ANALYZERS: tuple[Analyzer, ...] = (db_connection.ANALYZER,)
+
+
+def _unknown_checks(ref: ExecutionRef) -> tuple[Check, ...]:
+    from analyzers import commands
+
+    return (
+        Check(Text(en="Read the last lines of this execution", ko="이 실행의 마지막 로그 확인"),
+              commands.read_logs(ref)),
+        Check(Text(en="Describe the execution", ko="실행 상세 확인"), commands.describe_execution(ref)),
+    )
+
+
+UNKNOWN = Cause(
+    id="unknown",
+    prior=0.0,
+    name=Text(en="No known cause recognised", ko="알려진 원인을 찾지 못함"),
+    checks=_unknown_checks,
+    workarounds=(
+        Text(
+            en="Re-run the execution once to tell a flake from a persistent failure",
+            ko="일시적 오류인지 확인하기 위해 한 번 재실행",
+        ),
+    ),
+)
+
+CAUSES: dict[str, Cause] = {a.cause.id: a.cause for a in ANALYZERS} | {UNKNOWN.id: UNKNOWN}
+
+__all__ = ["ANALYZERS", "CAUSES", "UNKNOWN", "Analyzer", "Cause", "Check", "Fact", "FactKind", "Finding"]

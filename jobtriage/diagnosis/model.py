@@ -1,0 +1,107 @@
+"""The report model: one object that every renderer (terminal, JSON, Slack) turns into output.
+
+It mirrors the seed report's sections: summary (현상 요약), ranked causes (원인 후보), commands
+(조사 명령어), verdict and first step (핵심 판단), workarounds (임시 우회 방안), what changed
+(변경 사항), and gaps. Nothing here is redacted or escaped yet; renderers do that at the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from analyzers.base import Cause, Check, Fact, Finding
+from jobtriage.evidence import ExecutionRef, Gap, LogStats, Outcome
+from jobtriage.text import Text
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCause:
+    cause: Cause
+    confidence: float  # 0..1; all causes of one diagnosis add up to 1
+    finding: Finding | None = None
+
+    @property
+    def id(self) -> str:
+        return self.cause.id
+
+    @property
+    def title(self) -> Text:
+        return self.finding.title if self.finding else self.cause.name
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        return self.finding.facts if self.finding else ()
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.finding.checks if self.finding else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between the last successful execution and the failed one."""
+
+    field: str  # stable key: image, command, args, env_names, secret_versions, service_account, ...
+    before: str
+    after: str
+    related_cause: str | None = None  # set when the change lines up with a ranked cause
+    note: Text | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    ref: ExecutionRef
+    outcome: Outcome
+    status_message: str = ""
+    tasks_total: int = 0
+    tasks_failed: int = 0
+    attempts: int | None = None  # attempts of the first failed task (1 + retries)
+    max_retries: int | None = None
+    exit_code: int | None = None
+    term_signal: int | None = None
+    duration: timedelta | None = None
+    started_by: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    image: str | None = None
+    timeout: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    execution: str
+    logs: str
+    job: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    summary: Summary
+    causes: tuple[RankedCause, ...]
+    commands: tuple[Check, ...]
+    changes: tuple[Change, ...]
+    gaps: tuple[Gap, ...]
+    links: Links
+    log_stats: LogStats
+    # The last lines seen, for the report's "what was seen" when nothing was recognised.
+    last_lines: tuple[Fact, ...] = ()
+
+    @property
+    def top(self) -> RankedCause:
+        return self.causes[0]
+
+    @property
+    def first_step(self) -> Check | None:
+        top = self.top
+        if top.checks:
+            return top.checks[0]
+        checks = top.cause.checks(self.summary.ref)
+        return checks[0] if checks else None
+
+    @property
+    def fingerprint(self) -> str:
+        """Cause id plus normalised error: what keys an incident (never free text)."""
+        top = self.top
+        sig = top.finding.signature if top.finding and top.finding.signature else "-"
+        return f"{top.id}:{sig}"

@@ -1,0 +1,35 @@
+"""Retry versus drop, decided in one place.
+
+An exception escaping the CloudEvent handler makes Pub/Sub redeliver the event (the function is
+deployed with retries on; Eventarc backs off 10 s .. 600 s for up to 24 h). So:
+
+- `TransientError` — worth redelivering: Slack 5xx / rate limit after our own retries, a timeout,
+  Firestore unavailable, another delivery of the same execution holding the claim. `main.py` lets
+  it escape.
+- `PermanentError` — redelivery cannot help: a malformed event, `channel_not_found`,
+  `invalid_auth`, a missing setting. `main.py` logs it with what to fix and acknowledges.
+
+Evidence sources never raise either: a Run API or Logging failure becomes a `Gap` in the report.
+"""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base of the errors the pipeline raises on purpose."""
+
+
+class TransientError(TriageError):
+    """Redeliver: the same event may well succeed later."""
+
+
+class PermanentError(TriageError):
+    """Acknowledge and log: the same event will fail the same way again."""
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+class BadEvent(PermanentError):
+    """The event is not a Cloud Run Job execution outcome we can read."""

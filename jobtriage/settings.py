@@ -1,0 +1,105 @@
+"""Configuration, read from the environment in exactly one place.
+
+Secrets (the Slack bot token and signing secret) arrive as environment variables that Cloud
+Functions fills from Secret Manager (see deploy/). Nothing else in the code reads `os.environ`.
+
+| variable | meaning | default |
+|---|---|---|
+| SLACK_BOT_TOKEN | bot token (xoxb-…) used to post and update messages | unset: no Slack |
+| SLACK_SIGNING_SECRET | verifies button clicks (interactivity function) | unset |
+| SLACK_CHANNEL | channel id (C…) or name the alerts go to | unset |
+| SLACK_API_URL | Slack Web API base URL (tests, local runs) | https://slack.com/api/ |
+| SLACK_ALLOWED_USERS | comma-separated Slack user ids allowed to click; empty: everyone | empty |
+| REPORT_LANG | `en` or `ko` | en |
+| INCIDENT_STORE | `firestore` or `memory` | firestore |
+| FIRESTORE_DATABASE | Firestore database id | (default) |
+| FIRESTORE_EMULATOR_HOST | host:port of a Firestore emulator (the client reads it itself) | unset |
+| CLOUD_RUN_EMULATOR_HOST | host:port serving the Cloud Run Admin API v2 over plain HTTP | unset |
+| CLOUD_LOGGING_EMULATOR_HOST | host:port serving the Logging API v2 over plain HTTP | unset |
+| LOG_WAIT_SECONDS | how long to wait for late log lines after the audit entry | 8 |
+| API_TIMEOUT_SECONDS | timeout of every single Google API call | 10 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from jobtriage.text import Lang, parse_lang
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed. The message says which and what to set."""
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, not {value:g}")
+    return value
+
+
+def _hostport(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    host, sep, port = raw.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(f"{name} must be host:port (plain HTTP), not {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_channel: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_allowed_users: frozenset[str] = frozenset()
+    lang: Lang = "en"
+    incident_store: str = "firestore"
+    firestore_database: str = "(default)"
+    cloud_run_emulator_host: str | None = None
+    cloud_logging_emulator_host: str | None = None
+    log_wait_seconds: float = 8.0
+    api_timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        try:
+            lang = parse_lang(env.get("REPORT_LANG", "en").strip() or "en")
+        except ValueError as exc:
+            raise ConfigError(f"REPORT_LANG: {exc}") from exc
+        store = env.get("INCIDENT_STORE", "firestore").strip() or "firestore"
+        if store not in ("firestore", "memory"):
+            raise ConfigError(f"INCIDENT_STORE must be 'firestore' or 'memory', not {store!r}")
+        token = env.get("SLACK_BOT_TOKEN", "").strip() or None
+        if token is not None and not token.startswith("xox"):
+            raise ConfigError("SLACK_BOT_TOKEN does not look like a Slack token (xoxb-…)")
+        allowed = frozenset(u.strip() for u in env.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip())
+        return cls(
+            slack_bot_token=token,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip() or None,
+            slack_channel=env.get("SLACK_CHANNEL", "").strip() or None,
+            slack_api_url=env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/",
+            slack_allowed_users=allowed,
+            lang=lang,
+            incident_store=store,
+            firestore_database=env.get("FIRESTORE_DATABASE", "").strip() or "(default)",
+            cloud_run_emulator_host=_hostport(env, "CLOUD_RUN_EMULATOR_HOST"),
+            cloud_logging_emulator_host=_hostport(env, "CLOUD_LOGGING_EMULATOR_HOST"),
+            log_wait_seconds=_float(env, "LOG_WAIT_SECONDS", 8.0, 0.0, 60.0),
+            api_timeout_seconds=_float(env, "API_TIMEOUT_SECONDS", 10.0, 0.5, 120.0),
+        )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_channel)
