@@ -1,0 +1,59 @@
+"""An incident: one failure mode of one job, with its Slack thread and who is handling it.
+
+Keyed by job and failure fingerprint (cause id + normalised error, see `Report.fingerprint`),
+never by free text that changes from run to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    RECOVERED = "recovered"
+
+    @property
+    def closed(self) -> bool:
+        return self in (State.RESOLVED, State.RECOVERED)
+
+
+def incident_id(job_path: str, fingerprint: str, opened_at: datetime) -> str:
+    """Stable, URL- and Firestore-safe id for one incident."""
+    raw = f"{job_path}|{fingerprint}|{opened_at.isoformat()}".encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: str
+    job_path: str  # projects/P/locations/R/jobs/J
+    fingerprint: str  # e.g. "entrypoint_runtime:ERR_REQUIRE_ESM"
+    state: State
+    opened_at: datetime
+    updated_at: datetime
+    failures: int = 1  # failures that belong to this incident, the first included
+    first_execution: str = ""
+    last_execution: str = ""
+    last_failure_at: datetime | None = None
+    channel: str | None = None  # Slack channel id of the parent message
+    ts: str | None = None  # Slack ts of the parent message (thread root)
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snooze_until_success: bool = False
+    held_back: int = 0  # failures not posted while snoozed
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    recovered_execution: str | None = None
+    recovered_at: datetime | None = None
+    lang: str = "en"
+    # The parent message's blocks as last posted; state changes re-render only the state parts.
+    parent_blocks_json: str = ""
+    version: int = 0  # optimistic-concurrency counter, bumped on every write
