@@ -64,9 +64,9 @@ class Finding:
     """What one analyzer concluded from the evidence.
 
     `strength` (0..1) says how strongly the evidence points at this cause: 0.9+ is a log line or a
-    status that names it outright, 0.5 is suggestive, 0.2 is circumstantial. Ranking combines it with
-    the cause's prior. `signature` is the normalised error (e.g. "ERR_REQUIRE_ESM", "ECONNREFUSED"):
-    stable from run to run, it keys the incident, so it must never contain free text.
+    status that names it outright, 0.5 is suggestive, 0.2 is circumstantial. Ranking combines it
+    with the cause's prior. `signature` is the normalised error (e.g. "ERR_REQUIRE_ESM",
+    "ECONNREFUSED"): stable from run to run, it keys the incident, so it must never contain free text.
     """
 
     cause: str

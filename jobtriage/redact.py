@@ -32,7 +32,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host  -> keep user and host
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@'\"<>]*:)([^\s@/'\"<>]+)(@)"), rf"\1{MASK}\3"),
     # Authorization: Bearer xyz / Basic xyz ; bare "Bearer xyz"
-    (re.compile(r"(?i)\b(authorization\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s'\",;]+"), rf"\1\2 {MASK}"),
+    (
+        re.compile(r"(?i)\b(authorization\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s'\",;]+"),
+        rf"\1\2 {MASK}",
+    ),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1{MASK}"),
     # JSON / dict style: "password": "value"  or 'token': 'value'
     (
@@ -41,7 +44,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # key=value / key: value  (env dumps, URLs query strings, libpq DSNs, YAML)
     (
-        re.compile(rf"""(?i)\b((?:[\w.-]*?)(?:{_KEYS})\s*[=:]\s*)(?!\[REDACTED\])([^\s'",;&)}}\]]+)"""),
+        re.compile(
+            rf"""(?i)\b((?:[\w.-]*?)(?:{_KEYS})\s*[=:]\s*)(?!\[REDACTED\])([^\s'",;&)}}\]]+)"""
+        ),
         rf"\1{MASK}",
     ),
     # token formats that are secrets wherever they appear

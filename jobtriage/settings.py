@@ -84,7 +84,9 @@ class Settings:
         token = env.get("SLACK_BOT_TOKEN", "").strip() or None
         if token is not None and not token.startswith("xox"):
             raise ConfigError("SLACK_BOT_TOKEN does not look like a Slack token (xoxb-…)")
-        allowed = frozenset(u.strip() for u in env.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip())
+        allowed = frozenset(
+            u.strip() for u in env.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip()
+        )
         return cls(
             slack_bot_token=token,
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip() or None,

@@ -36,4 +36,4 @@ def same(text: str) -> Text:
 def parse_lang(value: str) -> Lang:
     if value not in LANGS:
         raise ValueError(f"language must be one of {', '.join(LANGS)}, not {value!r}")
-    return value  # type: ignore[return-value]
+    return value

@@ -12,8 +12,19 @@ import pytest
 def isolated_env() -> Iterator[None]:
     saved = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "CLOUD_RUN_", "CLOUD_LOGGING_", "FIRESTORE_", "REPORT_",
-                            "INCIDENT_", "LOG_WAIT", "API_TIMEOUT", "GOOGLE_")):
+        if name.startswith(
+            (
+                "SLACK_",
+                "CLOUD_RUN_",
+                "CLOUD_LOGGING_",
+                "FIRESTORE_",
+                "REPORT_",
+                "INCIDENT_",
+                "LOG_WAIT",
+                "API_TIMEOUT",
+                "GOOGLE_",
+            )
+        ):
             del os.environ[name]
     try:
         yield

@@ -4,9 +4,9 @@ Analyzers receive exactly one `Evidence` and must not do I/O. Everything here is
 tuples so that an analyzer cannot change what the next one sees.
 
 Text that came from the job (log lines, condition messages) is untrusted and *not* redacted here:
-redaction happens where text leaves the process (`jobtriage.redact`, applied by every renderer and by
-our own log formatter), so that analyzers can still recognise what they look for. Log lines are cut
-to `MAX_LINE_CHARS` on the way in, so a hostile 1 MB line costs no more than a normal one.
+redaction happens where text leaves the process (`jobtriage.redact`, applied by every renderer
+and by our own log formatter), so that analyzers can still recognise what they look for. Log
+lines are cut to `MAX_LINE_CHARS` on the way in, so a hostile 1 MB line costs no more than a normal one.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class LogIndex:
     needle; the index never changes what it answers, so sharing it between analyzers is safe.
     """
 
-    __slots__ = ("_blob", "_starts", "_memo")
+    __slots__ = ("_blob", "_memo", "_starts")
 
     def __init__(self, lines: Iterable[LogLine]) -> None:
         texts = [line.text for line in lines]
@@ -176,7 +176,7 @@ class ContainerConfig:
 
 @dataclass(frozen=True, slots=True)
 class TaskTemplateConfig:
-    """The configuration an execution ran with (from the Execution) or will run with (from the Job)."""
+    """The configuration an execution ran with (Execution) or will run with (Job)."""
 
     containers: tuple[ContainerConfig, ...] = ()
     service_account: str | None = None
@@ -278,7 +278,7 @@ class LogStats:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Everything known about one execution. Built once by `evidence.gather`; analyzers only read it."""
+    """Everything known about one execution. Built once by `gather`; analyzers only read it."""
 
     ref: ExecutionRef
     event: JobEvent | None = None

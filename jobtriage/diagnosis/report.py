@@ -1,0 +1,151 @@
+"""Evidence → Report: run the analyzers, rank, diff against the last success, fill in commands.
+
+Pure: no I/O. The result is the one model the terminal, JSON and Slack renderers read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from urllib.parse import quote
+
+from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
+from jobtriage.diagnosis.changes import diff_executions
+from jobtriage.diagnosis.model import Links, Report, Summary
+from jobtriage.diagnosis.rank import rank, run_analyzers
+from jobtriage.evidence import Evidence, ExecutionRef, Outcome, Stream
+from jobtriage.text import Text
+
+# How many of the last lines the report shows when no cause was recognised.
+LAST_LINES = 8
+_TASKS_RATIO = re.compile(r"(\d+)/(\d+) tasks")
+
+
+def console_links(ref: ExecutionRef, evidence: Evidence | None = None) -> Links:
+    """Console page of the execution and a Logs Explorer query for exactly its lines."""
+    project = quote(ref.project, safe="")
+    execution = (
+        "https://console.cloud.google.com/run/jobs/executions/details/"
+        f"{quote(ref.region, safe='')}/{quote(ref.execution, safe='')}?project={project}"
+    )
+    job = (
+        "https://console.cloud.google.com/run/jobs/details/"
+        f"{quote(ref.region, safe='')}/{quote(ref.job, safe='')}/executions?project={project}"
+    )
+    query = commands.log_filter(ref).replace(" AND ", "\n")
+    time_range = ""
+    execution_info = evidence.execution if evidence else None
+    start = execution_info.start_time or execution_info.create_time if execution_info else None
+    end = execution_info.completion_time if execution_info else None
+    if start and end:
+        lo = (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        hi = (end + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        time_range = f";timeRange={quote(lo + '/' + hi, safe='')}"
+    logs = (
+        "https://console.cloud.google.com/logs/query;query="
+        f"{quote(query, safe='')}{time_range}?project={project}"
+    )
+    return Links(execution=execution, logs=logs, job=job)
+
+
+def _summary(evidence: Evidence) -> Summary:
+    ref, event, ex = evidence.ref, evidence.event, evidence.execution
+    outcome = event.outcome if event else Outcome.FAILED
+    if ex is not None and ex.execution_reason == "CANCELLED":
+        outcome = Outcome.CANCELLED
+    total = ex.task_count if ex else 0
+    failed = ex.failed_count if ex else 0
+    if event and (not total) and (m := _TASKS_RATIO.search(event.status_message)):
+        ok, total = int(m.group(1)), int(m.group(2))
+        failed = total - ok
+    failed_tasks = [t for t in evidence.tasks if t.failed] or list(evidence.tasks)
+    first = failed_tasks[0] if failed_tasks else None
+    cfg = evidence.config
+    main = cfg.main
+    return Summary(
+        ref=ref,
+        outcome=outcome,
+        status_message=(event.status_message if event else "")
+        or (ex.completed_message if ex and ex.completed_message else ""),
+        tasks_total=total,
+        tasks_failed=failed,
+        attempts=(first.retried + 1) if first else None,
+        max_retries=cfg.max_retries,
+        exit_code=first.exit_code if first else None,
+        term_signal=first.term_signal if first else None,
+        duration=ex.duration if ex else None,
+        started_by=(ex.creator if ex and ex.creator else None)
+        or (event.creator if event else None),
+        started_at=ex.start_time if ex else None,
+        finished_at=(ex.completion_time if ex else None) or (event.timestamp if event else None),
+        image=(ex.image_digest if ex and ex.image_digest else None)
+        or (main.image if main else None),
+        timeout=cfg.timeout,
+    )
+
+
+def seed_commands(evidence: Evidence) -> tuple[Check, ...]:
+    """The seed report's §4, filled in with this execution's names."""
+    ref = evidence.ref
+    out = [
+        Check(
+            Text(en="Execution details", ko="Job 실행 상세 확인"), commands.describe_execution(ref)
+        ),
+        Check(Text(en="This execution's logs", ko="Job 로그 확인"), commands.read_logs(ref)),
+        Check(
+            Text(en="Current job configuration", ko="현재 Job 설정 확인"),
+            commands.describe_job(ref),
+        ),
+        Check(
+            Text(en="Tasks and their exit codes", ko="태스크별 종료 코드 확인"),
+            commands.list_tasks(ref),
+        ),
+    ]
+    main = evidence.config.main
+    if main is not None and main.image:
+        out.append(
+            Check(
+                Text(en="Look inside the image", ko="Docker 이미지 내부 확인"),
+                commands.run_in_image(main.image, "ls -la /app /app/dist 2>&1 | head -50"),
+            )
+        )
+    sa = evidence.config.service_account
+    if sa:
+        out.append(
+            Check(
+                Text(en="Roles of the job's service account", ko="Job 서비스 계정 권한 확인"),
+                commands.job_service_account_roles(ref, sa),
+            )
+        )
+    return tuple(out)
+
+
+def _last_lines(evidence: Evidence) -> tuple[Fact, ...]:
+    interesting = [
+        line for line in evidence.logs if line.stream in (Stream.STDERR, Stream.SYSTEM)
+    ] or list(evidence.logs)
+    return tuple(Fact.from_line(line) for line in interesting[-LAST_LINES:])
+
+
+def build_report(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) -> Report:
+    analysis = run_analyzers(evidence, analyzers)
+    causes = rank(analysis.findings, analyzers)
+    top = causes[0]
+    changes = diff_executions(
+        last_success=evidence.last_success,
+        failed=evidence.execution,
+        job=evidence.job,
+        top_cause=top.id if top.finding else None,
+    )
+    return Report(
+        summary=_summary(evidence),
+        causes=causes,
+        commands=seed_commands(evidence),
+        changes=changes,
+        gaps=evidence.gaps + analysis.gaps,
+        links=console_links(evidence.ref, evidence),
+        log_stats=evidence.log_stats,
+        last_lines=_last_lines(evidence) if top.finding is None else (),
+        baseline_execution=evidence.last_success.name if evidence.last_success else None,
+    )

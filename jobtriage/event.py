@@ -1,0 +1,193 @@
+"""Event in: a Pub/Sub-delivered LogEntry becomes a `JobEvent`, or a `BadEvent` saying why not.
+
+What arrives (see deploy/ and jobtriage/sink_filter.tftpl): a Logging sink routes the
+`cloudaudit.googleapis.com/system_event` entry that Cloud Run writes when an execution ends
+(`protoPayload.methodName="/Jobs.RunJob"`) to Pub/Sub; the function receives it as a CloudEvent
+`google.cloud.pubsub.topic.v1.messagePublished` whose `data.message.data` is the base64 of the
+LogEntry JSON. The same shape arrives as a plain Pub/Sub push envelope (functions-framework turns it
+into a CloudEvent) and as a structured-mode CloudEvent.
+
+Outcome: `protoPayload.status.code` 0/absent = succeeded, 4 = task timeout, 1 = cancelled,
+anything else (10 = non-zero exit) = failed. Severity ERROR with no code is a failure too.
+
+Everything that is not such an entry raises `BadEvent` with a one-line reason; the entry point
+logs it once and acknowledges (redelivery would fail the same way forever).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jobtriage.errors import BadEvent
+from jobtriage.evidence.model import ExecutionRef, JobEvent, Outcome
+
+PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
+SYSTEM_EVENT_LOG = "cloudaudit.googleapis.com%2Fsystem_event"
+RUN_JOB_METHOD = "/Jobs.RunJob"
+EXECUTION_LABEL = "run.googleapis.com/execution_name"
+
+# Pub/Sub caps a message at 10 MB; a LogEntry is at most 256 KB. Anything far larger is not ours.
+MAX_MESSAGE_BYTES = 1_000_000
+
+# Names as Cloud Run allows them (lower-case letters, digits, hyphens; 63 max) and GCP project ids /
+# regions. Checking them keeps hostile text out of API paths, commands and Slack.
+_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d{6,20}$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d{1,2}$")
+
+_CODE_OUTCOME = {0: Outcome.SUCCEEDED, 4: Outcome.TIMED_OUT, 1: Outcome.CANCELLED}
+
+
+def _obj(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadEvent(f"{what} is not a JSON object")
+    return value
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python < 3.12 cannot parse more than 6 fractional digits; Logging sends 9.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def decode_pubsub_data(data: object) -> Mapping[str, Any]:
+    """The LogEntry inside a MessagePublishedData (`{"message": {"data": "<base64>"}}`)."""
+    envelope = _obj(data, "event data")
+    message = _obj(envelope.get("message"), "event data.message")
+    raw = message.get("data")
+    if raw is None or raw == "":
+        raise BadEvent("Pub/Sub message has no data")
+    if not isinstance(raw, str):
+        raise BadEvent("Pub/Sub message data is not a base64 string")
+    if len(raw) > MAX_MESSAGE_BYTES * 4 // 3 + 4:
+        raise BadEvent(f"Pub/Sub message data is larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        decoded = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadEvent("Pub/Sub message data is not valid base64") from exc
+    try:
+        entry = json.loads(decoded)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BadEvent("Pub/Sub message data is not JSON") from exc
+    return _obj(entry, "LogEntry")
+
+
+def parse_log_entry(entry: Mapping[str, Any]) -> JobEvent:
+    """A system_event audit entry of `/Jobs.RunJob` → JobEvent. Raises BadEvent otherwise."""
+    entry = _obj(entry, "LogEntry")
+    resource = _obj(entry.get("resource"), "LogEntry.resource")
+    if resource.get("type") != "cloud_run_job":
+        raise BadEvent(f"resource type is {str(resource.get('type'))[:40]!r}, not 'cloud_run_job'")
+    log_name = _str(entry.get("logName")) or ""
+    if not log_name.endswith("/logs/" + SYSTEM_EVENT_LOG):
+        raise BadEvent("not a Cloud Run system_event audit entry (logName)")
+    payload = _obj(entry.get("protoPayload"), "LogEntry.protoPayload")
+    if payload.get("methodName") != RUN_JOB_METHOD:
+        raise BadEvent(f"method is {str(payload.get('methodName'))[:40]!r}, not '/Jobs.RunJob'")
+
+    rlabels = _obj(resource.get("labels"), "LogEntry.resource.labels")
+    labels = entry.get("labels")
+    labels = labels if isinstance(labels, Mapping) else {}
+    response = payload.get("response")
+    response = response if isinstance(response, Mapping) else {}
+    metadata = response.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+
+    project = _str(rlabels.get("project_id"))
+    region = _str(rlabels.get("location"))
+    job = _str(rlabels.get("job_name"))
+    execution = _str(labels.get(EXECUTION_LABEL)) or _str(metadata.get("name"))
+    if execution is None:
+        resource_name = _str(payload.get("resourceName")) or ""
+        if "/executions/" in resource_name:
+            execution = resource_name.rsplit("/executions/", 1)[1] or None
+    missing = [
+        n
+        for n, v in (("project_id", project), ("location", region), ("job_name", job))
+        if v is None
+    ]
+    if execution is None:
+        missing.append("execution name")
+    if missing:
+        raise BadEvent(f"entry lacks {', '.join(missing)}")
+    assert project
+    assert region
+    assert job
+    assert execution
+    for what, value, pattern in (
+        ("project", project, _PROJECT),
+        ("region", region, _REGION),
+        ("job", job, _NAME),
+        ("execution", execution, _NAME),
+    ):
+        if not pattern.match(value):
+            raise BadEvent(f"{what} name {value[:70]!r} is not a valid Cloud Run name")
+
+    status = payload.get("status")
+    status = status if isinstance(status, Mapping) else {}
+    code_raw = status.get("code", 0)
+    if isinstance(code_raw, bool) or not isinstance(code_raw, int):
+        raise BadEvent("protoPayload.status.code is not an integer")
+    code = code_raw
+    severity = _str(entry.get("severity")) or "DEFAULT"
+    outcome = _CODE_OUTCOME.get(code, Outcome.FAILED)
+    if code == 0 and severity in ("ERROR", "CRITICAL", "ALERT", "EMERGENCY"):
+        outcome = Outcome.FAILED
+    message = _str(status.get("message")) or ""
+
+    annotations = metadata.get("annotations")
+    annotations = annotations if isinstance(annotations, Mapping) else {}
+    mlabels = metadata.get("labels")
+    mlabels = mlabels if isinstance(mlabels, Mapping) else {}
+    creator = _str(annotations.get("run.googleapis.com/creator"))
+    auth = payload.get("authenticationInfo")
+    if creator is None and isinstance(auth, Mapping):
+        creator = _str(auth.get("principalEmail"))
+
+    completed = None
+    rstatus = response.get("status")
+    if isinstance(rstatus, Mapping) and isinstance(rstatus.get("conditions"), list):
+        for cond in rstatus["conditions"]:
+            if isinstance(cond, Mapping) and cond.get("type") == "Completed":
+                completed = _str(cond.get("message"))
+                break
+    if outcome is Outcome.FAILED and completed and "timeout was reached" in completed:
+        outcome = Outcome.TIMED_OUT
+
+    return JobEvent(
+        ref=ExecutionRef(project=project, region=region, job=job, execution=execution),
+        outcome=outcome,
+        status_code=code,
+        status_message=message[:500],
+        timestamp=_time(entry.get("timestamp")),
+        insert_id=(_str(entry.get("insertId")) or "")[:128],
+        creator=creator[:200] if creator else None,
+        completed_message=completed[:500] if completed else None,
+        job_generation=_str(mlabels.get("run.googleapis.com/jobGeneration")),
+    )
+
+
+def parse_cloud_event_data(event_type: str | None, data: object) -> JobEvent:
+    """The whole way in for the event function: CloudEvent type + data → JobEvent."""
+    if event_type is not None and event_type != PUBSUB_EVENT_TYPE:
+        raise BadEvent(f"event type {event_type[:80]!r} is not {PUBSUB_EVENT_TYPE!r}")
+    return parse_log_entry(decode_pubsub_data(data))
