@@ -57,3 +57,6 @@ class Incident:
     # The parent message's blocks as last posted; state changes re-render only the state parts.
     parent_blocks_json: str = ""
     version: int = 0  # optimistic-concurrency counter, bumped on every write
+    # Who clicked Snooze (shown on the parent message). Last, so positional construction of the
+    # fields above keeps working.
+    snoozed_by: str | None = None

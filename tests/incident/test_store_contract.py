@@ -1,0 +1,357 @@
+"""One contract, every store: the same test functions run against MemoryStore, FirestoreStore on
+the npm emulator and FirestoreStore on Google's emulator (where the machine has it).
+
+Tests marked `needs_conditional_writes` decide a race with an update_time precondition, which
+the npm emulator ignores; they run on memory and Google's emulator (see
+tests/emulators/FIRESTORE_EMULATOR.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TypeVar
+
+import pytest
+
+from jobtriage.incident.model import Incident, State
+from jobtriage.incident.store import (
+    ClaimOutcome,
+    IncidentStore,
+    PostedMessage,
+    UnknownClaim,
+    UnknownIncident,
+)
+
+T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+JOB = "projects/acme/locations/asia-northeast3/jobs/o4o-api-migrations"
+OTHER_JOB = "projects/acme/locations/asia-northeast3/jobs/nightly-report"
+KEY = f"{JOB}/executions/o4o-api-migrations-h5x5h"
+LATER = T0 + LEASE + timedelta(seconds=1)
+T = TypeVar("T")
+
+
+def incident(n: int = 1, **changes: object) -> Incident:
+    base = Incident(
+        id=f"inc{n:04d}",
+        job_path=JOB,
+        fingerprint="entrypoint_runtime:ERR_REQUIRE_ESM",
+        state=State.OPEN,
+        opened_at=T0 + timedelta(minutes=n),
+        updated_at=T0 + timedelta(minutes=n),
+        first_execution="o4o-api-migrations-h5x5h",
+        last_execution="o4o-api-migrations-h5x5h",
+        last_failure_at=T0 + timedelta(minutes=n),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def race(n: int, fn: Callable[[int], T]) -> list[T]:
+    """Run fn(i) in threads i = 0..n-1 released at the same moment; their results by i."""
+    barrier = threading.Barrier(n)
+    results: list[T | None] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = fn(i)
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    if errors:
+        raise errors[0]
+    return [r for r in results if r is not None]
+
+
+# --- delivery claims ---------------------------------------------------------------------------
+
+
+def test_first_claim_is_new_and_a_finished_one_is_done(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    assert first.outcome is ClaimOutcome.NEW
+    assert first.owned
+    assert first.attempt == 1
+    assert first.posted is None
+    assert first.lease_until == T0 + LEASE
+
+    store.record_post(KEY, "C0123", "1740819600.000100")
+    result = {"channel": "C0123", "ts": "1740819600.000100", "incident_id": "inc0001"}
+    store.finish(KEY, result=result)
+
+    again = store.claim(KEY, now=T0 + timedelta(hours=1), lease=LEASE)
+    assert again.outcome is ClaimOutcome.DONE
+    assert not again.owned
+    assert again.result == result
+    assert again.posted == PostedMessage("C0123", "1740819600.000100")
+    assert again.lease_until is None
+
+
+def test_fresh_claim_of_another_delivery_is_busy(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    second = store.claim(KEY, now=T0 + LEASE - timedelta(seconds=1), lease=LEASE)
+    assert second.outcome is ClaimOutcome.BUSY
+    assert not second.owned
+    assert second.holder == first.holder
+    assert second.lease_until == T0 + LEASE
+
+
+def test_expired_lease_is_taken_over_and_says_whether_it_posted(store: IncidentStore) -> None:
+    store.claim(KEY, now=T0, lease=LEASE)
+    store.record_post(KEY, "C0123", "1740819600.000100")  # posted, then died before finishing
+
+    later = T0 + LEASE + timedelta(seconds=1)
+    taken = store.claim(KEY, now=later, lease=LEASE)
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    assert taken.owned
+    assert taken.attempt == 2
+    assert taken.posted == PostedMessage("C0123", "1740819600.000100")
+    assert taken.lease_until == later + LEASE
+
+    # The new holder's lease is fresh again: a third delivery backs off.
+    third = store.claim(KEY, now=later + timedelta(seconds=1), lease=LEASE)
+    assert third.outcome is ClaimOutcome.BUSY
+    assert third.holder == taken.holder
+
+
+def test_takeover_before_any_post_has_nothing_posted(store: IncidentStore) -> None:
+    store.claim(KEY, now=T0, lease=LEASE)
+    taken = store.claim(KEY, now=T0 + LEASE, lease=LEASE)  # lease_until == now: expired
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    assert taken.posted is None
+
+
+def test_release_lets_the_next_delivery_retry_at_once(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    assert store.release(KEY, holder="someone-else") is False  # not the holder: kept
+    assert store.claim(KEY, now=T0, lease=LEASE).outcome is ClaimOutcome.BUSY
+    assert store.release(KEY, holder=first.holder) is True
+    assert store.release(KEY) is False  # nothing left to release
+    assert store.claim(KEY, now=T0 + timedelta(seconds=1), lease=LEASE).outcome is ClaimOutcome.NEW
+
+
+def test_release_never_undoes_a_finished_delivery(store: IncidentStore) -> None:
+    claim = store.claim(KEY, now=T0, lease=LEASE)
+    store.finish(KEY, result={"channel": "C1", "ts": "1.2"})
+    assert store.release(KEY, holder=claim.holder) is False
+    assert store.claim(KEY, now=T0, lease=LEASE).outcome is ClaimOutcome.DONE
+
+
+def test_recording_on_an_unclaimed_key_is_refused(store: IncidentStore) -> None:
+    with pytest.raises(UnknownClaim):
+        store.record_post("never-claimed", "C1", "1.2")
+    with pytest.raises(UnknownClaim):
+        store.finish("never-claimed", result={})
+
+
+def test_claim_keys_of_any_shape_are_distinct(store: IncidentStore) -> None:
+    keys = [KEY, KEY + "/", "a/b/../c", "한국어 키", "x" * 2000, "__name__"]
+    assert [store.claim(k, now=T0, lease=LEASE).outcome for k in keys] == [ClaimOutcome.NEW] * 6
+
+
+def test_claim_arguments_are_checked(store: IncidentStore) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.claim(KEY, now=datetime(2026, 3, 1, 9, 0), lease=LEASE)
+    with pytest.raises(ValueError, match="lease"):
+        store.claim(KEY, now=T0, lease=timedelta(0))
+    with pytest.raises(ValueError, match="empty"):
+        store.claim("", now=T0, lease=LEASE)
+    store.claim(KEY, now=T0, lease=LEASE)
+    with pytest.raises(ValueError, match="cannot be stored"):
+        store.finish(KEY, result={"blob": object()})
+
+
+def test_finish_result_round_trips(store: IncidentStore) -> None:
+    store.claim(KEY, now=T0, lease=LEASE)
+    result = {
+        "channel": "C1",
+        "ts": "1.2",
+        "incident_id": "inc0001",
+        "posted_at": T0,
+        "replies": [1, 2.5, None, True, "텍스트"],
+        "nested": {"a": {"b": "c"}},
+    }
+    store.finish(KEY, result=result)
+    assert store.claim(KEY, now=T0, lease=LEASE).result == result
+
+
+def test_racing_claims_yield_exactly_one_new(store: IncidentStore) -> None:
+    for round_ in range(25):
+        key = f"{KEY}-race-{round_}"
+        claims = race(2, lambda _, key=key: store.claim(key, now=T0, lease=LEASE))
+        outcomes = sorted(c.outcome for c in claims)
+        assert outcomes == [ClaimOutcome.BUSY, ClaimOutcome.NEW], f"round {round_}"
+
+
+def test_many_deliveries_racing_one_key_yield_one_new(store: IncidentStore) -> None:
+    claims = race(8, lambda _: store.claim(KEY, now=T0, lease=LEASE))
+    outcomes = [c.outcome for c in claims]
+    assert outcomes.count(ClaimOutcome.NEW) == 1
+    assert outcomes.count(ClaimOutcome.BUSY) == 7
+
+
+@pytest.mark.needs_conditional_writes("two takeovers of one expired claim")
+def test_racing_takeovers_yield_exactly_one(store: IncidentStore) -> None:
+    for round_ in range(10):
+        key = f"{KEY}-takeover-{round_}"
+        store.claim(key, now=T0, lease=LEASE)
+        claims = race(2, lambda _, key=key: store.claim(key, now=LATER, lease=LEASE))
+        outcomes = sorted(c.outcome for c in claims)
+        assert outcomes == [ClaimOutcome.BUSY, ClaimOutcome.TAKEOVER], f"round {round_}"
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+def test_create_is_create_if_absent(store: IncidentStore) -> None:
+    first = incident(1)
+    assert store.create(first) is True
+    assert store.create(replace(first, fingerprint="db_connection:ECONNREFUSED")) is False
+    assert store.get(first.id) == first
+    assert store.get("inc9999") is None
+
+
+def test_racing_creates_store_one_incident(store: IncidentStore) -> None:
+    variants = [incident(7, first_execution=f"exec-{i}") for i in range(4)]
+    created = race(4, lambda i: store.create(variants[i]))
+    assert created.count(True) == 1
+    stored = store.get("inc0007")
+    assert stored is not None
+    assert stored == variants[created.index(True)]
+
+
+def test_every_field_round_trips_and_datetimes_come_back_in_utc(store: IncidentStore) -> None:
+    kst = timezone(timedelta(hours=9))
+    full = incident(
+        2,
+        state=State.SNOOZED,
+        opened_at=datetime(2026, 3, 1, 18, 0, 0, 654321, tzinfo=kst),
+        failures=3,
+        channel="C0123",
+        ts="1740819600.000100",
+        acked_by="U1",
+        acked_at=T0,
+        snoozed_until=T0 + timedelta(hours=1),
+        snooze_until_success=False,
+        snoozed_by="U2",
+        held_back=2,
+        lang="ko",
+        parent_blocks_json='[{"type": "section", "text": "마이그레이션 실패"}]',
+    )
+    assert store.create(full) is True
+    got = store.get(full.id)
+    assert got == full
+    assert got is not None
+    assert got.opened_at.tzinfo == UTC
+    assert got.opened_at == datetime(2026, 3, 1, 9, 0, 0, 654321, tzinfo=UTC)
+    assert type(got.opened_at) is datetime
+    assert got.state is State.SNOOZED
+
+
+def test_incidents_are_checked_before_they_are_stored(store: IncidentStore) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.create(incident(3, opened_at=datetime(2026, 3, 1)))
+    with pytest.raises(ValueError, match="incident id"):
+        store.create(incident(3, id="a/b"))
+    with pytest.raises(ValueError, match="incident id"):
+        store.get("../x")
+
+
+def test_update_applies_the_function_and_bumps_the_version(store: IncidentStore) -> None:
+    store.create(incident(1))
+    updated = store.update("inc0001", lambda i: replace(i, failures=i.failures + 1))
+    assert updated.failures == 2
+    assert updated.version == 1
+    assert store.get("inc0001") == updated
+
+    # A function that changes nothing writes nothing.
+    same = store.update("inc0001", lambda i: i)
+    assert same == updated
+    assert same.version == 1
+
+    # The function cannot move the incident or sneak a version in.
+    with pytest.raises(ValueError, match="changed the incident id"):
+        store.update("inc0001", lambda i: replace(i, id="inc0002"))
+    bumped = store.update("inc0001", lambda i: replace(i, version=99, held_back=1))
+    assert bumped.version == 2
+
+    with pytest.raises(UnknownIncident):
+        store.update("inc0404", lambda i: i)
+
+
+@pytest.mark.needs_conditional_writes("concurrent read-modify-write of one incident")
+def test_concurrent_updates_lose_nothing(store: IncidentStore) -> None:
+    store.create(incident(1))
+    per_thread = 8
+    threads = 4
+
+    def bump_many(_: int) -> bool:
+        for _round in range(per_thread):
+            store.update("inc0001", lambda i: replace(i, failures=i.failures + 1))
+        return True
+
+    race(threads, bump_many)
+    final = store.get("inc0001")
+    assert final is not None
+    assert final.failures == 1 + threads * per_thread
+    assert final.version == threads * per_thread
+
+
+def test_open_incident_is_found_by_job_and_fingerprint(store: IncidentStore) -> None:
+    esm = incident(1)
+    db = incident(2, fingerprint="db_connection:ECONNREFUSED")
+    elsewhere = incident(3, job_path=OTHER_JOB)
+    for i in (db, esm, elsewhere):
+        assert store.create(i)
+
+    assert store.open_incident(JOB, esm.fingerprint) == esm
+    assert store.open_incident(JOB, db.fingerprint) == db
+    assert store.open_incident(JOB, "missing_artifact:x") is None
+    assert store.open_incident(OTHER_JOB, db.fingerprint) is None
+    assert store.open_incidents(JOB) == [esm, db]  # oldest first
+    assert store.open_incidents(OTHER_JOB) == [elsewhere]
+    assert store.open_incidents("projects/p/locations/r/jobs/none") == []
+
+
+def test_closed_incidents_are_not_open(store: IncidentStore) -> None:
+    resolved = incident(1)
+    recovered = incident(2, fingerprint="db_connection:ECONNREFUSED")
+    acked = incident(3, fingerprint="resource_limit:oom", state=State.ACKNOWLEDGED)
+    snoozed = incident(4, fingerprint="image_pull:not_found", state=State.SNOOZED)
+    for i in (resolved, recovered, acked, snoozed):
+        store.create(i)
+    store.update(resolved.id, lambda i: replace(i, state=State.RESOLVED, resolved_by="U1"))
+    store.update(recovered.id, lambda i: replace(i, state=State.RECOVERED))
+
+    assert store.open_incident(JOB, resolved.fingerprint) is None
+    assert store.open_incident(JOB, recovered.fingerprint) is None
+    assert [i.id for i in store.open_incidents(JOB)] == [acked.id, snoozed.id]
+
+    # A new incident for the same cause is open again beside the closed one.
+    again = incident(5)
+    store.create(again)
+    assert store.open_incident(JOB, again.fingerprint) == again
+
+
+def test_find_by_message(store: IncidentStore) -> None:
+    store.create(incident(1))
+    store.create(incident(2, fingerprint="db_connection:ECONNREFUSED"))
+    assert store.find_by_message("C0123", "1740819600.000100") is None
+
+    posted = store.update("inc0002", lambda i: replace(i, channel="C0123", ts="1740819600.000100"))
+    assert store.find_by_message("C0123", "1740819600.000100") == posted
+    assert store.find_by_message("C0123", "1740819600.000101") is None
+    assert store.find_by_message("C9999", "1740819600.000100") is None
+    assert store.find_by_message("", "") is None
+
+    # A click on an old message still finds its incident after it closed.
+    closed = store.update("inc0002", lambda i: replace(i, state=State.RESOLVED))
+    assert store.find_by_message("C0123", "1740819600.000100") == closed
