@@ -1,27 +1,50 @@
 """Analyzers: one module per cause id, each a pure function of the evidence.
 
 The registry is explicit on purpose: `grep ANALYZERS` shows every cause the product knows, and the
-order here is only the tie-break order. Adding a cause = a module named for its id (with a
-`CAUSE` and an `analyze`), a line below, and a test file beside the others.
+order here is only the tie-break order (the seed's causes first, then the others by prior).
+Adding a cause = a module named for its id (with a `CAUSE` and an `analyze`), a line below, and a
+test file beside the others.
 """
 
 from __future__ import annotations
 
-from analyzers import db_connection
+from analyzers import (
+    cloudsql_permission,
+    db_connection,
+    entrypoint_runtime,
+    image_pull,
+    migration_sql,
+    missing_artifact,
+    resource_limit,
+    secret_config,
+)
 from analyzers.base import Analyzer, Cause, Check, Fact, FactKind, Finding
 from jobtriage.evidence import ExecutionRef
 from jobtriage.text import Text
 
-ANALYZERS: tuple[Analyzer, ...] = (db_connection.ANALYZER,)
+ANALYZERS: tuple[Analyzer, ...] = (
+    entrypoint_runtime.ANALYZER,
+    db_connection.ANALYZER,
+    missing_artifact.ANALYZER,
+    cloudsql_permission.ANALYZER,
+    migration_sql.ANALYZER,
+    resource_limit.ANALYZER,
+    secret_config.ANALYZER,
+    image_pull.ANALYZER,
+)
 
 
 def _unknown_checks(ref: ExecutionRef) -> tuple[Check, ...]:
     from analyzers import commands
 
     return (
-        Check(Text(en="Read the last lines of this execution", ko="이 실행의 마지막 로그 확인"),
-              commands.read_logs(ref)),
-        Check(Text(en="Describe the execution", ko="실행 상세 확인"), commands.describe_execution(ref)),
+        Check(
+            Text(en="Read the last lines of this execution", ko="이 실행의 마지막 로그 확인"),
+            commands.read_logs(ref),
+        ),
+        Check(
+            Text(en="Describe the execution", ko="실행 상세 확인"), commands.describe_execution(ref)
+        ),
     )
 
 
@@ -40,4 +63,14 @@ UNKNOWN = Cause(
 
 CAUSES: dict[str, Cause] = {a.cause.id: a.cause for a in ANALYZERS} | {UNKNOWN.id: UNKNOWN}
 
-__all__ = ["ANALYZERS", "CAUSES", "UNKNOWN", "Analyzer", "Cause", "Check", "Fact", "FactKind", "Finding"]
+__all__ = [
+    "ANALYZERS",
+    "CAUSES",
+    "UNKNOWN",
+    "Analyzer",
+    "Cause",
+    "Check",
+    "Fact",
+    "FactKind",
+    "Finding",
+]

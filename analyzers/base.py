@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,7 +66,8 @@ class Finding:
     `strength` (0..1) says how strongly the evidence points at this cause: 0.9+ is a log line or a
     status that names it outright, 0.5 is suggestive, 0.2 is circumstantial. Ranking combines it
     with the cause's prior. `signature` is the normalised error (e.g. "ERR_REQUIRE_ESM",
-    "ECONNREFUSED"): stable from run to run, it keys the incident, so it must never contain free text.
+    "ECONNREFUSED"): stable from run to run, it keys the incident, so it must never contain free
+    text.
     """
 
     cause: str
@@ -173,3 +174,227 @@ def finding_from_matches(
         facts=facts,
         signature=best.signature.signature,
     )
+
+
+# --- Helpers shared by several analyzers (additive; all pure functions of the evidence) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusText:
+    """A sentence the platform itself wrote about this execution (condition or task status)."""
+
+    source: Text
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusHit:
+    signature: Signature
+    status: StatusText
+
+
+_FROM_EXECUTION = Text(en="Execution status", ko="실행(Execution) 상태 메시지")
+_FROM_EVENT = Text(en="Completion audit entry", ko="완료 감사 로그(system_event)")
+_FROM_TASK = Text(en="Task {index} status", ko="태스크 {index} 상태 메시지")
+
+
+def status_texts(evidence: Evidence) -> tuple[StatusText, ...]:
+    """Every platform-written status sentence: the execution's and the event's completion messages,
+    and each task's last-attempt status. Deduplicated, in that order."""
+    found: list[StatusText] = []
+    seen: set[str] = set()
+
+    def add(source: Text, text: str | None) -> None:
+        if text and text not in seen:
+            seen.add(text)
+            found.append(StatusText(source, text))
+
+    if evidence.execution is not None:
+        add(_FROM_EXECUTION, evidence.execution.completed_message)
+    if evidence.event is not None:
+        add(_FROM_EVENT, evidence.event.completed_message)
+        add(_FROM_EVENT, evidence.event.status_message)
+    for task in evidence.tasks:
+        add(_FROM_TASK.format(index=task.index), task.status_message)
+    return tuple(found)
+
+
+def match_status(evidence: Evidence, signatures: Iterable[Signature]) -> list[StatusHit]:
+    """Signatures that match a status sentence (stream restrictions do not apply), strongest
+    first."""
+    texts = status_texts(evidence)
+    hits: list[StatusHit] = []
+    for sig in signatures:
+        needle = sig.needle.lower()
+        for status in texts:
+            if needle in status.text.lower() and (
+                sig.regex is None or sig.regex.search(status.text) is not None
+            ):
+                hits.append(StatusHit(sig, status))
+                break
+    hits.sort(key=lambda h: h.signature.strength, reverse=True)
+    return hits
+
+
+def status_fact(hit: StatusHit) -> Fact:
+    return Fact(kind=FactKind.STATUS, quote=hit.status.text, note=hit.status.source)
+
+
+def grep_indexed(evidence: Evidence, *needles: str) -> tuple[tuple[int, LogLine], ...]:
+    """Like `Evidence.grep`, but with each line's position, to look at its neighbours."""
+    return tuple((i, evidence.logs[i]) for i in evidence.index.find_any(needles))
+
+
+def neighbours(
+    evidence: Evidence, index: int, *, before: int = 0, after: int = 0
+) -> tuple[LogLine, ...]:
+    """The lines around position `index` (not including it), in log order."""
+    start = max(0, index - before)
+    return evidence.logs[start:index] + evidence.logs[index + 1 : index + 1 + after]
+
+
+def any_signature(evidence: Evidence, signatures: Iterable[Signature]) -> bool:
+    """Whether any of `signatures` matches a log line or a status sentence."""
+    sigs = tuple(signatures)
+    for sig in sigs:
+        if any(sig.matches(line) for line in evidence.grep(sig.needle)):
+            return True
+    return bool(match_status(evidence, sigs))
+
+
+def specific(signatures: Iterable[Signature], generic: Iterable[str]) -> tuple[Signature, ...]:
+    """The signatures that name a cause outright (drops the generic wrappers)."""
+    skip = set(generic)
+    return tuple(s for s in signatures if s.signature not in skip)
+
+
+def build_finding(
+    cause: Cause,
+    *,
+    matches: Iterable[Match] = (),
+    status: Iterable[StatusHit] = (),
+    extra_facts: Iterable[Fact] = (),
+    bonus: float = 0.0,
+    checks: Iterable[Check] = (),
+) -> Finding | None:
+    """`finding_from_matches`, generalised: log matches and status hits compete for the title.
+
+    The strongest signature (log line or platform status) names the finding; status sentences are
+    quoted first (they are the platform's own word), then up to MAX_QUOTES log lines.
+    """
+    log_matches = list(matches)
+    hits = list(status)
+    if not log_matches and not hits:
+        return None
+    candidates = [m.signature for m in log_matches] + [h.signature for h in hits]
+    best = max(candidates, key=lambda s: s.strength)
+    distinct = len({s.signature for s in candidates})
+    strength = min(0.99, best.strength + 0.03 * (distinct - 1) + bonus)
+    facts: list[Fact] = [status_fact(h) for h in hits[:MAX_QUOTES]]
+    log_matches.sort(key=lambda m: m.signature.strength, reverse=True)
+    quotes: list[LogLine] = []
+    for m in log_matches:
+        for line in m.lines:
+            if len(quotes) >= MAX_QUOTES:
+                break
+            if line not in quotes:
+                quotes.append(line)
+    quotes.sort(key=lambda line: (line.timestamp is None, line.timestamp or datetime.min))
+    facts.extend(Fact.from_line(line) for line in quotes)
+    facts.extend(extra_facts)
+    return Finding(
+        cause=cause.id,
+        strength=max(0.0, strength),
+        title=best.title,
+        facts=tuple(facts),
+        signature=best.signature,
+        checks=tuple(checks),
+    )
+
+
+def line_match(signature: Signature, lines: Iterable[LogLine]) -> Match | None:
+    """A `Match` for lines an analyzer selected itself (e.g. after looking at neighbours)."""
+    kept = tuple(lines)
+    return Match(signature, kept) if kept else None
+
+
+# The default compute service account: what a job runs as when it names none.
+_DEFAULT_COMPUTE_SA = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$")
+
+
+def uses_default_service_account(evidence: Evidence) -> bool:
+    """True when the job names no service account or names the project's default compute one."""
+    sa = evidence.config.service_account
+    return not sa or _DEFAULT_COMPUTE_SA.match(sa) is not None
+
+
+def service_account_fact(evidence: Evidence) -> Fact | None:
+    """A config fact about the job's identity when it is the default compute account, else None."""
+    if not evidence.config.containers and evidence.config.service_account is None:
+        return None  # configuration unknown: say nothing rather than guess
+    if not uses_default_service_account(evidence):
+        return None
+    sa = evidence.config.service_account
+    if sa:
+        return Fact.config(
+            Text(
+                en="The job runs as the default compute service account ({sa}); it only has the "
+                "roles someone granted it, and org policy often grants none",
+                ko="Job이 기본 Compute 서비스 계정({sa})으로 실행됨: 따로 부여한 역할만 가지며, "
+                "조직 정책상 기본 역할이 없는 경우가 많음",
+            ).format(sa=sa)
+        )
+    return Fact.config(
+        Text(
+            en="The job names no service account, so it runs as the default compute service "
+            "account (PROJECT_NUMBER-compute@developer.gserviceaccount.com)",
+            ko="Job에 서비스 계정이 지정되지 않아 기본 Compute 서비스 계정"
+            "(PROJECT_NUMBER-compute@developer.gserviceaccount.com)으로 실행됨",
+        )
+    )
+
+
+def image_that_ran(evidence: Evidence) -> str | None:
+    """The image reference to inspect: pinned to the digest the execution resolved when known,
+    because a tag like `:latest` may have moved since the failure."""
+    main = evidence.config.main
+    if main is None or not main.image:
+        return None
+    image = main.image
+    if "@sha256:" in image:
+        return image
+    digest = evidence.execution.image_digest if evidence.execution else None
+    if digest and "@" in digest:  # already a full reference
+        return digest
+    if digest:
+        repo = image
+        slash = repo.rfind("/")
+        colon = repo.rfind(":")
+        if colon > slash:  # strip the tag, not a registry port
+            repo = repo[:colon]
+        return f"{repo}@{digest}" if digest.startswith("sha256:") else f"{repo}@sha256:{digest}"
+    return image
+
+
+def image_tag_fact(evidence: Evidence) -> Fact | None:
+    """A config fact when the job names its image by a tag rather than a digest."""
+    main = evidence.config.main
+    if main is None or not main.image or main.image_pinned_by_digest:
+        return None
+    return Fact.config(
+        Text(
+            en="The image is referenced by tag ({image}), not by digest: the tag can point at a "
+            "different build than the one that ran",
+            ko="이미지를 digest가 아닌 태그({image})로 참조함: 태그가 실제 실행된 빌드와 다른 "
+            "이미지를 가리킬 수 있음",
+        ).format(image=main.image)
+    )
+
+
+def as_symptom(finding: Finding, *, cap: float, title: Text) -> Finding:
+    """Demote a finding whose only evidence is a generic crash that another cause explains.
+
+    Used when the log also holds a line that names a more specific cause (a refused connection, a
+    Cloud SQL IAM denial, a SQL error): the crash is what that cause looks like from the program.
+    """
+    return replace(finding, strength=min(finding.strength, cap), title=title)

@@ -76,3 +76,86 @@ def re_execute(ref: ExecutionRef) -> str:
         f"gcloud run jobs execute {_q(ref.job)} --region={_q(ref.region)}"
         f" --project={_q(ref.project)} --wait"
     )
+
+
+def run_in_image_on(image: str, shell: str, *, platform: str) -> str:
+    """`run_in_image` for the platform Cloud Run runs (linux/amd64), also on an arm64 laptop."""
+    return f"docker run --rm --platform={_q(platform)} --entrypoint sh {_q(image)} -c {_q(shell)}"
+
+
+def image_platforms(image: str) -> str:
+    """Which OS/CPU platforms an image (or its index) was built for."""
+    return f"docker buildx imagetools inspect {_q(image)}"
+
+
+def read_system_logs(ref: ExecutionRef, *, limit: int = 50) -> str:
+    """Only the platform's own lines (exit, signal, memory, timeout) for this execution."""
+    return read_logs(ref, extra='logName:"run.googleapis.com%2Fvarlog%2Fsystem"', limit=limit)
+
+
+def job_service_account(ref: ExecutionRef) -> str:
+    """The seed's §2.4 check, with the field path of a job's task template."""
+    return describe_job(ref, fmt="yaml(spec.template.spec.template.spec.serviceAccountName)")
+
+
+def job_containers(ref: ExecutionRef) -> str:
+    """The job's image, command, args, env names, secret references and limits."""
+    return describe_job(ref, fmt="yaml(spec.template.spec.template.spec.containers)")
+
+
+def job_limits(ref: ExecutionRef) -> str:
+    """Memory/CPU limits, task timeout and max retries of the job."""
+    return describe_job(
+        ref,
+        fmt="yaml(spec.template.spec.template.spec.containers[0].resources,"
+        "spec.template.spec.template.spec.timeoutSeconds,"
+        "spec.template.spec.template.spec.maxRetries)",
+    )
+
+
+def list_executions(ref: ExecutionRef, *, limit: int = 5) -> str:
+    """The job's recent executions: did another one run at the same time?"""
+    return (
+        f"gcloud run jobs executions list --job={_q(ref.job)} --region={_q(ref.region)}"
+        f" --project={_q(ref.project)} --limit={limit}"
+    )
+
+
+def service_account_roles(project: str, service_account: str) -> str:
+    """Roles a service account holds on `project` (which may not be the job's own project)."""
+    return (
+        f"gcloud projects get-iam-policy {_q(project)}"
+        ' --flatten="bindings[].members"'
+        f" --filter={_q('bindings.members:serviceAccount:' + service_account)}"
+        ' --format="table(bindings.role)"'
+    )
+
+
+def sqladmin_enabled(ref: ExecutionRef) -> str:
+    """Whether the Cloud SQL Admin API is enabled in the job's project (prints nothing if not)."""
+    return (
+        f"gcloud services list --enabled --project={_q(ref.project)}"
+        ' --filter="config.name=sqladmin.googleapis.com"'
+    )
+
+
+def sql_instance(connection_name: str) -> str:
+    """Describe a Cloud SQL instance from its connection name PROJECT:REGION:INSTANCE."""
+    parts = connection_name.split(":")
+    project, instance = (parts[0], parts[-1]) if len(parts) >= 2 else ("", connection_name)
+    flags = f" --project={_q(project)}" if project else ""
+    return (
+        f"gcloud sql instances describe {_q(instance)}{flags}"
+        ' --format="value(connectionName,state)"'
+    )
+
+
+def secret_versions(project: str, secret: str) -> str:
+    """The versions of a secret and their state (ENABLED / DISABLED / DESTROYED)."""
+    return f"gcloud secrets versions list {_q(secret)} --project={_q(project)}"
+
+
+def secret_iam(project: str, secret: str) -> str:
+    """Who may read a secret: the job's service account needs
+    roles/secretmanager.secretAccessor."""
+    return f"gcloud secrets get-iam-policy {_q(secret)} --project={_q(project)}"

@@ -2,15 +2,18 @@
 
 Recognises refused / timed-out / unresolvable connections, bad passwords, a missing Cloud SQL unix
 socket and Prisma's P1000/P1001, across Node (pg, mysql2, TypeORM, Prisma, Sequelize, Knex) and
-Python (psycopg2/3, asyncpg, SQLAlchemy, Django) drivers. Configuration is evidence too: a
+Python (psycopg2/3, asyncpg, SQLAlchemy, Django) drivers, plus a database or role that does not
+exist and the Cloud SQL connector's own dial errors. Configuration is evidence too: a
 `/cloudsql/...` socket in use while the job has no Cloud SQL instance attached is said so outright.
+When the Cloud SQL connector logged an IAM or Admin API denial, a refused connection is reported
+as its symptom (weak), so that `cloudsql_permission` ranks first.
 """
 
 from __future__ import annotations
 
 import re
 
-from analyzers import commands
+from analyzers import cloudsql_permission, commands
 from analyzers.base import (
     Analyzer,
     Cause,
@@ -18,8 +21,12 @@ from analyzers.base import (
     Fact,
     Finding,
     Signature,
-    finding_from_matches,
+    any_signature,
+    as_symptom,
+    build_finding,
     match_signatures,
+    match_status,
+    service_account_fact,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -55,12 +62,14 @@ CAUSE = Cause(
     checks=_checks,
     workarounds=(
         Text(
-            en="Verify the database URL / password secret version the job reads; pin the last good "
-            "version if it was just rotated",
-            ko="Job이 읽는 DB URL·비밀번호 시크릿 버전을 확인하고, 방금 교체했다면 정상 버전으로 고정",
+            en="Verify the database URL / password secret version the job reads; pin the last "
+            "good version if it was just rotated",
+            ko="Job이 읽는 DB URL·비밀번호 시크릿 버전을 확인하고, 방금 교체했다면 "
+            "정상 버전으로 고정",
         ),
         Text(
-            en="Attach the Cloud SQL instance to the job (--set-cloudsql-instances) or fix the host",
+            en="Attach the Cloud SQL instance to the job (--set-cloudsql-instances) or fix the "
+            "host",
             ko="Job에 Cloud SQL 인스턴스를 연결(--set-cloudsql-instances)하거나 호스트를 수정",
         ),
         Text(
@@ -79,6 +88,16 @@ _SOCKET = Text(
     ko="컨테이너에 Cloud SQL 유닉스 소켓이 없음",
 )
 _UNREACHABLE = Text(en="Database server is unreachable", ko="DB 서버에 연결할 수 없음")
+_NO_INSTANCE = Text(
+    en="The Cloud SQL instance named in the connection does not exist (typo in the name?)",
+    ko="연결에 지정한 Cloud SQL 인스턴스가 존재하지 않음(이름 오타?)",
+)
+_NO_DATABASE = Text(
+    en="The database named in the connection does not exist",
+    ko="연결 정보에 지정한 데이터베이스가 존재하지 않음",
+)
+_DIAL = re.compile(r"(?i)dial error|handshake failed|timed out|connection refused")
+_PG_NO_DATABASE = re.compile(r'\bdatabase "[^"]+" does not exist')
 
 SIGNATURES: tuple[Signature, ...] = (
     Signature("password authentication failed", "PG_AUTH_FAILED", 0.95, _AUTH),
@@ -92,24 +111,65 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ETIMEDOUT", "ETIMEDOUT", 0.85, _TIMEOUT),
     Signature("connection timed out", "ETIMEDOUT", 0.8, _TIMEOUT),
     Signature("timeout expired", "ETIMEDOUT", 0.75, _TIMEOUT),
-    Signature("ENOTFOUND", "ENOTFOUND", 0.88, _DNS),
+    # case-sensitive and whole-word: "ModuleNotFoundError" contains "enotfound" too
+    Signature("ENOTFOUND", "ENOTFOUND", 0.88, _DNS, re.compile(r"\bENOTFOUND\b")),
     Signature("could not translate host name", "ENOTFOUND", 0.9, _DNS),
     Signature("name or service not known", "ENOTFOUND", 0.8, _DNS),
-    Signature(".s.PGSQL.5432", "CLOUDSQL_SOCKET_MISSING", 0.9, _SOCKET, re.compile(r"No such file")),
+    Signature(
+        ".s.PGSQL.5432", "CLOUDSQL_SOCKET_MISSING", 0.9, _SOCKET, re.compile(r"No such file")
+    ),
     Signature("connect ENOENT /cloudsql/", "CLOUDSQL_SOCKET_MISSING", 0.92, _SOCKET),
     Signature("Can't connect to MySQL server", "MYSQL_UNREACHABLE", 0.85, _UNREACHABLE),
     Signature("could not connect to server", "PG_UNREACHABLE", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionError", "SEQUELIZE_CONNECTION", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionRefusedError", "ECONNREFUSED", 0.9, _REFUSED),
     Signature("OperationalError", "DB_OPERATIONAL", 0.5, _UNREACHABLE, re.compile(r"connect")),
+    Signature("Cloud SQL connection failed", "CLOUDSQL_DIAL", 0.85, _UNREACHABLE, _DIAL),
+    Signature("instanceDoesNotExist", "CLOUDSQL_INSTANCE_NOT_FOUND", 0.9, _NO_INSTANCE),
+    Signature(
+        "Cloud SQL instance does not exist", "CLOUDSQL_INSTANCE_NOT_FOUND", 0.9, _NO_INSTANCE
+    ),
+    Signature("does not exist", "DB_NOT_FOUND", 0.85, _NO_DATABASE, _PG_NO_DATABASE),
+    Signature(
+        "Unknown database", "DB_NOT_FOUND", 0.85, _NO_DATABASE, re.compile(r"Unknown database '")
+    ),
+    Signature("P1003", "DB_NOT_FOUND", 0.88, _NO_DATABASE, re.compile(r"\bP1003\b")),
+    Signature(
+        "does not exist",
+        "PG_ROLE_MISSING",
+        0.88,
+        _AUTH,
+        re.compile(r'\brole "[^"]+" does not exist'),
+    ),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")
 
+# Signatures that say "the database could not be reached". When the Cloud SQL connector logged an
+# IAM or Admin API denial in the same execution, these are its symptom (the connector never opened
+# the socket), so they are capped well below the connector's own line.
+_REACHABILITY = frozenset(
+    {
+        "ECONNREFUSED",
+        "ETIMEDOUT",
+        "CLOUDSQL_SOCKET_MISSING",
+        "MYSQL_UNREACHABLE",
+        "PG_UNREACHABLE",
+        "SEQUELIZE_CONNECTION",
+        "P1001",
+        "DB_OPERATIONAL",
+        "CLOUDSQL_DIAL",
+    }
+)
+_SYMPTOM = Text(
+    en="The database connection failed because the Cloud SQL connector was refused "
+    "(a symptom of the IAM / Admin API error)",
+    ko="Cloud SQL 커넥터가 거부되어 DB 연결이 실패함(IAM·Admin API 오류의 증상)",
+)
+_AUTH_SIGNATURES = frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED", "P1000"})
 
-def analyze(evidence: Evidence) -> Finding | None:
-    """Database connection failed: refused, timed out, bad credentials or a missing Cloud SQL socket."""
-    matches = match_signatures(evidence, SIGNATURES)
+
+def _config_facts(evidence: Evidence, *, auth: bool, socket: bool) -> tuple[list[Fact], float]:
     extra: list[Fact] = []
     bonus = 0.0
     attached = set(evidence.config.cloudsql_instances)
@@ -120,42 +180,67 @@ def analyze(evidence: Evidence) -> Finding | None:
         if m is not None
     }
     missing = sorted(wanted - attached)
-    if missing and matches:
+    if missing:
         extra.append(
             Fact.config(
                 Text(
                     en="The job uses the socket of {inst} but has no such Cloud SQL instance "
                     "attached (attached: {att})",
-                    ko="Job이 {inst} 소켓을 사용하지만 해당 Cloud SQL 인스턴스가 연결되어 있지 않음 "
-                    "(연결됨: {att})",
+                    ko="Job이 {inst} 소켓을 사용하지만 해당 Cloud SQL 인스턴스가 연결되어 "
+                    "있지 않음(연결됨: {att})",
                 ).format(inst=", ".join(missing), att=", ".join(sorted(attached)) or "-")
             )
         )
         bonus = 0.04
-    finding = finding_from_matches(CAUSE, matches, extra_facts=extra, bonus=bonus)
-    if finding is None:
-        return None
     secrets_latest = [
         s for c in evidence.config.containers for s in c.secret_env if s.version == "latest"
     ]
-    if finding.signature in {"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED", "P1000"} and secrets_latest:
+    if auth and secrets_latest:
         names = ", ".join(f"{s.env}←{s.secret}" for s in secrets_latest)
-        return Finding(
-            cause=finding.cause,
-            strength=finding.strength,
-            title=finding.title,
-            facts=finding.facts
-            + (
-                Fact.config(
-                    Text(
-                        en="Secrets are read at version 'latest' ({names}): a rotation since the "
-                        "last success changes what the job gets",
-                        ko="시크릿을 'latest' 버전으로 읽음({names}): 최근 교체 시 Job이 받는 값이 바뀜",
-                    ).format(names=names)
-                ),
-            ),
-            signature=finding.signature,
+        extra.append(
+            Fact.config(
+                Text(
+                    en="Secrets are read at version 'latest' ({names}): a rotation since the "
+                    "last success changes what the job gets",
+                    ko="시크릿을 'latest' 버전으로 읽음({names}): 최근 교체 시 Job이 받는 값이 "
+                    "바뀜",
+                ).format(names=names)
+            )
         )
+    if socket and attached:
+        sa_fact = service_account_fact(evidence)
+        if sa_fact is not None:
+            extra.append(sa_fact)
+    return extra, bonus
+
+
+def analyze(evidence: Evidence) -> Finding | None:
+    """Database connection failed: refused, timed out, bad credentials or a missing Cloud SQL
+    socket."""
+    matches = match_signatures(evidence, SIGNATURES)
+    status = match_status(evidence, SIGNATURES)
+    if not matches and not status:
+        return None
+    sigs = {m.signature.signature for m in matches} | {h.signature.signature for h in status}
+    extra, bonus = _config_facts(
+        evidence,
+        auth=bool(sigs & _AUTH_SIGNATURES),
+        socket=bool(sigs & {"CLOUDSQL_SOCKET_MISSING", "ECONNREFUSED", "CLOUDSQL_DIAL"}),
+    )
+    finding = build_finding(
+        CAUSE,
+        matches=matches,
+        status=status,
+        extra_facts=extra,
+        bonus=bonus,
+        checks=CAUSE.checks(evidence.ref),
+    )
+    if (
+        finding is not None
+        and finding.signature in _REACHABILITY
+        and any_signature(evidence, cloudsql_permission.SIGNATURES)
+    ):
+        return as_symptom(finding, cap=0.25, title=_SYMPTOM)
     return finding
 
 

@@ -1,0 +1,428 @@
+"""The program itself crashed for a code or module reason.
+
+Recognises Node's ES module / CommonJS mix-ups (`ERR_REQUIRE_ESM`, `Cannot use import statement
+outside a module`, `require is not defined in ES module scope`, a named export CommonJS cannot
+provide, directory imports, unknown `.ts` extensions), packages or relative imports that do not
+resolve (decided with `missing_artifact` in `analyzers.module_resolution`: a missing *package* or
+import inside the code is code; a missing *entry file* is the image's), SyntaxError / TypeError /
+ReferenceError, TypeScript compile errors under ts-node, TypeORM data-source problems (`Given data
+source file must contain export of a DataSource instance`, `No connection options were found`),
+Sequelize and Knex CLI configuration errors, and Python tracebacks ending in ImportError,
+ModuleNotFoundError (of a package), AttributeError, NameError, SyntaxError or TypeError.
+
+A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
+header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line
+that names a more specific cause (a refused connection, a Cloud SQL IAM denial, a SQL error, an
+unset variable, out of memory) the crash is reported as that cause's symptom.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from analyzers import (
+    cloudsql_permission,
+    commands,
+    db_connection,
+    migration_sql,
+    missing_artifact,
+    resource_limit,
+    secret_config,
+)
+from analyzers.base import (
+    Analyzer,
+    Cause,
+    Check,
+    Finding,
+    Match,
+    Signature,
+    any_signature,
+    as_symptom,
+    build_finding,
+    image_that_ran,
+    line_match,
+    match_signatures,
+    specific,
+)
+from analyzers.module_resolution import ModuleMiss, Side, classify
+from jobtriage.evidence import Evidence, ExecutionRef
+from jobtriage.text import Text
+
+
+def _checks(ref: ExecutionRef) -> tuple[Check, ...]:
+    return (
+        Check(
+            Text(
+                en="Read the stack trace (stderr) of this execution",
+                ko="이 실행의 스택 트레이스(stderr) 확인",
+            ),
+            commands.read_logs(ref, extra='logName:"run.googleapis.com%2Fstderr"', limit=100),
+        ),
+        Check(
+            Text(
+                en="Check the image, command and args the job ran",
+                ko="Job이 실행한 이미지·command·args 확인",
+            ),
+            commands.job_containers(ref),
+        ),
+    )
+
+
+CAUSE = Cause(
+    id="entrypoint_runtime",
+    prior=0.50,
+    name=Text(
+        en="The program crashed (code or module error)",
+        ko="프로그램 실행 오류(코드·모듈 문제)",
+    ),
+    checks=_checks,
+    workarounds=(
+        Text(
+            en="Skip the migration step for this deploy and ship the service alone, if the "
+            "release has no schema change",
+            ko="스키마 변경이 없는 배포라면 마이그레이션 단계를 건너뛰고 서비스만 배포",
+        ),
+        Text(
+            en="Run the migration by hand through the Cloud SQL Auth Proxy with the previous "
+            "entry point",
+            ko="Cloud SQL Auth Proxy로 이전 진입점을 사용해 마이그레이션을 수동 실행",
+        ),
+        Text(
+            en="Restore the previous way of running migrations (revert the new entry file) "
+            "and redeploy the job",
+            ko="새 진입 파일을 되돌려 기존 마이그레이션 실행 방식으로 복원 후 Job 재배포",
+        ),
+    ),
+    refute_hint=Text(
+        en="No stack trace or module error in the log",
+        ko="로그에 스택 트레이스·모듈 오류 없음",
+    ),
+)
+
+_ESM = Text(
+    en="ES module / CommonJS mismatch: the code and package.json disagree on the module system",
+    ko="ESM/CJS 모듈 형식 충돌: 코드와 package.json의 모듈 방식이 맞지 않음",
+)
+_ESM_EXTENSION = Text(
+    en="An ES module import has no .js extension (ESM needs the full file name)",
+    ko="ESM import에 .js 확장자가 빠짐(ESM은 전체 파일명이 필요)",
+)
+_MODULE = Text(
+    en="A package or import the code needs does not resolve (not installed, or wrong path)",
+    ko="코드가 필요로 하는 패키지·import를 찾을 수 없음(미설치 또는 경로 오류)",
+)
+_PY_IMPORT = Text(
+    en="A Python import failed (package not installed, or wrong name)",
+    ko="Python import 실패(패키지 미설치 또는 이름 오류)",
+)
+_SYNTAX = Text(en="The code has a syntax error", ko="코드 문법 오류(SyntaxError)")
+_JSON = Text(
+    en="The program could not parse JSON it read (a config file or variable)",
+    ko="프로그램이 읽은 JSON(설정 파일·변수)을 해석하지 못함",
+)
+_TYPE = Text(
+    en="The code crashed with a TypeError (e.g. reading a property of undefined)",
+    ko="TypeError로 코드가 중단됨(예: undefined의 속성 접근)",
+)
+_REFERENCE = Text(
+    en="The code uses a name that is not defined (ReferenceError / NameError)",
+    ko="정의되지 않은 이름을 사용함(ReferenceError / NameError)",
+)
+_ATTRIBUTE = Text(
+    en="The code uses an attribute that does not exist (AttributeError)",
+    ko="존재하지 않는 속성을 사용함(AttributeError)",
+)
+_VALUE = Text(en="The code crashed with a ValueError", ko="ValueError로 코드가 중단됨")
+_TS = Text(
+    en="TypeScript failed to compile at run time (ts-node)",
+    ko="실행 시점 TypeScript 컴파일 실패(ts-node)",
+)
+_DATASOURCE = Text(
+    en="The TypeORM data-source file does not export exactly one DataSource",
+    ko="TypeORM data-source 파일이 DataSource 인스턴스를 하나만 export하지 않음",
+)
+_DATASOURCE_LOAD = Text(
+    en="TypeORM could not load the data-source file",
+    ko="TypeORM이 data-source 파일을 불러오지 못함",
+)
+_ORM_CONFIG = Text(
+    en="The ORM found no usable connection configuration",
+    ko="ORM이 사용할 수 있는 연결 설정을 찾지 못함",
+)
+_ORM_METADATA = Text(
+    en="TypeORM has no metadata for an entity (entities path does not match the build)",
+    ko="TypeORM 엔티티 메타데이터 없음(entities 경로가 빌드 결과와 다름)",
+)
+_NOT_CONNECTED = Text(
+    en="The code used the data source before it was initialised",
+    ko="data source 초기화 전에 사용함",
+)
+_UNHANDLED = Text(
+    en="The program crashed on an unhandled promise rejection",
+    ko="처리되지 않은 Promise rejection으로 프로그램이 종료됨",
+)
+_CRASH = Text(
+    en="The program crashed with an uncaught exception",
+    ko="처리되지 않은 예외로 프로그램이 종료됨",
+)
+_SCRIPT = Text(
+    en="The npm script that runs the job failed",
+    ko="Job을 실행하는 npm 스크립트가 실패함",
+)
+_SYMPTOM = Text(
+    en="The program crashed, but after an error that names another cause (likely a symptom)",
+    ko="프로그램이 종료됐지만 다른 원인을 가리키는 오류 뒤에 발생함(증상일 가능성이 큼)",
+)
+
+_PY_EXC = r"^\s*(?:[\w.]+\.)?"
+
+SIGNATURES: tuple[Signature, ...] = (
+    # --- ES modules vs CommonJS ---
+    Signature("ERR_REQUIRE_ESM", "ERR_REQUIRE_ESM", 0.93, _ESM),
+    Signature("require() of ES Module", "ERR_REQUIRE_ESM", 0.93, _ESM),
+    Signature("Must use import to load ES Module", "ERR_REQUIRE_ESM", 0.93, _ESM),
+    Signature("ERR_REQUIRE_ASYNC_MODULE", "ERR_REQUIRE_ESM", 0.9, _ESM),
+    Signature("Cannot use import statement outside a module", "ESM_IMPORT_IN_CJS", 0.93, _ESM),
+    Signature("To load an ES module, set", "ESM_IMPORT_IN_CJS", 0.9, _ESM),
+    Signature(
+        "Unexpected token 'export'", "ESM_IMPORT_IN_CJS", 0.88, _ESM, re.compile(r"SyntaxError")
+    ),
+    Signature("is not defined in ES module scope", "ESM_CJS_GLOBAL", 0.92, _ESM),
+    Signature("does not provide an export named", "ESM_NAMED_EXPORT", 0.9, _ESM),
+    Signature(
+        "Named export",
+        "ESM_NAMED_EXPORT",
+        0.9,
+        _ESM,
+        re.compile(r"Named export '[^']+' not found\. The requested module"),
+    ),
+    Signature("ERR_UNSUPPORTED_DIR_IMPORT", "ESM_DIR_IMPORT", 0.9, _ESM),
+    Signature("ERR_UNKNOWN_FILE_EXTENSION", "ESM_UNKNOWN_EXTENSION", 0.9, _ESM),
+    Signature("ERR_PACKAGE_PATH_NOT_EXPORTED", "ESM_PACKAGE_EXPORTS", 0.85, _ESM),
+    Signature("ERR_IMPORT_ATTRIBUTE_MISSING", "ESM_IMPORT_ATTRIBUTE", 0.88, _ESM),
+    Signature("ERR_IMPORT_ASSERTION_TYPE_MISSING", "ESM_IMPORT_ATTRIBUTE", 0.88, _ESM),
+    # --- TypeScript / ORMs / migration CLIs ---
+    Signature("Unable to compile TypeScript", "TS_COMPILE", 0.88, _TS),
+    Signature("export of a DataSource instance", "TYPEORM_DATASOURCE_EXPORT", 0.93, _DATASOURCE),
+    Signature("export of DataSource instance", "TYPEORM_DATASOURCE_EXPORT", 0.93, _DATASOURCE),
+    Signature(
+        "Unable to open file",
+        "TYPEORM_DATASOURCE_LOAD",
+        0.75,
+        _DATASOURCE_LOAD,
+        re.compile(r"^(?!.*Cannot find module '/).*Unable to open file"),
+    ),
+    Signature(
+        "No connection options were found", "TYPEORM_NO_CONNECTION_OPTIONS", 0.8, _ORM_CONFIG
+    ),
+    Signature("EntityMetadataNotFoundError", "TYPEORM_ENTITY_METADATA", 0.82, _ORM_METADATA),
+    Signature(
+        "No metadata for",
+        "TYPEORM_ENTITY_METADATA",
+        0.8,
+        _ORM_METADATA,
+        re.compile(r'No metadata for "[^"]+" was found'),
+    ),
+    Signature("CannotExecuteNotConnectedError", "NOT_CONNECTED", 0.55, _NOT_CONNECTED),
+    Signature("Dialect needs to be explicitly supplied", "SEQUELIZE_NO_DIALECT", 0.8, _ORM_CONFIG),
+    Signature("Unable to resolve sequelize package", "MODULE_NOT_FOUND", 0.85, _MODULE),
+    Signature(
+        "Required configuration option 'client' is missing", "KNEX_NO_CLIENT", 0.8, _ORM_CONFIG
+    ),
+    # --- JavaScript errors ---
+    Signature(
+        "SyntaxError",
+        "JSON_PARSE",
+        0.55,
+        _JSON,
+        re.compile(
+            r"SyntaxError: (?:Unexpected token .* in JSON|.* is not valid JSON|"
+            r"Unexpected end of JSON input|JSON\.parse)"
+        ),
+    ),
+    Signature(
+        "SyntaxError",
+        "SYNTAX_ERROR",
+        0.85,
+        _SYNTAX,
+        re.compile(
+            r"^\s*(?:Uncaught\s+)?SyntaxError: (?!.*(?:JSON|Cannot use import statement|"
+            r"Unexpected token 'export'|does not provide an export|Named export))"
+        ),
+    ),
+    Signature(
+        "TypeError",
+        "TYPE_ERROR",
+        0.7,
+        _TYPE,
+        re.compile(r"^\s*(?:Uncaught\s+)?TypeError: (?!.*Invalid URL)"),
+    ),
+    Signature(
+        "ReferenceError",
+        "REFERENCE_ERROR",
+        0.75,
+        _REFERENCE,
+        re.compile(r"^\s*(?:Uncaught\s+)?ReferenceError: (?!.*in ES module scope)"),
+    ),
+    # --- Python tracebacks (the last line names the exception) ---
+    Signature(
+        "ImportError", "PY_IMPORT_ERROR", 0.85, _PY_IMPORT, re.compile(_PY_EXC + r"ImportError: ")
+    ),
+    Signature(
+        "ImproperlyConfigured",
+        "PY_IMPORT_ERROR",
+        0.85,
+        _PY_IMPORT,
+        re.compile(r"ImproperlyConfigured: Error loading"),
+    ),
+    Signature(
+        "AttributeError",
+        "PY_ATTRIBUTE_ERROR",
+        0.75,
+        _ATTRIBUTE,
+        re.compile(_PY_EXC + r"AttributeError: "),
+    ),
+    Signature(
+        "NameError", "REFERENCE_ERROR", 0.78, _REFERENCE, re.compile(_PY_EXC + r"NameError: ")
+    ),
+    Signature(
+        "IndentationError",
+        "SYNTAX_ERROR",
+        0.85,
+        _SYNTAX,
+        re.compile(_PY_EXC + r"IndentationError: "),
+    ),
+    Signature("ValueError", "PY_VALUE_ERROR", 0.5, _VALUE, re.compile(_PY_EXC + r"ValueError: ")),
+    # --- bare crashes: weak on their own, a symptom when another cause is named ---
+    Signature("ERR_UNHANDLED_REJECTION", "UNHANDLED_REJECTION", 0.45, _UNHANDLED),
+    Signature("UnhandledPromiseRejection", "UNHANDLED_REJECTION", 0.45, _UNHANDLED),
+    Signature("triggerUncaughtException", "UNCAUGHT_EXCEPTION", 0.4, _CRASH),
+    Signature("Unhandled rejection", "UNHANDLED_REJECTION", 0.4, _UNHANDLED),
+    Signature("Traceback (most recent call last)", "UNCAUGHT_EXCEPTION", 0.35, _CRASH),
+    Signature(
+        "Node.js v", "UNCAUGHT_EXCEPTION", 0.3, _CRASH, re.compile(r"^\s*Node\.js v\d+\.\d+")
+    ),
+    Signature(
+        "Failed at the", "SCRIPT_FAILED", 0.25, _SCRIPT, re.compile(r"npm ERR! Failed at the")
+    ),
+    Signature("ELIFECYCLE", "SCRIPT_FAILED", 0.25, _SCRIPT),
+    Signature("Lifecycle script", "SCRIPT_FAILED", 0.25, _SCRIPT, re.compile(r"failed with error")),
+)
+
+# Crash markers that say only "it crashed": dropped from the quotes when a named error is there.
+GENERIC = frozenset(
+    {
+        "UNHANDLED_REJECTION",
+        "UNCAUGHT_EXCEPTION",
+        "SCRIPT_FAILED",
+        "NOT_CONNECTED",
+        "PY_VALUE_ERROR",
+    }
+)
+# Errors that typically follow another cause (reading a property of the undefined connection or
+# variable, parsing an empty value): demoted to a symptom when the log names that cause.
+DOWNSTREAM = GENERIC | {"TYPE_ERROR", "PY_ATTRIBUTE_ERROR", "JSON_PARSE"}
+# A symptom keeps a trace of weight, below any prior-weighted finding of the cause it follows.
+SYMPTOM_CAP = 0.1
+
+_MISS_TITLES = {
+    "ESM_IMPORT_WITHOUT_EXTENSION": _ESM_EXTENSION,
+    "PY_MODULE_NOT_FOUND": _PY_IMPORT,
+}
+
+_APP_PATH = re.compile(
+    r"(/(?:app|usr/src/app|workspace|srv|home/\w+)/(?!node_modules/)[\w./@-]+\.[cm]?[jt]s)"
+)
+
+
+def _module_matches(misses: tuple[ModuleMiss, ...]) -> list[Match]:
+    matches: list[Match] = []
+    for miss in misses:
+        if miss.side is not Side.CODE:
+            continue
+        sig = Signature(
+            "", miss.signature, miss.strength, _MISS_TITLES.get(miss.signature, _MODULE)
+        )
+        m = line_match(sig, (miss.line,))
+        if m is not None:
+            matches.append(m)
+    return matches
+
+
+def _elsewhere() -> tuple[Signature, ...]:
+    """Signatures of the causes a bare crash is usually a symptom of."""
+    return (
+        *db_connection.SIGNATURES,
+        *cloudsql_permission.SIGNATURES,
+        *specific(migration_sql.SIGNATURES, migration_sql.GENERIC),
+        *secret_config.SIGNATURES,
+        *resource_limit.SIGNATURES,
+        *specific(missing_artifact.SIGNATURES, {"MIGRATIONS_EMPTY"}),
+    )
+
+
+def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
+    image = image_that_ran(evidence)
+    if image is None:
+        return ()
+    checks: list[Check] = []
+    if finding.signature.startswith(("ERR_REQUIRE_ESM", "ESM_")):
+        files: list[str] = []
+        for fact in finding.facts:
+            m = _APP_PATH.search(fact.quote or "")
+            if m and m.group(1) not in files:
+                files.append(m.group(1))
+        shell = "grep -n '\"type\"' package.json; ls -la"
+        if files:
+            shell += f"; head -20 {shlex.quote(files[0])}"
+        checks.append(
+            Check(
+                Text(
+                    en="In the image that ran: the module type in package.json and the file's "
+                    "first lines (import vs require)",
+                    ko='실행된 이미지에서 package.json의 "type"과 파일 앞부분(import/require) 확인',
+                ),
+                commands.run_in_image_on(image, shell, platform="linux/amd64"),
+            )
+        )
+    main = evidence.config.main
+    if main is not None and main.command:
+        entry, *rest = (*main.command, *main.args)
+        checks.append(
+            Check(
+                Text(
+                    en="Reproduce the start-up locally with the job's command (module and syntax "
+                    "errors appear before any database access)",
+                    ko="Job의 명령으로 로컬에서 실행해 재현(모듈·문법 오류는 DB 접속 전에 발생)",
+                ),
+                f"docker run --rm --platform=linux/amd64 --entrypoint {shlex.quote(entry)} "
+                f"{shlex.quote(image)} {' '.join(shlex.quote(a) for a in rest)}".rstrip(),
+            )
+        )
+    return tuple(checks)
+
+
+def analyze(evidence: Evidence) -> Finding | None:
+    """The program crashed for a code or module reason (ESM/CJS, imports, syntax, types, ORM)."""
+    misses = classify(evidence)
+    matches = _module_matches(misses) + match_signatures(evidence, SIGNATURES)
+    named = [m for m in matches if m.signature.signature not in GENERIC]
+    if named:  # a named error explains the crash markers around it; quote it alone
+        matches = named
+    finding = build_finding(CAUSE, matches=matches)
+    if finding is None:
+        return None
+    checks = (*_specific_checks(evidence, finding), *CAUSE.checks(evidence.ref))
+    finding = build_finding(CAUSE, matches=matches, checks=checks)
+    assert finding is not None
+    if finding.signature in DOWNSTREAM and (
+        any(m.side is Side.IMAGE for m in misses)
+        or any_signature(evidence, _elsewhere())
+        or secret_config.missing_variables(evidence)
+    ):
+        return as_symptom(finding, cap=SYMPTOM_CAP, title=_SYMPTOM)
+    return finding
+
+
+ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

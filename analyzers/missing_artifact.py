@@ -1,0 +1,406 @@
+"""Something the job needs is not in the image.
+
+Recognises a missing entry file (`Cannot find module '/app/dist/migrate.js'`, `python: can't open
+file`, an ES module entry that does not resolve), an executable that is not on the PATH (`exec:
+"x": executable file not found in $PATH`, `sh: 1: x: not found`, exit code 127), a script that is
+not executable, missing migration directories and tool configuration (Prisma's schema.prisma,
+Alembic's script_location, a knexfile, Sequelize's config.json), and a migrations directory that
+is empty in the image. Whether a "module not found" is the image's fault or the code's is decided
+in `analyzers.module_resolution`: only absolute paths the job or its tool names count here.
+The checks list the directory in the very image digest that ran.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Iterable
+
+from analyzers import commands
+from analyzers.base import (
+    Analyzer,
+    Cause,
+    Check,
+    Fact,
+    Finding,
+    Match,
+    Signature,
+    build_finding,
+    image_tag_fact,
+    image_that_ran,
+    line_match,
+    match_signatures,
+    match_status,
+)
+from analyzers.module_resolution import Side, classify
+from jobtriage.evidence import Evidence, ExecutionRef
+from jobtriage.text import Text
+
+CLOUD_RUN_PLATFORM = "linux/amd64"  # the only platform Cloud Run runs
+
+
+def _checks(ref: ExecutionRef) -> tuple[Check, ...]:
+    return (
+        Check(
+            Text(
+                en="Read the 'not found' lines of this execution",
+                ko="이 실행의 'not found' 관련 로그 확인",
+            ),
+            commands.read_logs(
+                ref,
+                extra='(textPayload:"Cannot find module" OR textPayload:"not found" OR '
+                'textPayload:"No such file" OR textPayload:"can\'t open file")',
+            ),
+        ),
+        Check(
+            Text(
+                en="Check the image, command and args the job runs",
+                ko="Job이 실행하는 이미지·command·args 확인",
+            ),
+            commands.job_containers(ref),
+        ),
+    )
+
+
+CAUSE = Cause(
+    id="missing_artifact",
+    prior=0.20,
+    name=Text(en="A file the job needs is missing from the image", ko="이미지에 필요한 파일 누락"),
+    checks=_checks,
+    workarounds=(
+        Text(
+            en="Check .dockerignore and the Dockerfile COPY lines for the entry file and the "
+            "migrations directory, rebuild, and deploy the job by digest",
+            ko=".dockerignore와 Dockerfile의 COPY 구문에 진입 파일·migrations 디렉터리가 "
+            "포함되는지 확인 후 재빌드하고, Job은 digest로 배포",
+        ),
+        Text(
+            en="Point the job's command/args at the path that exists in the image "
+            "(gcloud run jobs update --command/--args)",
+            ko="Job의 command/args를 이미지에 실제로 있는 경로로 수정 "
+            "(gcloud run jobs update --command/--args)",
+        ),
+        Text(
+            en="Roll the job back to the last image digest that succeeded",
+            ko="마지막으로 성공한 이미지 digest로 Job을 되돌림",
+        ),
+    ),
+    refute_hint=Text(
+        en="No 'not found' line for a file or executable the job runs",
+        ko="Job이 실행하는 파일·실행 파일에 대한 'not found' 로그 없음",
+    ),
+)
+
+_ENTRY = Text(
+    en="The entry file the job runs is not in the image",
+    ko="Job이 실행하는 진입 파일이 이미지에 없음",
+)
+_FILE = Text(
+    en="A file the job loads is not in the image",
+    ko="Job이 불러오는 파일이 이미지에 없음",
+)
+_EXECUTABLE = Text(
+    en="The command the job runs is not in the image (not on PATH)",
+    ko="Job이 실행하는 명령이 이미지에 없음(PATH에서 찾을 수 없음)",
+)
+_NOT_EXECUTABLE = Text(
+    en="The job's script is in the image but not executable",
+    ko="Job의 스크립트가 이미지에 있지만 실행 권한이 없음",
+)
+_ENTRY_OR_SHEBANG = Text(
+    en="The entry file cannot be started: missing, or its interpreter (shebang) is missing "
+    "or has Windows line endings",
+    ko="진입 파일을 실행할 수 없음: 파일이 없거나, shebang의 인터프리터가 없거나 CRLF 줄바꿈",
+)
+_MIGRATIONS_DIR = Text(
+    en="The migrations directory is not in the image",
+    ko="이미지에 migrations 디렉터리가 없음",
+)
+_MIGRATIONS_EMPTY = Text(
+    en="The migration tool found no migration files in the image",
+    ko="마이그레이션 도구가 이미지에서 마이그레이션 파일을 찾지 못함",
+)
+_TOOL_CONFIG = Text(
+    en="The migration tool's configuration file is not in the image",
+    ko="마이그레이션 도구의 설정 파일이 이미지에 없음",
+)
+_PRISMA_SCHEMA = Text(
+    en="Prisma cannot find schema.prisma in the image",
+    ko="이미지에서 Prisma schema.prisma를 찾을 수 없음",
+)
+_MIGRATION_FILE = Text(
+    en="A migration folder in the image has no migration file",
+    ko="이미지의 마이그레이션 폴더에 마이그레이션 파일이 없음",
+)
+
+SIGNATURES: tuple[Signature, ...] = (
+    Signature("executable file not found in $PATH", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
+    Signature("error finding executable", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
+    Signature(
+        ": not found",
+        "EXECUTABLE_NOT_FOUND",
+        0.88,
+        _EXECUTABLE,
+        re.compile(r"\bsh: (?:\d+: )?(?:line \d+: )?[^\s:]+: not found"),
+    ),
+    Signature(
+        "command not found",
+        "EXECUTABLE_NOT_FOUND",
+        0.88,
+        _EXECUTABLE,
+        re.compile(r"\bsh: (?:\d+: )?(?:line \d+: )?[^\s:]+: command not found"),
+    ),
+    Signature(
+        "no such file or directory",
+        "ENTRYPOINT_NOT_FOUND",
+        0.9,
+        _ENTRY_OR_SHEBANG,
+        re.compile(
+            r"(?i)(?:^|\s)exec (?:\S+ )?/\S+: no such file or directory|failed to load /\S+: "
+            r"no such file or directory"
+        ),
+    ),
+    Signature(
+        "can't open",
+        "ENTRYPOINT_NOT_FOUND",
+        0.88,
+        _ENTRY,
+        re.compile(r"\bsh: (?:\d+: )?(?:cannot|can't) open '?[^\s']+'?"),
+    ),
+    Signature(
+        "permission denied",
+        "NOT_EXECUTABLE",
+        0.82,
+        _NOT_EXECUTABLE,
+        re.compile(r"(?i)(?:\bsh: (?:\d+: )?\S+: permission denied|\bexec \S+: permission denied)"),
+    ),
+    Signature(
+        "no such file or directory, scandir",
+        "MIGRATIONS_DIR_MISSING",
+        0.88,
+        _MIGRATIONS_DIR,
+        re.compile(r"(?i)scandir '[^']*migration"),
+    ),
+    Signature("no such file or directory, scandir", "FILE_NOT_IN_IMAGE", 0.7, _FILE),
+    Signature(
+        "ENOENT: no such file or directory, open",
+        "FILE_NOT_IN_IMAGE",
+        0.72,
+        _FILE,
+        re.compile(r"open '/(?!cloudsql/)"),
+    ),
+    Signature("Path doesn't exist", "MIGRATIONS_DIR_MISSING", 0.9, _MIGRATIONS_DIR),
+    Signature("No 'script_location' key found", "TOOL_CONFIG_MISSING", 0.88, _TOOL_CONFIG),
+    Signature("No config file 'alembic.ini' found", "TOOL_CONFIG_MISSING", 0.9, _TOOL_CONFIG),
+    Signature(
+        'Have you run "sequelize init"',
+        "TOOL_CONFIG_MISSING",
+        0.88,
+        _TOOL_CONFIG,
+    ),
+    Signature(
+        "knex cannot determine where to run migrations",
+        "TOOL_CONFIG_MISSING",
+        0.85,
+        _TOOL_CONFIG,
+    ),
+    Signature(
+        "No configuration file found and no commandline", "TOOL_CONFIG_MISSING", 0.85, _TOOL_CONFIG
+    ),
+    Signature("Could not find a schema.prisma", "PRISMA_SCHEMA_MISSING", 0.9, _PRISMA_SCHEMA),
+    Signature("Could not find Prisma Schema", "PRISMA_SCHEMA_MISSING", 0.9, _PRISMA_SCHEMA),
+    Signature(
+        "schema path",
+        "PRISMA_SCHEMA_MISSING",
+        0.88,
+        _PRISMA_SCHEMA,
+        re.compile(r"Provided schema path .* doesn't exist"),
+    ),
+    Signature(
+        "Could not find the migration file at", "MIGRATION_FILE_MISSING", 0.85, _MIGRATION_FILE
+    ),
+    # Cloud Run's own exit line, for when the task's exit code could not be read.
+    Signature("Container called exit(127)", "EXECUTABLE_NOT_FOUND", 0.55, _EXECUTABLE),
+    Signature("Container called exit(126)", "NOT_EXECUTABLE", 0.45, _NOT_EXECUTABLE),
+    # An empty migrations directory does not fail by itself; on a failed execution it is a strong
+    # hint that the build left the migrations out (suggestive, not conclusive).
+    Signature(
+        "migrations were found",
+        "MIGRATIONS_EMPTY",
+        0.6,
+        _MIGRATIONS_EMPTY,
+        re.compile(
+            r"(?i)(?:^|\D)0 migrations were found in the source code|no migrations were found"
+        ),
+    ),
+    Signature(
+        "No migration found in",
+        "MIGRATIONS_EMPTY",
+        0.55,
+        _MIGRATIONS_EMPTY,
+    ),
+    Signature(
+        "No migrations found",
+        "MIGRATIONS_EMPTY",
+        0.55,
+        _MIGRATIONS_EMPTY,
+    ),
+)
+
+_EXIT_127 = Text(
+    en="The container exited with code 127 (command not found)",
+    ko="컨테이너 종료 코드 127(명령을 찾을 수 없음)",
+)
+_EXIT_126 = Text(
+    en="The container exited with code 126 (found but not executable)",
+    ko="컨테이너 종료 코드 126(파일은 있으나 실행 불가)",
+)
+
+_PATH_IN_LINE = re.compile(
+    r"(?:Cannot find module '|can't open file '|scandir '|open '|Path doesn't exist: '|"
+    r"Cannot find \"|exec |failed to load |sh: (?:\d+: )?(?:cannot|can't) open '?)(/[^'\"\s:]+)"
+)
+
+
+def _exit_code_facts(evidence: Evidence) -> tuple[list[Fact], str | None]:
+    codes = {t.exit_code for t in evidence.tasks if t.failed or t.exit_code}
+    facts: list[Fact] = []
+    signature = None
+    if 127 in codes:
+        facts.append(Fact.status(_EXIT_127))
+        signature = "EXECUTABLE_NOT_FOUND"
+    if 126 in codes:
+        facts.append(Fact.status(_EXIT_126))
+        signature = signature or "NOT_EXECUTABLE"
+    return facts, signature
+
+
+def _missing_paths(texts: Iterable[str]) -> list[str]:
+    paths: list[str] = []
+    for text in texts:
+        m = _PATH_IN_LINE.search(text)
+        if m and m.group(1) not in paths:
+            paths.append(m.group(1))
+    return paths
+
+
+def _specific_checks(evidence: Evidence, paths: list[str]) -> tuple[Check, ...]:
+    image = image_that_ran(evidence)
+    if image is None:
+        return ()
+    checks: list[Check] = []
+    for path in paths[:2]:
+        is_file = bool(posixpath.splitext(path)[1])
+        directory = posixpath.dirname(path) if is_file else path
+        # for a directory, list its parent too: "No such file" alone says little about why
+        targets = (directory,) if is_file else (posixpath.dirname(path.rstrip("/")) or "/", path)
+        checks.append(
+            Check(
+                Text(
+                    en="List {dir} in the image that ran (is {path} there?)",
+                    ko="실제 실행된 이미지에서 {dir} 목록 확인({path} 존재 여부)",
+                ).format(dir=directory, path=path),
+                commands.run_in_image_on(
+                    image,
+                    "ls -la " + " ".join(shlex.quote(t) for t in targets),
+                    platform=CLOUD_RUN_PLATFORM,
+                ),
+            )
+        )
+    if not checks:
+        checks.append(
+            Check(
+                Text(
+                    en="List the working directory of the image that ran",
+                    ko="실제 실행된 이미지의 작업 디렉터리 목록 확인",
+                ),
+                commands.run_in_image_on(image, "pwd; ls -la", platform=CLOUD_RUN_PLATFORM),
+            )
+        )
+    return tuple(checks)
+
+
+_MISS_TITLES = {
+    "ENTRYPOINT_NOT_FOUND": _ENTRY,
+    "FILE_NOT_IN_IMAGE": _FILE,
+}
+
+
+def _module_matches(evidence: Evidence) -> list[Match]:
+    matches: list[Match] = []
+    for miss in classify(evidence):
+        if miss.side is not Side.IMAGE:
+            continue
+        sig = Signature(
+            needle="",
+            signature=miss.signature,
+            strength=miss.strength,
+            title=_MISS_TITLES.get(miss.signature, _FILE),
+        )
+        m = line_match(sig, (miss.line,))
+        if m is not None:
+            matches.append(m)
+    return matches
+
+
+def _log_matches(evidence: Evidence) -> list[Match]:
+    matches = match_signatures(evidence, SIGNATURES)
+    # one line may match a precise and a general signature: keep it for the precise one only
+    taken: set[int] = set()
+    kept: list[Match] = []
+    for m in sorted(matches, key=lambda m: m.signature.strength, reverse=True):
+        lines = tuple(line for line in m.lines if id(line) not in taken)
+        if lines:
+            taken.update(id(line) for line in lines)
+            kept.append(Match(m.signature, lines))
+    return kept
+
+
+def analyze(evidence: Evidence) -> Finding | None:
+    """A file, directory or executable the job needs is not in the image."""
+    matches = _module_matches(evidence) + _log_matches(evidence)
+    status = match_status(evidence, SIGNATURES)
+    exit_facts, exit_signature = _exit_code_facts(evidence)
+    if not matches and not status and exit_signature is None:
+        return None
+    extra: list[Fact] = []
+    main = evidence.config.main
+    if main is not None and (main.command or main.args):
+        extra.append(
+            Fact.config(
+                Text(en="The job runs: {cmd}", ko="Job 실행 명령: {cmd}").format(
+                    cmd=" ".join((*main.command, *main.args))
+                )
+            )
+        )
+    tag = image_tag_fact(evidence)
+    if tag is not None:
+        extra.append(tag)
+    paths = _missing_paths(
+        [line.text for m in matches for line in m.lines] + [h.status.text for h in status]
+    )
+    checks = (*_specific_checks(evidence, paths), *CAUSE.checks(evidence.ref))
+    if not matches and not status:
+        # Only the exit code speaks: suggestive, not conclusive.
+        assert exit_signature is not None
+        return Finding(
+            cause=CAUSE.id,
+            strength=0.55 if exit_signature == "EXECUTABLE_NOT_FOUND" else 0.45,
+            title=_EXECUTABLE if exit_signature == "EXECUTABLE_NOT_FOUND" else _NOT_EXECUTABLE,
+            facts=(*exit_facts, *extra),
+            signature=exit_signature,
+            checks=checks,
+        )
+    bonus = 0.03 if exit_facts else 0.0
+    return build_finding(
+        CAUSE,
+        matches=matches,
+        status=status,
+        extra_facts=(*exit_facts, *extra),
+        bonus=bonus,
+        checks=checks,
+    )
+
+
+ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -1,0 +1,420 @@
+"""Configuration or secrets are wrong or missing.
+
+Recognises an environment variable the program needs but did not get (`DATABASE_URL is not
+defined`, Prisma's `Environment variable not found: DATABASE_URL`, Python's `KeyError:
+'DATABASE_URL'`, python-decouple, django-environ, NestJS/Joi, envalid, t3-env and
+pydantic-settings wording), a connection URL that cannot be parsed (`ERR_INVALID_URL`, SQLAlchemy's
+`Could not parse rfc1738 URL`, Prisma's "the URL must start with the protocol", `invalid dsn`),
+and Secret Manager refusing the secret (`Permission denied on secret`,
+`secretmanager.versions.access`, a version DISABLED, DESTROYED or not found). The job's own
+configuration sharpens it: a variable the log names that the job does not define at all is said
+so outright, and secrets read at version `latest` are pointed out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from analyzers import commands
+from analyzers.base import (
+    Analyzer,
+    Cause,
+    Check,
+    Fact,
+    Finding,
+    Match,
+    Signature,
+    build_finding,
+    grep_indexed,
+    line_match,
+    match_signatures,
+    match_status,
+    neighbours,
+    service_account_fact,
+)
+from jobtriage.evidence import Evidence, ExecutionRef, LogLine
+from jobtriage.text import Text
+
+
+def _checks(ref: ExecutionRef) -> tuple[Check, ...]:
+    return (
+        Check(
+            Text(
+                en="List the env var names and secret references the job defines",
+                ko="Job에 정의된 환경변수 이름과 시크릿 참조 확인",
+            ),
+            commands.describe_job(
+                ref, fmt="yaml(spec.template.spec.template.spec.containers[].env)"
+            ),
+        ),
+        Check(
+            Text(
+                en="Read the configuration errors of this execution",
+                ko="이 실행의 설정 관련 오류 로그 확인",
+            ),
+            commands.read_logs(
+                ref,
+                extra='(textPayload:"environment variable" OR textPayload:"Invalid URL" OR '
+                'textPayload:"secret" OR textPayload:"KeyError")',
+            ),
+        ),
+    )
+
+
+CAUSE = Cause(
+    id="secret_config",
+    # Seed had no separate prior for this: it folded "secrets just updated" into the DB connection
+    # hypothesis (A). A wrong or missing variable is common right after an env/secret change, so it
+    # gets the largest of the small priors.
+    prior=0.08,
+    name=Text(
+        en="Configuration or secrets are wrong or missing",
+        ko="설정값·시크릿 누락 또는 오류",
+    ),
+    checks=_checks,
+    workarounds=(
+        Text(
+            en="Add the missing variable to the job (gcloud run jobs update --update-env-vars or "
+            "--update-secrets=NAME=SECRET:VERSION)",
+            ko="누락된 환경변수를 Job에 추가 (gcloud run jobs update --update-env-vars 또는 "
+            "--update-secrets=NAME=SECRET:VERSION)",
+        ),
+        Text(
+            en="Pin secrets to the last version that worked instead of 'latest', and check the "
+            "value has no quotes, trailing newline or unescaped special characters",
+            ko="시크릿을 'latest' 대신 마지막 정상 버전으로 고정하고, 값에 따옴표·줄바꿈·"
+            "인코딩 안 된 특수문자가 없는지 확인",
+        ),
+        Text(
+            en="Grant the job's service account roles/secretmanager.secretAccessor on the secret",
+            ko="Job 서비스 계정에 해당 시크릿의 roles/secretmanager.secretAccessor 부여",
+        ),
+    ),
+    refute_hint=Text(
+        en="No missing-variable, bad-URL or Secret Manager error in the log",
+        ko="환경변수 누락·URL 형식 오류·Secret Manager 오류 로그 없음",
+    ),
+)
+
+_ENV_MISSING = Text(
+    en="A required environment variable is not set",
+    ko="필수 환경변수가 설정되지 않음",
+)
+_ENV_INVALID = Text(
+    en="Environment variables failed the program's validation",
+    ko="환경변수가 프로그램의 설정 검증을 통과하지 못함",
+)
+_CONFIG_INVALID = Text(
+    en="The program reports its configuration is invalid",
+    ko="프로그램이 설정이 잘못되었다고 보고함",
+)
+_URL_INVALID = Text(
+    en="The database URL cannot be parsed (empty, quoted, or special characters not encoded)",
+    ko="DB URL을 해석할 수 없음(빈 값·따옴표 포함·특수문자 미인코딩)",
+)
+_SECRET_DENIED = Text(
+    en="Secret Manager denied the job's service account access to a secret",
+    ko="Secret Manager가 Job 서비스 계정의 시크릿 접근을 거부함",
+)
+_SECRET_DISABLED = Text(
+    en="The secret version the job reads is disabled",
+    ko="Job이 읽는 시크릿 버전이 비활성화(DISABLED)됨",
+)
+_SECRET_DESTROYED = Text(
+    en="The secret version the job reads was destroyed",
+    ko="Job이 읽는 시크릿 버전이 폐기(DESTROYED)됨",
+)
+_SECRET_NOT_FOUND = Text(
+    en="The secret or secret version the job reads does not exist",
+    ko="Job이 읽는 시크릿 또는 시크릿 버전이 존재하지 않음",
+)
+_SECRET_FETCH = Text(
+    en="Cloud Run could not fetch a secret for an environment variable",
+    ko="Cloud Run이 환경변수용 시크릿을 가져오지 못함",
+)
+
+# An environment variable name as programs print it: UPPER_SNAKE (or a long all-caps word).
+_NAME = r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,}[0-9]*)"
+# In a bare "X is required" sentence only an UPPER_SNAKE name counts ("HTTPS is required" is not
+# about the environment).
+_SNAKE = r"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"
+# Wording of a warning that recovered, not of a failure ("not set, defaulting to …").
+_NOT_A_FAILURE = re.compile(
+    r"(?i)defaulting|using (?:the )?default|fall(?:ing)?\s*back|ignor|optional|skipp|, using\b"
+)
+
+_ENV_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # DATABASE_URL is not defined / must be set / is required / environment variable is not set
+    re.compile(
+        rf"{_SNAKE}[\"'`]?\s+(?:(?:env(?:ironment)?\s+)?var(?:iable)?\s+)?(?:is\s+|was\s+)?"
+        r"(?:not\s+(?:defined|set|provided|found|configured)|must\s+be\s+(?:set|defined|provided)"
+        r"|required|missing|undefined|empty)\b"
+    ),
+    # Environment variable not found: DATABASE_URL / Missing required environment variable: X
+    re.compile(
+        r"(?i:env(?:ironment)?[ _-]?var(?:iable)?s?)\s+(?i:not\s+found|is\s+not\s+set|not\s+set"
+        r"|missing|is\s+required|required|undefined)\s*[:=]?\s*[\"'`]?" + _NAME
+    ),
+    re.compile(
+        r"(?i:missing|required|undefined|unset)\s+(?i:required\s+)?"
+        r"(?i:env(?:ironment)?\s+var(?:iable)?s?)\s*[:=]?\s*[\"'`]?" + _NAME
+    ),
+    # django-environ: Set the DATABASE_URL environment variable
+    re.compile(rf"\bSet the {_NAME} environment variable"),
+    # Joi (NestJS ConfigModule): Config validation error: "DATABASE_URL" is required
+    re.compile(rf"\"{_NAME}\" is required"),
+    # python-decouple: DATABASE_URL not found. Declare it as envvar or define a default value.
+    re.compile(rf"{_NAME} not found\. Declare it as envvar"),
+    # os.environ["DATABASE_URL"]
+    re.compile(rf"KeyError: [\"']{_NAME}[\"']"),
+)
+
+_ENV_NEEDLES = (
+    "is not defined",
+    "not set",
+    "must be set",
+    "must be defined",
+    "is required",
+    "is missing",
+    "is undefined",
+    "not provided",
+    "environment variable",
+    "env var",
+    "KeyError:",
+    "Declare it as envvar",
+)
+
+SIGNATURES: tuple[Signature, ...] = (
+    Signature("Permission denied on secret", "SECRET_ACCESS_DENIED", 0.95, _SECRET_DENIED),
+    Signature("secretmanager.versions.access", "SECRET_ACCESS_DENIED", 0.93, _SECRET_DENIED),
+    Signature("SECRETS_ACCESS_CHECK_FAILED", "SECRET_ACCESS_DENIED", 0.93, _SECRET_DENIED),
+    Signature("is in DISABLED state", "SECRET_VERSION_DISABLED", 0.95, _SECRET_DISABLED),
+    Signature("is in DESTROYED state", "SECRET_VERSION_DESTROYED", 0.95, _SECRET_DESTROYED),
+    Signature(
+        "secrets/",
+        "SECRET_NOT_FOUND",
+        0.9,
+        _SECRET_NOT_FOUND,
+        re.compile(
+            r"(?i)secret[^\n]*projects/[^\s/]+/secrets/\S+[^\n]*(?:was not found|not found)"
+        ),
+    ),
+    Signature("Could not fetch secret", "SECRET_FETCH_FAILED", 0.9, _SECRET_FETCH),
+    Signature("Environment variable not found:", "ENV_VAR_MISSING", 0.93, _ENV_MISSING),
+    Signature("Missing environment variables:", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    Signature("Invalid environment variables", "ENV_INVALID", 0.85, _ENV_INVALID),
+    Signature("Config validation error", "ENV_INVALID", 0.85, _ENV_INVALID),
+    Signature(
+        "Field required",
+        "ENV_INVALID",
+        0.75,
+        _ENV_INVALID,
+        re.compile(r"type=missing"),
+    ),
+    Signature(
+        "ImproperlyConfigured",
+        "CONFIG_INVALID",
+        0.75,
+        _CONFIG_INVALID,
+        re.compile(r"^(?!.*(?:Error loading|No module named|module)).*ImproperlyConfigured"),
+    ),
+    Signature("setting must not be empty", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
+    Signature("ERR_INVALID_URL", "URL_INVALID", 0.88, _URL_INVALID),
+    Signature("Invalid URL", "URL_INVALID", 0.85, _URL_INVALID, re.compile(r"TypeError")),
+    Signature("Could not parse rfc1738 URL", "URL_INVALID", 0.9, _URL_INVALID),
+    Signature("Could not parse SQLAlchemy URL", "URL_INVALID", 0.9, _URL_INVALID),
+    Signature("the URL must start with the protocol", "URL_INVALID", 0.9, _URL_INVALID),
+    Signature("must start with the protocol", "URL_INVALID", 0.9, _URL_INVALID),
+    Signature("P1013", "URL_INVALID", 0.88, _URL_INVALID, re.compile(r"\bP1013\b")),
+    Signature("The provided database string is invalid", "URL_INVALID", 0.88, _URL_INVALID),
+    Signature("invalid dsn", "URL_INVALID", 0.85, _URL_INVALID),
+    Signature("in connection info string", "URL_INVALID", 0.85, _URL_INVALID),
+    Signature("URI malformed", "URL_INVALID", 0.75, _URL_INVALID),
+)
+
+_SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")
+_EMPTY_URL = re.compile(r"from string ''|input: 'undefined'|input: ''")
+
+
+# All-caps words that are log levels or SQL, not variable names.
+_NOT_NAMES = frozenset(
+    {"ERROR", "WARN", "WARNING", "INFO", "DEBUG", "FATAL", "NULL", "TRUE", "FALSE"}
+)
+
+
+_ANY_NAME = re.compile(_NAME)
+
+
+def _env_name(text: str) -> str | None:
+    if _ANY_NAME.search(text) is None:  # cheap pre-check: most candidate lines name nothing
+        return None
+    for pattern in _ENV_PATTERNS:
+        for m in pattern.finditer(text):
+            if m.group(1) not in _NOT_NAMES:
+                if "ReferenceError" in text or _NOT_A_FAILURE.search(text):
+                    return None
+                return m.group(1)
+    return None
+
+
+def _defined_names(evidence: Evidence) -> set[str]:
+    names: set[str] = set()
+    for c in evidence.config.containers:
+        names.update(c.env_names)
+        names.update(s.env for s in c.secret_env)
+    return names
+
+
+def _env_matches(evidence: Evidence) -> tuple[list[Match], list[str]]:
+    """Lines naming a missing variable, and the names (in log order, deduplicated)."""
+    lines: list[LogLine] = []
+    names: list[str] = []
+    for index, line in grep_indexed(evidence, *_ENV_NEEDLES):
+        name = _env_name(line.text)
+        if name is None and "Missing environment variables:" in line.text:
+            name = next(
+                (
+                    m.group(1)
+                    for n in neighbours(evidence, index, after=1)
+                    for m in [re.search(rf"^\s*{_NAME}:", n.text)]
+                    if m
+                ),
+                None,
+            )
+        if name is None:
+            continue
+        lines.append(line)
+        if name not in names:
+            names.append(name)
+    sig = Signature("", "ENV_VAR_MISSING", 0.85, _ENV_MISSING)
+    m = line_match(sig, lines)
+    return ([m] if m else []), names
+
+
+def missing_variables(evidence: Evidence) -> list[str]:
+    """Names of the environment variables the log says are missing (for other analyzers to ask
+    whether a crash followed an unset variable)."""
+    return _env_matches(evidence)[1]
+
+
+def _secret_refs(
+    evidence: Evidence, texts: list[str], *, with_config: bool
+) -> list[tuple[str, str]]:
+    refs: list[tuple[str, str]] = []
+    for text in texts:
+        for m in _SECRET_PATH.finditer(text):
+            ref = (m.group(1), m.group(2))
+            if ref not in refs:
+                refs.append(ref)
+    if not with_config:
+        return refs
+    for c in evidence.config.containers:
+        for s in c.secret_env:
+            full = _SECRET_PATH.match(s.secret)
+            ref = (full.group(1), full.group(2)) if full else (evidence.ref.project, s.secret)
+            if ref not in refs:
+                refs.append(ref)
+    return refs
+
+
+def analyze(evidence: Evidence) -> Finding | None:
+    """A variable is unset, a URL cannot be parsed, or Secret Manager refused a secret."""
+    matches = match_signatures(evidence, SIGNATURES)
+    status = match_status(evidence, SIGNATURES)
+    env_matches, names = _env_matches(evidence)
+    matches += env_matches
+    if not matches and not status:
+        return None
+    extra: list[Fact] = []
+    bonus = 0.0
+    defined = _defined_names(evidence)
+    if names and evidence.config.containers:
+        absent = [n for n in names if n not in defined]
+        if absent:
+            extra.append(
+                Fact.config(
+                    Text(
+                        en="The log names {names}, which the job does not define at all "
+                        "(neither an env var nor a secret)",
+                        ko="로그에 나온 {names}이(가) Job에 전혀 정의되어 있지 않음"
+                        "(환경변수·시크릿 모두 없음)",
+                    ).format(names=", ".join(absent))
+                )
+            )
+            bonus = max(bonus, 0.08)
+        else:
+            extra.append(
+                Fact.config(
+                    Text(
+                        en="The job defines {names}, so its value is probably empty or wrong",
+                        ko="Job에 {names}이(가) 정의되어 있으므로 값이 비었거나 잘못되었을 가능성",
+                    ).format(names=", ".join(names))
+                )
+            )
+    quoted = [line.text for m in matches for line in m.lines] + [h.status.text for h in status]
+    signatures = {m.signature.signature for m in matches} | {h.signature.signature for h in status}
+    empty_url = "URL_INVALID" in signatures and (
+        any(_EMPTY_URL.search(t) for t in quoted)
+        or evidence.grep("input: 'undefined'", "input: ''")
+    )
+    if empty_url:
+        extra.append(
+            Fact.config(
+                Text(
+                    en="The URL the program got was empty or 'undefined': the variable is unset",
+                    ko="프로그램이 받은 URL이 비어 있거나 'undefined'임: 변수가 설정되지 않음",
+                )
+            )
+        )
+        bonus = max(bonus, 0.04)
+    latest = [s for c in evidence.config.containers for s in c.secret_env if s.version == "latest"]
+    if latest:
+        extra.append(
+            Fact.config(
+                Text(
+                    en="Secrets read at version 'latest': {refs} — a new version since the last "
+                    "success changes what the job gets",
+                    ko="'latest' 버전으로 읽는 시크릿: {refs} — 마지막 성공 이후 새 버전이 "
+                    "생기면 Job이 받는 값이 바뀜",
+                ).format(refs=", ".join(f"{s.env}←{s.secret}" for s in latest))
+            )
+        )
+    if signatures & {"SECRET_ACCESS_DENIED", "SECRET_FETCH_FAILED"}:
+        sa_fact = service_account_fact(evidence)
+        if sa_fact is not None:
+            extra.append(sa_fact)
+    checks: list[Check] = []
+    secret_related = any(s.startswith(("SECRET_", "URL_")) for s in signatures)
+    for project, secret in _secret_refs(evidence, quoted, with_config=secret_related)[:2]:
+        checks.append(
+            Check(
+                Text(
+                    en="State of the versions of secret {secret} (ENABLED / DISABLED / DESTROYED)",
+                    ko="시크릿 {secret}의 버전 상태 확인(ENABLED / DISABLED / DESTROYED)",
+                ).format(secret=secret),
+                commands.secret_versions(project, secret),
+            )
+        )
+        if signatures & {"SECRET_ACCESS_DENIED", "SECRET_FETCH_FAILED"}:
+            checks.append(
+                Check(
+                    Text(
+                        en="Who may read secret {secret} (the job's service account needs "
+                        "roles/secretmanager.secretAccessor)",
+                        ko="시크릿 {secret} 접근 권한 확인(Job 서비스 계정에 "
+                        "roles/secretmanager.secretAccessor 필요)",
+                    ).format(secret=secret),
+                    commands.secret_iam(project, secret),
+                )
+            )
+    return build_finding(
+        CAUSE,
+        matches=matches,
+        status=status,
+        extra_facts=extra,
+        bonus=bonus,
+        checks=(*checks, *CAUSE.checks(evidence.ref)),
+    )
+
+
+ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

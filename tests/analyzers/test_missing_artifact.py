@@ -1,0 +1,229 @@
+"""missing_artifact: the entry file, an executable, or migration files are not in the image."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from analyzers import missing_artifact
+from tests.analyzers._build import (
+    DIGEST,
+    HEALTHY,
+    IMAGE,
+    Case,
+    check_case,
+    config,
+    evidence,
+    out,
+    rank,
+    system,
+    task,
+    winner,
+)
+
+CASES = [
+    Case(
+        "commonjs entry file missing",
+        (
+            "node:internal/modules/cjs/loader:1080",
+            "Error: Cannot find module '/app/dist/migrate.js'",
+            "    at Function.executeUserEntryPoint [as runMain]"
+            " (node:internal/modules/run_main:81:12)",
+            "  code: 'MODULE_NOT_FOUND',",
+            "  requireStack: []",
+        ),
+        "ENTRYPOINT_NOT_FOUND",
+        min_strength=0.9,
+        cfg=config(),
+        fact_contains=("node dist/migrate.js", ":latest"),
+    ),
+    Case(
+        "esm entry resolved from the working directory",
+        (
+            "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/app/dist/migrate.mjs' imported"
+            " from /app/",
+        ),
+        "ENTRYPOINT_NOT_FOUND",
+    ),
+    Case(
+        "data-source file named to the typeorm cli is missing",
+        (
+            "Error during migration run:",
+            'Error: Unable to open file: "/app/dist/data-source.js". Cannot find module'
+            " '/app/dist/data-source.js'",
+            "Require stack:",
+            "- /app/node_modules/typeorm/util/ImportUtils.js",
+        ),
+        "FILE_NOT_IN_IMAGE",
+        min_strength=0.8,
+    ),
+    Case(
+        "python script missing",
+        ("python: can't open file '/app/migrate.py': [Errno 2] No such file or directory",),
+        "ENTRYPOINT_NOT_FOUND",
+    ),
+    Case(
+        "python -m module missing",
+        ("/usr/local/bin/python: No module named app.migrate",),
+        "ENTRYPOINT_NOT_FOUND",
+    ),
+    Case(
+        "executable not on PATH",
+        (
+            system(
+                "terminated: Application failed to start: kernel init: cannot resolve init "
+                'executable: error finding executable "prisma" in PATH [/usr/local/sbin '
+                "/usr/local/bin /usr/sbin /usr/bin /sbin /bin]: no such file or directory"
+            ),
+        ),
+        "EXECUTABLE_NOT_FOUND",
+    ),
+    Case(
+        "exec form of a missing executable",
+        ('exec: "alembic": executable file not found in $PATH',),
+        "EXECUTABLE_NOT_FOUND",
+    ),
+    Case("dash says not found", ("/bin/sh: 1: prisma: not found",), "EXECUTABLE_NOT_FOUND"),
+    Case(
+        "exit code 127 alone is suggestive",
+        (system("Container called exit(127).", "WARNING"),),
+        "EXECUTABLE_NOT_FOUND",
+        tasks=(task(exit_code=127),),
+        max_strength=0.6,
+        fact_contains=("127",),
+    ),
+    Case(
+        "entry script cannot be started",
+        (
+            system(
+                "terminated: Application failed to start: failed to load /app/entrypoint.sh: "
+                "no such file or directory"
+            ),
+        ),
+        "ENTRYPOINT_NOT_FOUND",
+    ),
+    Case(
+        "script not executable",
+        ("/bin/sh: 1: /app/migrate.sh: Permission denied",),
+        "NOT_EXECUTABLE",
+    ),
+    Case(
+        "migrations directory missing",
+        ("Error: ENOENT: no such file or directory, scandir '/app/dist/database/migrations'",),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "prisma schema missing",
+        (
+            "Error: Could not find Prisma Schema that is required for this command.",
+            "schema.prisma: file not found",
+            "prisma/schema.prisma: file not found",
+        ),
+        "PRISMA_SCHEMA_MISSING",
+    ),
+    Case(
+        "alembic without script_location",
+        ("  FAILED: No 'script_location' key found in configuration.",),
+        "TOOL_CONFIG_MISSING",
+    ),
+    Case(
+        "alembic versions path missing",
+        (
+            "  FAILED: Path doesn't exist: '/app/migrations'.  Please use the 'init' command to"
+            " create a new scripts folder.",
+        ),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "sequelize config missing",
+        ('ERROR: Cannot find "/app/config/config.json". Have you run "sequelize init"?',),
+        "TOOL_CONFIG_MISSING",
+    ),
+    Case(
+        "typeorm found no migrations in the build",
+        (
+            out("12 migrations are already loaded in the database."),
+            out("0 migrations were found in the source code."),
+            "TypeError: Cannot read properties of undefined (reading 'name')",
+        ),
+        "MIGRATIONS_EMPTY",
+        max_strength=0.65,
+    ),
+    Case("nothing pending is not a failure", (out("No migrations are pending"),), None),
+    Case("a missing package is code", ("Error: Cannot find module 'pg'",), None),
+    Case("healthy run", HEALTHY, None, cfg=config()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_missing_artifact(case: Case) -> None:
+    check_case(case, missing_artifact.analyze)
+
+
+def test_check_lists_the_directory_in_the_digest_that_ran() -> None:
+    ev = evidence(
+        ["Error: Cannot find module '/app/dist/migrate.js'", "  requireStack: []"],
+        cfg=config(),
+        image_digest=DIGEST,
+    )
+    finding = missing_artifact.analyze(ev)
+    assert finding is not None
+    first = finding.checks[0].command
+    assert "ls -la /app/dist" in first
+    assert IMAGE.rsplit(":", 1)[0] + "@" + DIGEST in first
+    assert "--platform=linux/amd64" in first
+
+
+def test_missing_directory_check_lists_its_parent() -> None:
+    ev = evidence(
+        ["Error: ENOENT: no such file or directory, scandir '/app/dist/database/migrations'"],
+        cfg=config(),
+    )
+    finding = missing_artifact.analyze(ev)
+    assert finding is not None
+    argv = shlex.split(finding.checks[0].command)
+    inner = shlex.split(argv[argv.index("-c") + 1])
+    assert inner == ["ls", "-la", "/app/dist/database", "/app/dist/database/migrations"]
+
+
+def test_hostile_path_reaches_the_shell_as_one_literal_word() -> None:
+    ev = evidence(
+        ["Error: Cannot find module '/app/$(touch${IFS}x)/m.js'", "  requireStack: []"],
+        cfg=config(),
+    )
+    finding = missing_artifact.analyze(ev)
+    assert finding is not None
+    argv = shlex.split(finding.checks[0].command)
+    inner = shlex.split(argv[argv.index("-c") + 1])
+    assert inner == ["ls", "-la", "/app/$(touch${IFS}x)"]
+
+
+COMPETING = [
+    (
+        "missing entry beats npm noise",
+        (
+            "Error: Cannot find module '/app/dist/migrate.js'",
+            "  requireStack: []",
+            "npm ERR! code ELIFECYCLE",
+            "npm ERR! Failed at the o4o-api@1.4.2 migrate script.",
+            "Node.js v20.11.1",
+        ),
+        "missing_artifact",
+    ),
+    (
+        "missing package is code, not image",
+        (
+            "Error: Cannot find module 'typeorm'",
+            "Require stack:",
+            "- /app/dist/migrate.js",
+        ),
+        "entrypoint_runtime",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lines", "expected"), COMPETING, ids=[c[0] for c in COMPETING])
+def test_competing_causes(name: str, lines: tuple[str, ...], expected: str) -> None:
+    ev = evidence(lines, cfg=config())
+    assert winner(ev) == expected, [(f.cause, f.signature, f.strength) for f in rank(ev)]

@@ -1,0 +1,229 @@
+"""secret_config: unset variables, unparsable URLs, Secret Manager refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers import secret_config
+from tests.analyzers._build import (
+    HEALTHY,
+    Case,
+    check_case,
+    config,
+    evidence,
+    out,
+    rank,
+    task,
+    winner,
+)
+
+NO_URL = config(env=("NODE_ENV",), secrets=())
+
+CASES = [
+    Case(
+        "variable the job does not define",
+        (
+            "Error: DATABASE_URL is not defined",
+            "    at Object.<anonymous> (/app/dist/migrate.js:4:9)",
+        ),
+        "ENV_VAR_MISSING",
+        cfg=NO_URL,
+        min_strength=0.9,
+        fact_contains=("DATABASE_URL, which the job does not define",),
+    ),
+    Case(
+        "variable the job defines (value empty?)",
+        ("Error: DATABASE_URL must be set",),
+        "ENV_VAR_MISSING",
+        cfg=config(),
+        max_strength=0.9,
+        fact_contains=("probably empty or wrong",),
+    ),
+    Case(
+        "prisma schema validation",
+        (
+            "Error: Prisma schema validation - (get-config wasm)",
+            "Error code: P1012",
+            "error: Environment variable not found: DATABASE_URL.",
+            "  -->  prisma/schema.prisma:10",
+        ),
+        "ENV_VAR_MISSING",
+        cfg=NO_URL,
+        min_strength=0.9,
+    ),
+    Case(
+        "python os.environ",
+        (
+            "Traceback (most recent call last):",
+            '  File "/app/migrate.py", line 5, in <module>',
+            "KeyError: 'DATABASE_URL'",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "python-decouple",
+        (
+            "decouple.UndefinedValueError: DATABASE_URL not found. Declare it as envvar or define a"
+            " default value.",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "nestjs config validation",
+        ('Error: Config validation error: "DATABASE_URL" is required',),
+        "ENV_INVALID",
+    ),
+    Case(
+        "django-environ",
+        ("django.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable",),
+        "ENV_VAR_MISSING",
+        fact_contains=("DATABASE_URL",),
+    ),
+    Case(
+        "envalid lists the missing names below",
+        (
+            "================================",
+            " Missing environment variables:",
+            "    DB_PASSWORD: undefined",
+        ),
+        "ENV_VAR_MISSING",
+        cfg=NO_URL,
+        fact_contains=("DB_PASSWORD",),
+    ),
+    Case(
+        "node url parse of undefined",
+        (
+            "TypeError [ERR_INVALID_URL]: Invalid URL",
+            "  input: 'undefined',",
+            "  code: 'ERR_INVALID_URL'",
+        ),
+        "URL_INVALID",
+        fact_contains=("'undefined'",),
+    ),
+    Case(
+        "sqlalchemy empty url",
+        ("sqlalchemy.exc.ArgumentError: Could not parse rfc1738 URL from string ''",),
+        "URL_INVALID",
+        fact_contains=("empty",),
+    ),
+    Case(
+        "prisma protocol",
+        (
+            "error: Error validating datasource `db`: the URL must start with the protocol"
+            " `postgresql://` or `postgres://`.",
+        ),
+        "URL_INVALID",
+    ),
+    Case(
+        "secret access denied at start",
+        (),
+        "SECRET_ACCESS_DENIED",
+        cfg=config(service_account=None),
+        tasks=(
+            task(
+                exit_code=None,
+                status_message="Permission denied on secret: projects/123456789012/secrets/"
+                "db-url/versions/latest for Revision service account 123456789012-compute@"
+                "developer.gserviceaccount.com.",
+            ),
+        ),
+        min_strength=0.93,
+        fact_contains=("Permission denied on secret", "default compute"),
+    ),
+    Case(
+        "secret version destroyed",
+        (
+            'Could not fetch secret "projects/netureyoutube/secrets/db-url/versions/7" for'
+            ' environment variable "DATABASE_URL". Instance startup will now abort: Secret Version'
+            " [projects/123/secrets/db-url/versions/7] is in DESTROYED state.",
+        ),
+        "SECRET_VERSION_DESTROYED",
+    ),
+    Case(
+        "secret version disabled",
+        ("Secret Version [projects/123/secrets/db-url/versions/3] is in DISABLED state.",),
+        "SECRET_VERSION_DISABLED",
+    ),
+    Case(
+        "secret not found",
+        ("Secret projects/123456789012/secrets/db-url/versions/latest was not found",),
+        "SECRET_NOT_FOUND",
+    ),
+    Case(
+        "client-side accessor denied",
+        (
+            "google.api_core.exceptions.PermissionDenied: 403 Permission 'secretmanager.versions."
+            "access' denied for resource 'projects/netureyoutube/secrets/db-url/versions/latest'"
+            " (or it may not exist).",
+        ),
+        "SECRET_ACCESS_DENIED",
+    ),
+    Case(
+        "a defaulted variable is not a failure",
+        (
+            out("NODE_ENV is not set, defaulting to 'production'"),
+            out("LOG_LEVEL not set, using info"),
+        ),
+        None,
+    ),
+    Case(
+        "driver import error is code",
+        ("django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",),
+        None,
+    ),
+    Case("healthy run", HEALTHY, None, cfg=config()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_secret_config(case: Case) -> None:
+    check_case(case, secret_config.analyze)
+
+
+def test_secret_checks_name_the_secret() -> None:
+    ev = evidence(
+        [
+            "Permission 'secretmanager.versions.access' denied for resource "
+            "'projects/netureyoutube/secrets/db-url/versions/latest'"
+        ],
+        cfg=config(),
+    )
+    finding = secret_config.analyze(ev)
+    assert finding is not None
+    commands = [c.command for c in finding.checks]
+    assert "gcloud secrets versions list db-url --project=netureyoutube" in commands
+    assert "gcloud secrets get-iam-policy db-url --project=netureyoutube" in commands
+
+
+def test_latest_secret_versions_are_pointed_out() -> None:
+    finding = secret_config.analyze(evidence(["Error: DATABASE_URL must be set"], cfg=config()))
+    assert finding is not None
+    assert any(f.note is not None and "'latest'" in f.note.en for f in finding.facts)
+
+
+COMPETING = [
+    (
+        "unset variable, then a TypeError",
+        (
+            "Error: DATABASE_URL is not defined",
+            "TypeError: Cannot read properties of undefined (reading 'replace')",
+            "Node.js v20.11.1",
+        ),
+        "secret_config",
+    ),
+    (
+        "python KeyError beats the traceback around it",
+        (
+            "Traceback (most recent call last):",
+            '  File "/app/migrate.py", line 5, in <module>',
+            "KeyError: 'DATABASE_URL'",
+        ),
+        "secret_config",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lines", "expected"), COMPETING, ids=[c[0] for c in COMPETING])
+def test_competing_causes(name: str, lines: tuple[str, ...], expected: str) -> None:
+    ev = evidence(lines, cfg=NO_URL)
+    assert winner(ev) == expected, [(f.cause, f.signature, f.strength) for f in rank(ev)]
