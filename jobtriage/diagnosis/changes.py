@@ -84,6 +84,8 @@ def diff_executions(
     changes: list[Change] = []
     for name, get in _FIELDS:
         before, after = get(last_success), get(failed)
+        if name == "job_generation" and "-" in (before, after):
+            continue  # the v2 Execution does not always say; an unknown side is no change
         if before != after:
             related = top_cause if top_cause in RELATED.get(name, frozenset()) else None
             changes.append(Change(field=name, before=before, after=after, related_cause=related))

@@ -1,0 +1,166 @@
+"""Turn a failed Google API call into a `Gap`: what could not be read, why, and what to do about it.
+
+Every evidence source goes through `gap_for`, so the report speaks about a 403 from the Run API and
+a 403 from Logging in the same way, and the fix names the exact role or setting. The reason text
+may quote the API's own message; it is clipped here and redacted by the renderers like any other
+untrusted text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jobtriage.evidence.model import ExecutionRef, Gap, Source
+
+_REQUEST_LINE = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+: ")
+# The part of an API error message we quote in a gap: enough to recognise it, no more.
+_MAX_QUOTED = 240
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """One Google API as the user knows it: its name, its viewer role and its service id."""
+
+    title: str
+    role: str
+    service: str
+
+
+RUN_API = Api("Cloud Run Admin API", "roles/run.viewer", "run.googleapis.com")
+LOGGING_API = Api("Cloud Logging API", "roles/logging.viewer", "logging.googleapis.com")
+
+# What each source reads, in the words of the report ("permission denied reading <this>").
+_WHAT = {
+    Source.EXECUTION: "the execution",
+    Source.TASKS: "the execution's tasks",
+    Source.JOB: "the job",
+    Source.LAST_SUCCESS: "the job's earlier executions",
+    Source.LOGS: "logs",
+}
+
+
+def _quote(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    message = " ".join(str(message).split())
+    # The REST transports prefix the request line ("GET https://…: "): noise in a report.
+    message = _REQUEST_LINE.sub("", message)
+    if len(message) > _MAX_QUOTED:
+        message = message[: _MAX_QUOTED - 1] + "…"
+    return message
+
+
+def _http_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    # google.api_core exceptions carry the HTTP status as an int; gRPC-style codes are enums.
+    return code if isinstance(code, int) and 100 <= code < 600 else None
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    for cls in type(exc).__mro__:
+        name = cls.__name__.lower()
+        if "timeout" in name or name == "deadlineexceeded":
+            return True
+    return isinstance(exc, TimeoutError)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    unreachable = {"ConnectionError", "ServiceUnavailable"}
+    return bool(names & unreachable) and _http_code(exc) in (None, 503)
+
+
+def _service_disabled(exc: BaseException) -> bool:
+    text = _quote(exc)
+    reason = str(getattr(exc, "reason", "") or "")
+    return reason == "SERVICE_DISABLED" or "has not been used in project" in text
+
+
+def gap_for(
+    source: Source,
+    exc: BaseException,
+    *,
+    api: Api,
+    ref: ExecutionRef,
+    timeout: float,
+) -> Gap:
+    """The gap a failed call leaves in the report, with the fix spelled out."""
+    what = _WHAT.get(source, source.value)
+    code = _http_code(exc)
+    project = ref.project
+    if type(exc).__name__ == "DefaultCredentialsError":
+        return Gap(
+            source,
+            f"no Google credentials to read {what}",
+            "run where Application Default Credentials exist (the function's service account), "
+            "or locally: gcloud auth application-default login",
+        )
+    if code == 403 and _service_disabled(exc):
+        return Gap(
+            source,
+            f"the {api.title} is not enabled in project {project}",
+            f"gcloud services enable {api.service} --project={project}",
+        )
+    if code in (401, 403):
+        return Gap(
+            source,
+            f"permission denied reading {what} ({api.title} answered {code})",
+            f"grant {api.role} to the function's service account: gcloud projects "
+            f"add-iam-policy-binding {project} --member=serviceAccount:<function SA> "
+            f"--role={api.role}",
+        )
+    if code == 404:
+        if source in (Source.EXECUTION, Source.TASKS):
+            return Gap(
+                source,
+                "execution no longer exists (Cloud Run keeps the last 1,000 per job)",
+                f"check the name; gcloud run jobs executions list --job={ref.job} "
+                f"--region={ref.region} --project={project}",
+            )
+        if source in (Source.JOB, Source.LAST_SUCCESS):
+            return Gap(
+                source,
+                f"job {ref.job} no longer exists in {ref.region}",
+                "it was deleted or renamed after this execution ran",
+            )
+        return Gap(source, f"{what}: not found ({_quote(exc)})", "")
+    if code == 429:
+        if api is LOGGING_API:
+            return Gap(
+                source,
+                "Logging read quota exhausted",
+                "the project's 'Read requests per minute' quota of logging.googleapis.com is used "
+                "up (other log readers share it); diagnose again in a minute, or request a higher "
+                "quota in the Cloud console (IAM & Admin > Quotas)",
+            )
+        return Gap(
+            source,
+            f"{api.title} read quota exhausted",
+            f"the per-region 'Read requests per minute' quota of {api.service} is used up; "
+            "diagnose again in a minute, or request a higher quota",
+        )
+    if _is_timeout(exc):
+        return Gap(
+            source,
+            f"{api.title} gave no answer within {timeout:g} s",
+            "a slow or overloaded API; diagnose again, or raise API_TIMEOUT_SECONDS",
+        )
+    if code is not None and code >= 500:
+        return Gap(
+            source,
+            f"{api.title} error {code}: {_quote(exc)}",
+            "a fault on Google's side, usually brief; diagnose again in a minute",
+        )
+    if _is_unreachable(exc):
+        return Gap(
+            source,
+            f"could not reach the {api.title}",
+            "check the network path to Google APIs (or the emulator host setting)",
+        )
+    if code is not None:
+        return Gap(source, f"{api.title} refused the request ({code}): {_quote(exc)}", "")
+    return Gap(
+        source,
+        f"unexpected error reading {what}: {type(exc).__name__}: {_quote(exc)}",
+        "this is a bug in jobtriage if it repeats; the rest of the report is still valid",
+    )

@@ -1,0 +1,199 @@
+"""Gather all evidence about one execution, once, before any analyzer runs.
+
+`gather` never raises. Each source is read in isolation: a 403, a 404, a quota refusal, a timeout,
+a 5xx or a bug in our own conversion code becomes a `Gap` with the fix spelled out, and the rest of
+the evidence is still collected. When the Run API cannot be read at all, the audit entry that
+triggered us (`JobEvent`) still says which execution failed, how, when and who started it.
+
+Cost per diagnosis: four Cloud Run reads (execution, tasks, job, up to two pages of the job's
+executions) made concurrently, then at most two Logging reads (see `cloud_logging`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from jobtriage.evidence.cloud_logging import CloudLogging, LogRead, window_for
+from jobtriage.evidence.cloud_run import CloudRun, LastSuccess, RecentExecutions, TaskList
+from jobtriage.evidence.gaps import LOGGING_API, RUN_API, gap_for
+from jobtriage.evidence.model import (
+    Evidence,
+    ExecutionInfo,
+    ExecutionRef,
+    Gap,
+    JobEvent,
+    JobInfo,
+    Source,
+)
+from jobtriage.settings import Settings
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where evidence comes from: the seam between the diagnosis and Google's APIs.
+
+    `from_settings` builds the real clients (lazily, on first use); tests build them pointed at
+    the replay, and pass `sleep`/`clock` so that waiting for late logs takes no real time.
+    A source set to None is skipped and recorded as a gap.
+    """
+
+    run: CloudRun | None
+    logs: CloudLogging | None
+    log_wait_seconds: float = 8.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> Sources:
+        return cls(
+            run=CloudRun.from_settings(settings),
+            logs=CloudLogging.from_settings(settings),
+            log_wait_seconds=settings.log_wait_seconds,
+            sleep=sleep,
+            clock=clock,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    value: Any = None
+    gap: Gap | None = None
+
+
+def _attempt(source: Source, run: CloudRun, ref: ExecutionRef, read: Callable[[], T]) -> _Outcome:
+    try:
+        return _Outcome(read())
+    except Exception as exc:
+        return _Outcome(gap=gap_for(source, exc, api=RUN_API, ref=ref, timeout=run.timeout))
+
+
+def _read_run(run: CloudRun, ref: ExecutionRef) -> dict[Source, _Outcome]:
+    reads: dict[Source, Callable[[], Any]] = {
+        Source.EXECUTION: lambda: run.execution(ref),
+        Source.TASKS: lambda: run.tasks(ref),
+        Source.JOB: lambda: run.job(ref),
+        Source.LAST_SUCCESS: lambda: run.recent_executions(ref),
+    }
+    # The four reads are independent; concurrently they cost one round trip instead of four.
+    with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="evidence") as pool:
+        futures = {
+            source: pool.submit(_attempt, source, run, ref, read) for source, read in reads.items()
+        }
+        return {source: future.result() for source, future in futures.items()}
+
+
+def gather(event_or_ref: JobEvent | ExecutionRef, *, sources: Sources) -> Evidence:
+    """Everything known about one execution. Never raises; what is missing is listed in `gaps`."""
+    event = event_or_ref if isinstance(event_or_ref, JobEvent) else None
+    ref = event.ref if event is not None else event_or_ref
+    assert isinstance(ref, ExecutionRef)
+    gaps: list[Gap] = []
+
+    execution: ExecutionInfo | None = None
+    job: JobInfo | None = None
+    tasks: TaskList = TaskList(())
+    last: LastSuccess = LastSuccess(None, 0)
+    if sources.run is None:
+        gaps.append(Gap(Source.EXECUTION, "the Cloud Run Admin API was not consulted", ""))
+    else:
+        results = _read_run(sources.run, ref)
+        for outcome in results.values():
+            if outcome.gap is not None:
+                gaps.append(outcome.gap)
+        execution = results[Source.EXECUTION].value
+        job = results[Source.JOB].value
+        tasks = results[Source.TASKS].value or tasks
+        recent: RecentExecutions | None = results[Source.LAST_SUCCESS].value
+        if recent is not None:
+            # "Before this failure": a success that came after it is a recovery, not a baseline.
+            before = (execution.create_time if execution else None) or (
+                event.timestamp if event else None
+            )
+            last = recent.last_success(exclude=ref.execution, before=before)
+        if tasks.truncated:
+            gaps.append(
+                Gap(
+                    Source.TASKS,
+                    f"only the first {len(tasks.attempts)} tasks were read",
+                    "the task list of a large fan-out is bounded; see the console for the rest",
+                )
+            )
+        if results[Source.LAST_SUCCESS].gap is None and last.execution is None:
+            gaps.append(
+                Gap(
+                    Source.LAST_SUCCESS,
+                    f"no successful execution among the job's {last.looked_at} most recent",
+                    "nothing to compare with: 'what changed' is left out",
+                )
+            )
+
+    # The v2 API has no job generation for an execution; the audit entry has it.
+    generation = event.job_generation if event is not None else None
+    if execution is not None and execution.job_generation is None and generation:
+        execution = replace(execution, job_generation=generation)
+
+    logs = LogRead()
+    if sources.logs is None:
+        gaps.append(Gap(Source.LOGS, "Cloud Logging was not consulted", ""))
+    else:
+        logs = _read_logs(sources, ref, event, execution)
+        gaps.extend(logs.gaps)
+
+    return Evidence(
+        ref=ref,
+        event=event,
+        execution=execution,
+        tasks=tasks.attempts,
+        job=job,
+        last_success=last.execution,
+        logs=logs.lines,
+        log_stats=logs.stats,
+        gaps=tuple(gaps),
+    )
+
+
+def _read_logs(
+    sources: Sources, ref: ExecutionRef, event: JobEvent | None, execution: ExecutionInfo | None
+) -> LogRead:
+    assert sources.logs is not None
+    try:
+        now = sources.clock()
+        event_time = event.timestamp if event is not None else None
+        start = execution.start_time or execution.create_time if execution else None
+        end = execution.completion_time if execution else None
+        window = window_for(start=start, end=end, event_time=event_time, now=now)
+        if event is not None:
+            failed = event.failed
+        elif execution is not None:
+            failed = execution.completed_state != "CONDITION_SUCCEEDED"
+        else:
+            failed = True
+        return sources.logs.read(
+            ref,
+            window=window,
+            ended_at=end or event_time,
+            failed=failed,
+            wait_seconds=sources.log_wait_seconds,
+            sleep=sources.sleep,
+            clock=sources.clock,
+        )
+    except Exception as exc:  # a bug of ours must not blank the report
+        gap = gap_for(Source.LOGS, exc, api=LOGGING_API, ref=ref, timeout=sources.logs.timeout)
+        return LogRead(gaps=(gap,))
