@@ -211,6 +211,8 @@ def status_texts(evidence: Evidence) -> tuple[StatusText, ...]:
 
     if evidence.execution is not None:
         add(_FROM_EXECUTION, evidence.execution.completed_message)
+        for text in evidence.execution.other_conditions:
+            add(_FROM_EXECUTION, text)
     if evidence.event is not None:
         add(_FROM_EVENT, evidence.event.completed_message)
         add(_FROM_EVENT, evidence.event.status_message)

@@ -310,7 +310,23 @@ def execution_info(pb: Any) -> ExecutionInfo:
         # The v2 API has no job-generation field; v1-style labels are honoured when present.
         job_generation=labels.get("run.googleapis.com/jobGeneration"),
         image_digest=image_digest(main.image) if main else None,
+        other_conditions=_unsuccessful(pb.conditions),
     )
+
+
+def _unsuccessful(conditions: Iterable[Any]) -> tuple[str, ...]:
+    """'Type (REASON): message' of each non-Completed condition that did not succeed."""
+    out: list[str] = []
+    for condition in conditions:
+        if condition.type_ == "Completed":
+            continue
+        state = _enum_name(condition.state, "UNSPECIFIED")
+        if state == "CONDITION_SUCCEEDED" or not (condition.message or condition.reason):
+            continue
+        reason = _enum_name(condition.reason, "UNDEFINED") if "reason" in condition else None
+        label = f"{condition.type_} ({reason})" if reason else condition.type_
+        out.append(f"{label}: {condition.message}"[:500])
+    return tuple(out)
 
 
 def task_attempt(pb: Any) -> TaskAttempt:

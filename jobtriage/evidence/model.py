@@ -228,6 +228,9 @@ class ExecutionInfo:
     log_uri: str | None = None
     job_generation: str | None = None
     image_digest: str | None = None  # when the execution resolved a tag to a digest
+    # Messages of the other conditions (ResourcesAvailable, Started, …) that did not succeed:
+    # CONTAINER_MISSING or SECRETS_ACCESS_CHECK_FAILED land there, not in Completed.
+    other_conditions: tuple[str, ...] = ()
 
     @property
     def duration(self) -> timedelta | None:
