@@ -1,0 +1,31 @@
+# The incident store: one Firestore (Native mode) database. Created here by default; with
+# create_firestore_database = false an existing database named by firestore_database is used.
+
+resource "google_firestore_database" "incidents" {
+  count = var.create_firestore_database ? 1 : 0
+
+  project     = var.project_id
+  name        = var.firestore_database
+  location_id = coalesce(var.firestore_location, var.region)
+  type        = "FIRESTORE_NATIVE"
+
+  deletion_policy         = var.firestore_deletion_policy
+  delete_protection_state = var.firestore_deletion_policy == "DELETE" ? "DELETE_PROTECTION_DISABLED" : "DELETE_PROTECTION_ENABLED"
+
+  depends_on = [google_project_service.apis]
+}
+
+# Delivery claims (jobtriage/incident/store.py, collection "deliveries") are only needed while
+# Pub/Sub may still redeliver an event; each carries `expire_at`, and this TTL policy lets
+# Firestore delete them after it. The field is exempt from indexing: nothing queries it, and an
+# index on an ever-increasing timestamp only adds write cost.
+resource "google_firestore_field" "delivery_expiry" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "deliveries"
+  field      = "expire_at"
+
+  ttl_config {}
+
+  index_config {}
+}
