@@ -31,6 +31,9 @@ RELATED: dict[str, frozenset[str]] = {
 }
 
 
+NONE = "(none)"
+
+
 def _fmt(values: tuple[str, ...]) -> str:
     return " ".join(values) if values else "-"
 
@@ -97,12 +100,12 @@ def diff_executions(
         changes.append(
             Change(
                 field="env_names",
-                before=("-" + " -".join(removed)) if removed else "",
-                after=("+" + " +".join(added)) if added else "",
+                before=("-" + " -".join(removed)) if removed else NONE,
+                after=("+" + " +".join(added)) if added else NONE,
                 related_cause=related,
             )
         )
     if job is not None and job.last_modifier and any(c.field == "job_generation" for c in changes):
-        changes.append(Change(field="last_modifier", before="", after=job.last_modifier))
+        changes.append(Change(field="last_modifier", before=NONE, after=job.last_modifier))
     changes.sort(key=lambda c: c.related_cause is None)
     return tuple(changes)

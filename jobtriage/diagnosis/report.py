@@ -79,10 +79,17 @@ def _summary(evidence: Evidence) -> Summary:
         or (event.creator if event else None),
         started_at=ex.start_time if ex else None,
         finished_at=(ex.completion_time if ex else None) or (event.timestamp if event else None),
-        image=(ex.image_digest if ex and ex.image_digest else None)
-        or (main.image if main else None),
+        image=_image_that_ran(main.image if main else None, ex.image_digest if ex else None),
         timeout=cfg.timeout,
     )
+
+
+def _image_that_ran(image: str | None, digest: str | None) -> str | None:
+    """The image reference with the digest the execution resolved, when it is known."""
+    if not image or "@" in image or not digest:
+        return image or digest
+    name = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    return f"{name}@{digest}"
 
 
 def seed_commands(evidence: Evidence) -> tuple[Check, ...]:
