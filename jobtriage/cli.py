@@ -1,0 +1,249 @@
+"""The command line.
+
+    python -m jobtriage demo [--lang ko] [--format text|json|slack]
+    python -m jobtriage diagnose --project P --region R --job J --execution E [--format …]
+    python -m jobtriage diagnose --log-file F [--execution-file X] [--job-file Y] [--format …]
+
+`demo` replays the seed incident (o4o-api-migrations-h5x5h, asia-northeast3) through the whole
+pipeline: a recorded Cloud Run / Logging API served on 127.0.0.1, the real clients, a CloudEvent
+through functions-framework into `main.on_job_event`, the analyzers, the incident store (in memory)
+and the Slack message — posted for real when SLACK_BOT_TOKEN and SLACK_CHANNEL are set.
+
+Exit codes: 0 report printed, 2 usage or input error (the message says what to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from jobtriage.diagnosis import Report, to_json, to_text
+from jobtriage.errors import PermanentError
+from jobtriage.evidence import Evidence, ExecutionRef
+from jobtriage.settings import ConfigError, Settings
+from jobtriage.text import Lang, parse_lang
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _slack_preview(report: Report, lang: Lang, out: TextIO, *, as_json: bool) -> None:
+    from jobtriage.incident.decide import new_incident
+    from jobtriage.notify.blocks import render_alert
+    from jobtriage.notify.builder_url import builder_url, render_terminal
+
+    ref = report.summary.ref
+    draft = new_incident(
+        job_path=ref.job_path,
+        fingerprint=report.fingerprint,
+        execution=ref.execution,
+        now=report.summary.finished_at or datetime.now(UTC),
+        lang=lang,
+    )
+    message = render_alert(report, draft, lang=lang)
+    if as_json:
+        out.write(json.dumps(message.payload(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(render_terminal(message) + "\n")
+    out.write(f"\nBlock Kit Builder: {builder_url(message)}\n")
+
+
+def _print(report: Report, fmt: str, lang: Lang, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(to_json(report, lang=lang) + "\n")
+    elif fmt == "slack":
+        _slack_preview(report, lang, out, as_json=True)
+    else:
+        out.write(to_text(report, lang=lang))
+
+
+def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
+    from jobtriage.diagnosis import build_report
+
+    lang = parse_lang(args.lang)
+    live = [args.project, args.region, args.job, args.execution]
+    files = [args.log_file, args.execution_file, args.job_file]
+    evidence: Evidence
+    if any(files):
+        from jobtriage.evidence.files import evidence_from_files
+
+        ref = ExecutionRef(*live) if all(live) else None
+        evidence = evidence_from_files(
+            log_file=args.log_file,
+            execution_file=args.execution_file,
+            job_file=args.job_file,
+            ref=ref,
+        )
+    elif all(live):
+        evidence = _live_evidence(ExecutionRef(*live))
+    else:
+        raise CliError(
+            "say which execution: --project, --region, --job and --execution (live), "
+            "or --log-file (offline)"
+        )
+    _print(build_report(evidence), args.format, lang, out)
+    return 0
+
+
+def _live_evidence(ref: ExecutionRef) -> Evidence:
+    settings = Settings.from_env()
+    if not (settings.cloud_run_emulator_host and settings.cloud_logging_emulator_host):
+        import google.auth
+        from google.auth.exceptions import DefaultCredentialsError
+
+        try:
+            google.auth.default()
+        except DefaultCredentialsError as exc:
+            raise CliError(
+                "no Google credentials found. Run `gcloud auth application-default login` "
+                "(needs roles/run.viewer and roles/logging.viewer on the project), or use "
+                "--log-file for an offline diagnosis"
+            ) from exc
+    from jobtriage.evidence.gather import Sources, gather
+
+    return gather(ref, sources=Sources.from_settings(settings))
+
+
+def _pubsub_envelope(entry: dict[str, Any]) -> dict[str, Any]:
+    data = base64.b64encode(json.dumps(entry).encode()).decode()
+    stamp = str(entry.get("timestamp", ""))
+    return {
+        "message": {
+            "data": data,
+            "attributes": {"logging.googleapis.com/timestamp": stamp},
+            "messageId": "demo-1",
+            "publishTime": stamp,
+        },
+        "subscription": "projects/demo/subscriptions/jobtriage-demo",
+    }
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    """The seed incident through the whole pipeline, with recorded evidence."""
+    import logging
+
+    from jobtriage.ownlog import get_logger
+
+    lang = parse_lang(args.lang)
+    logger = get_logger()
+    level = logger.level
+    if not args.verbose:
+        logger.setLevel(logging.ERROR)
+    try:
+        return _demo_run(args, lang, out)
+    finally:
+        logger.setLevel(level)
+
+
+def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
+    import functions_framework
+
+    from jobtriage import app
+    from jobtriage.replay.google import GoogleReplay, Scenario
+
+    scenario = Scenario.embedded("seed")
+    assert scenario.event is not None
+    reports: list[Report] = []
+    with GoogleReplay(scenario) as google:
+        os.environ.update(
+            {
+                "CLOUD_RUN_EMULATOR_HOST": google.host,
+                "CLOUD_LOGGING_EMULATOR_HOST": google.host,
+                "INCIDENT_STORE": "memory",
+                "LOG_WAIT_SECONDS": "0",
+                "REPORT_LANG": lang,
+            }
+        )
+        app.reset_runtimes()
+        rt = app.runtime("events")
+        rt.on_report = lambda evidence, report: reports.append(report)
+        client = functions_framework.create_app(  # type: ignore[no-untyped-call]
+            target="on_job_event",
+            source=os.path.join(os.path.dirname(os.path.dirname(__file__)), "main.py"),
+        ).test_client()
+        response = client.post(
+            "/",
+            json={
+                "specversion": "1.0",
+                "id": "demo-1",
+                "source": "//pubsub.googleapis.com/projects/netureyoutube/topics/jobtriage",
+                "type": "google.cloud.pubsub.topic.v1.messagePublished",
+                "datacontenttype": "application/json",
+                "data": _pubsub_envelope(scenario.event),
+            },
+            headers={"Content-Type": "application/cloudevents+json"},
+        )
+        if response.status_code != 200 or not reports:
+            raise CliError(
+                f"the event function answered {response.status_code}; see the logs above"
+            )
+    report = reports[0]
+    if args.format == "json":
+        out.write(to_json(report, lang=lang) + "\n")
+        return 0
+    if args.format == "slack":
+        _slack_preview(report, lang, out, as_json=True)
+        return 0
+    out.write(to_text(report, lang=lang))
+    out.write("\n" + "=" * 100 + "\n")
+    posted = rt.settings.slack_enabled
+    heading = {
+        "en": "The Slack message"
+        + (
+            " (posted)"
+            if posted
+            else " (not posted: set SLACK_BOT_TOKEN and SLACK_CHANNEL to post it)"
+        ),
+        "ko": "Slack 메시지"
+        + (" (전송됨)" if posted else " (미전송: SLACK_BOT_TOKEN과 SLACK_CHANNEL을 설정하면 전송)"),
+    }[lang]
+    out.write(heading + "\n\n")
+    _slack_preview(report, lang, out, as_json=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jobtriage",
+        description="Diagnose failed Cloud Run Job executions.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--format", choices=("text", "json", "slack"), default="text")
+    common.add_argument("--lang", choices=("en", "ko"), default="en")
+
+    demo = sub.add_parser("demo", parents=[common], help="replay the seed incident end to end")
+    demo.add_argument("--verbose", action="store_true", help="show the function's own logs")
+
+    diag = sub.add_parser("diagnose", parents=[common], help="diagnose one execution")
+    diag.add_argument("--project")
+    diag.add_argument("--region")
+    diag.add_argument("--job")
+    diag.add_argument("--execution")
+    diag.add_argument(
+        "--log-file",
+        help="plain text, a JSON array (gcloud logging read --format=json) or JSON lines",
+    )
+    diag.add_argument("--execution-file", help="REST JSON of the v2 Execution")
+    diag.add_argument("--job-file", help="REST JSON of the v2 Job")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _demo(args, out)
+        return _diagnose(args, out)
+    except (CliError, ConfigError, PermanentError) as exc:
+        fix = getattr(exc, "fix", "")
+        sys.stderr.write(f"error: {exc}" + (f"\n  fix: {fix}" if fix else "") + "\n")
+        return 2

@@ -1,0 +1,137 @@
+"""The command line: what a user sees for the demo, offline files, and each kind of mistake."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from jobtriage.cli import main
+from jobtriage.replay.google import Scenario
+
+SEED_PASSWORD = "Vq7tM2xK9pLr4WzB"  # in the seed's audit entry, as a plain env value
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, out=out)
+    return code, out.getvalue()
+
+
+def test_demo_replays_the_seed_incident_end_to_end() -> None:
+    code, text = run(["demo"])
+    assert code == 0
+    assert "o4o-api-migrations-h5x5h" in text
+    assert "asia-northeast3" in text
+    assert "entrypoint_runtime" in text.split("1. [", 1)[1].splitlines()[0]
+    assert "ERR_REQUIRE_ESM" in text
+    assert "dist/main.js migration:run → dist/migrate.js" in text  # what changed
+    assert "Block Kit Builder: https://app.slack.com/block-kit-builder/#" in text
+    assert "[Acknowledge]" in text
+    assert SEED_PASSWORD not in text
+
+
+def test_demo_in_korean_has_the_seed_sections() -> None:
+    code, text = run(["demo", "--lang", "ko"])
+    assert code == 0
+    for section in (
+        "현상 요약",
+        "원인 후보",
+        "조사 명령어",
+        "핵심 판단",
+        "임시 우회 방안",
+        "변경 사항",
+    ):
+        assert section in text
+
+
+def test_json_contract() -> None:
+    code, text = run(["demo", "--format", "json"])
+    assert code == 0
+    doc = json.loads(text)
+    causes = doc["causes"]
+    assert [c["confidence"] for c in causes] == sorted(
+        (c["confidence"] for c in causes), reverse=True
+    )
+    assert causes[0]["id"] == "entrypoint_runtime"
+    assert 0 <= causes[-1]["confidence"] <= causes[0]["confidence"] <= 1
+    assert all(isinstance(e, str) for c in causes for e in c["evidence"])
+    assert {"summary", "changes", "gaps", "verdict", "links"} <= set(doc)
+    assert doc["summary"]["execution"] == "o4o-api-migrations-h5x5h"
+
+
+def test_slack_format_prints_block_kit() -> None:
+    code, text = run(["demo", "--format", "slack"])
+    assert code == 0
+    payload = json.loads(text.split("\nBlock Kit Builder:", 1)[0])
+    assert payload["text"]
+    assert len(payload["blocks"]) <= 50
+
+
+def test_offline_log_file_in_gcloud_json(tmp_path: Path) -> None:
+    logs = Scenario.embedded("seed").logs
+    path = tmp_path / "logs.json"
+    path.write_text(json.dumps(logs))
+    code, text = run(["diagnose", "--log-file", str(path), "--format", "json"])
+    assert code == 0
+    assert json.loads(text)["causes"][0]["id"] == "entrypoint_runtime"
+
+
+def test_offline_plain_text(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text(
+        "Running migrations...\nError: P1001: Can't reach database server at `10.3.0.5`:`5432`\n"
+    )
+    code, text = run(["diagnose", "--log-file", str(path)])
+    assert code == 0
+    assert "db_connection" in text.split("1. [", 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["diagnose", "--log-file", "/nonexistent/logs.json"], "no such file"),
+        (["diagnose"], "say which execution"),
+    ],
+)
+def test_mistakes_get_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(argv)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unreadable_json_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "execution.json"
+    path.write_text("{not json")
+    code, _ = run(["diagnose", "--execution-file", str(path)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "execution.json" in err
+
+
+def test_live_without_credentials_says_what_to_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud login
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # no metadata server
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    code, _ = run(
+        [
+            "diagnose",
+            "--project",
+            "p-123456",
+            "--region",
+            "us-central1",
+            "--job",
+            "j",
+            "--execution",
+            "j-abc12",
+        ]
+    )
+    assert code == 2
+    assert "gcloud auth application-default login" in capsys.readouterr().err
