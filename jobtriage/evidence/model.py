@@ -6,7 +6,8 @@ tuples so that an analyzer cannot change what the next one sees.
 Text that came from the job (log lines, condition messages) is untrusted and *not* redacted here:
 redaction happens where text leaves the process (`jobtriage.redact`, applied by every renderer
 and by our own log formatter), so that analyzers can still recognise what they look for. Log
-lines are cut to `MAX_LINE_CHARS` on the way in, so a hostile 1 MB line costs no more than a normal one.
+lines are cut to `MAX_LINE_CHARS` on the way in, so a hostile 1 MB line costs no more than a
+normal one.
 """
 
 from __future__ import annotations
@@ -277,6 +278,9 @@ class LogStats:
     kept: int = 0
     requests: int = 0
     sampled: bool = False
+    # True when no read was made because this instance's Logging read budget said no
+    # (`cloud_logging.ReadBudget`): the report was built without logs on purpose.
+    skipped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
