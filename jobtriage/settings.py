@@ -18,6 +18,10 @@ Functions fills from Secret Manager (see deploy/). Nothing else in the code read
 | CLOUD_LOGGING_EMULATOR_HOST | host:port serving the Logging API v2 over plain HTTP | unset |
 | LOG_WAIT_SECONDS | how long to wait for late log lines after the audit entry | 8 |
 | API_TIMEOUT_SECONDS | timeout of every single Google API call | 10 |
+| LOGGING_READS_PER_MINUTE | Logging reads one instance may make a minute (0: no limit) | 15 |
+
+LOGGING_READS_PER_MINUTE times the event function's max instances (3) should stay below the
+project's Logging read quota (60 a minute), which people reading logs share.
 """
 
 from __future__ import annotations
@@ -46,6 +50,15 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     return value
 
 
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ConfigError(f"{name} must be a whole number from {lo} to {hi}, not {raw!r}")
+    return int(raw)
+
+
 def _hostport(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -70,6 +83,7 @@ class Settings:
     cloud_logging_emulator_host: str | None = None
     log_wait_seconds: float = 8.0
     api_timeout_seconds: float = 10.0
+    logging_reads_per_minute: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +114,7 @@ class Settings:
             cloud_logging_emulator_host=_hostport(env, "CLOUD_LOGGING_EMULATOR_HOST"),
             log_wait_seconds=_float(env, "LOG_WAIT_SECONDS", 8.0, 0.0, 60.0),
             api_timeout_seconds=_float(env, "API_TIMEOUT_SECONDS", 10.0, 0.5, 120.0),
+            logging_reads_per_minute=_int(env, "LOGGING_READS_PER_MINUTE", 15, 0, 6000),
         )
 
     @property

@@ -17,6 +17,13 @@ wait `LOG_WAIT_SECONDS` once and read the tail again — that second read *is* t
 A 429 is retried once after a short back-off, also from the same budget; if Logging still refuses,
 the diagnosis goes on without logs and says so.
 
+When many jobs fail at once, two reads per diagnosis would overrun the project's quota (a storm of
+200 failures wants 400 reads; the quota is 60 a minute, shared with every person reading logs).
+So each instance also keeps a per-minute `ReadBudget` (LOGGING_READS_PER_MINUTE): a diagnosis it
+cannot pay for is made without logs and says so ("logs skipped"), instead of taking 429s. Half of
+the budget is kept for diagnoses that may open a new incident (`urgent`); a repeat of a job that
+already has an open incident only reads logs while the other half lasts.
+
 Every filter carries explicit timestamp bounds, so the backend scans only the execution's minutes
 (the client library's own `list_entries` would otherwise add a silent "last 24 hours").
 """
@@ -26,6 +33,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -91,6 +100,70 @@ def build_logging_credentials(settings: Settings) -> Any:
 
     credentials, _ = google.auth.default(scopes=[READ_SCOPE])
     return credentials
+
+
+# --- the read budget ------------------------------------------------------------------------------
+
+
+class ReadBudget:
+    """At most `per_minute` entries.list calls in any 60 seconds, from this instance.
+
+    A sliding window, not a token bucket: with N instances each allowed `per_minute`, the project
+    never sees more than N × `per_minute` reads in any minute, which is what its quota counts.
+    `reserve` of them are kept for urgent reads (a diagnosis that may open an incident).
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        reserve: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError("a read budget needs at least one read a minute")
+        self.per_minute = per_minute
+        self.reserve = per_minute // 2 if reserve is None else max(0, min(reserve, per_minute))
+        self._clock = clock
+        self._reads: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.refused = 0  # reads not made because of the budget (for figures and logs)
+
+    def take(self, *, urgent: bool) -> bool:
+        """Spend one read if the budget allows it now."""
+        with self._lock:
+            now = self._clock()
+            while self._reads and now - self._reads[0] >= 60.0:
+                self._reads.popleft()
+            limit = self.per_minute if urgent else self.per_minute - self.reserve
+            if len(self._reads) >= limit:
+                self.refused += 1
+                return False
+            self._reads.append(now)
+            return True
+
+
+class _OverBudget(Exception):
+    """Raised inside `CloudLogging.read` when the budget refuses a read."""
+
+
+def _skipped_gap(budget: ReadBudget, *, urgent: bool) -> Gap:
+    if urgent:
+        reason = (
+            f"logs skipped: this instance's Logging read budget ({budget.per_minute} a minute) "
+            "is used up by other failures"
+        )
+    else:
+        reason = (
+            "logs skipped: Logging reads are kept for new incidents while many jobs fail "
+            f"(budget {budget.per_minute} a minute, half reserved)"
+        )
+    return Gap(
+        Source.LOGS,
+        reason,
+        "open the Logs Explorer link; raise LOGGING_READS_PER_MINUTE if the project's Logging "
+        "read quota has room (it is shared with everyone reading logs)",
+    )
 
 
 # --- filters --------------------------------------------------------------------------------------
@@ -314,20 +387,26 @@ class CloudLogging:
         *,
         endpoint: str | None = None,
         timeout: float,
+        budget: ReadBudget | None = None,
     ) -> None:
         self._credentials = credentials
         self._endpoint = endpoint
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self.timeout = timeout
+        self.budget = budget
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CloudLogging:
+    def from_settings(
+        cls, settings: Settings, *, budget_clock: Callable[[], float] = time.monotonic
+    ) -> CloudLogging:
         host = settings.cloud_logging_emulator_host
+        per_minute = settings.logging_reads_per_minute
         return cls(
             lambda: build_logging_credentials(settings),
             endpoint=f"http://{host}" if host else None,
             timeout=settings.api_timeout_seconds,
+            budget=ReadBudget(per_minute, clock=budget_clock) if per_minute else None,
         )
 
     def _client(self, project: str) -> Any:
@@ -375,15 +454,22 @@ class CloudLogging:
         wait_seconds: float,
         sleep: Callable[[float], None],
         clock: Callable[[], datetime],
+        urgent: bool = True,
     ) -> LogRead:
-        """Read, sample and merge; never raises (a refusal becomes a gap)."""
+        """Read, sample and merge; never raises (a refusal becomes a gap).
+
+        `urgent`: this diagnosis may open a new incident, so it may use the budget's reserve.
+        """
         requests_made = 0
         fetched = 0
         sampled = False
+        skipped = False
         collected: list[_Entry] = []
 
         def call(filter_: str, order_by: str) -> tuple[list[_Entry], bool]:
             nonlocal requests_made, fetched
+            if self.budget is not None and not self.budget.take(urgent=urgent):
+                raise _OverBudget
             requests_made += 1
             entries, more = self._page(ref, filter_, order_by)
             fetched += len(entries)
@@ -392,18 +478,26 @@ class CloudLogging:
         def done(*gaps: Gap) -> LogRead:
             lines = merge(collected)
             stats = LogStats(
-                fetched=fetched, kept=len(lines), requests=requests_made, sampled=sampled
+                fetched=fetched,
+                kept=len(lines),
+                requests=requests_made,
+                sampled=sampled,
+                skipped=skipped,
             )
             return LogRead(lines, stats, tuple(gaps))
 
         def refused(exc: BaseException) -> LogRead:
+            nonlocal skipped
+            if isinstance(exc, _OverBudget) and self.budget is not None:
+                skipped = not requests_made
+                return done(_skipped_gap(self.budget, urgent=urgent))
             return done(gap_for(Source.LOGS, exc, api=LOGGING_API, ref=ref, timeout=self.timeout))
 
         tail = base_filter(ref, window)
         try:
             first, more = call(tail, "timestamp desc")
         except Exception as exc:
-            if not _is_quota(exc):
+            if isinstance(exc, _OverBudget) or not _is_quota(exc):
                 return refused(exc)
             # Quota is per minute and shared: one short back-off, then give up on logs.
             sleep(min(QUOTA_BACKOFF_SECONDS, max(wait_seconds, 1.0)))
@@ -432,6 +526,10 @@ class CloudLogging:
                 second, _ = call(important_filter(ref, window), "timestamp asc")
                 collected.extend(second)
         except Exception as exc:
+            if isinstance(exc, _OverBudget):
+                if first:
+                    return done()  # the tail is in hand; the budget only saves the extra read
+                return refused(exc)
             if first:
                 # The tail is already in hand; the report says the rest is missing.
                 gap = gap_for(Source.LOGS, exc, api=LOGGING_API, ref=ref, timeout=self.timeout)

@@ -61,10 +61,11 @@ class Sources:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
+        budget_clock: Callable[[], float] = time.monotonic,
     ) -> Sources:
         return cls(
             run=CloudRun.from_settings(settings),
-            logs=CloudLogging.from_settings(settings),
+            logs=CloudLogging.from_settings(settings, budget_clock=budget_clock),
             log_wait_seconds=settings.log_wait_seconds,
             sleep=sleep,
             clock=clock,
@@ -99,8 +100,14 @@ def _read_run(run: CloudRun, ref: ExecutionRef) -> dict[Source, _Outcome]:
         return {source: future.result() for source, future in futures.items()}
 
 
-def gather(event_or_ref: JobEvent | ExecutionRef, *, sources: Sources) -> Evidence:
-    """Everything known about one execution. Never raises; what is missing is listed in `gaps`."""
+def gather(
+    event_or_ref: JobEvent | ExecutionRef, *, sources: Sources, urgent_logs: bool = True
+) -> Evidence:
+    """Everything known about one execution. Never raises; what is missing is listed in `gaps`.
+
+    `urgent_logs=False` (a repeat of a job that already has an open incident) lets the Logging
+    read budget skip the logs first when it runs short (see `cloud_logging.ReadBudget`).
+    """
     event = event_or_ref if isinstance(event_or_ref, JobEvent) else None
     ref = event.ref if event is not None else event_or_ref
     assert isinstance(ref, ExecutionRef)
@@ -153,7 +160,7 @@ def gather(event_or_ref: JobEvent | ExecutionRef, *, sources: Sources) -> Eviden
     if sources.logs is None:
         gaps.append(Gap(Source.LOGS, "Cloud Logging was not consulted", ""))
     else:
-        logs = _read_logs(sources, ref, event, execution)
+        logs = _read_logs(sources, ref, event, execution, urgent=urgent_logs)
         gaps.extend(logs.gaps)
 
     return Evidence(
@@ -170,7 +177,12 @@ def gather(event_or_ref: JobEvent | ExecutionRef, *, sources: Sources) -> Eviden
 
 
 def _read_logs(
-    sources: Sources, ref: ExecutionRef, event: JobEvent | None, execution: ExecutionInfo | None
+    sources: Sources,
+    ref: ExecutionRef,
+    event: JobEvent | None,
+    execution: ExecutionInfo | None,
+    *,
+    urgent: bool = True,
 ) -> LogRead:
     assert sources.logs is not None
     try:
@@ -193,6 +205,7 @@ def _read_logs(
             wait_seconds=sources.log_wait_seconds,
             sleep=sources.sleep,
             clock=sources.clock,
+            urgent=urgent,
         )
     except Exception as exc:  # a bug of ours must not blank the report
         gap = gap_for(Source.LOGS, exc, api=LOGGING_API, ref=ref, timeout=sources.logs.timeout)

@@ -60,3 +60,11 @@ class Incident:
     # Who clicked Snooze (shown on the parent message). Last, so positional construction of the
     # fields above keeps working.
     snoozed_by: str | None = None
+    # The thread the incident's replies go to when its alert was posted inside a digest thread
+    # (many jobs failing at once); None: the incident's own message (`ts`) is the thread root.
+    thread_ts: str | None = None
+
+    @property
+    def thread_root(self) -> str | None:
+        """Where replies about this incident go."""
+        return self.thread_ts or self.ts

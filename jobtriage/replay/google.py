@@ -1,7 +1,8 @@
 """Recorded Google API answers, served on 127.0.0.1 for the real client libraries.
 
 `GoogleReplay` answers like `run.googleapis.com` v2 (get execution, list tasks, get job, list
-executions) and `logging.googleapis.com` v2 (`POST /v2/entries:list`) from one scenario folder:
+executions) and `logging.googleapis.com` v2 (`POST /v2/entries:list`) from one scenario folder —
+or from several at once (a list of scenarios: many jobs failing together, as in a failure storm):
 
     event.json       the system_event audit LogEntry Cloud Run wrote (what Pub/Sub delivers)
     execution.json   GET  …/jobs/J/executions/E           (v2 REST JSON)
@@ -31,7 +32,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -279,20 +280,29 @@ class GoogleReplay:
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | Sequence[Scenario],
         *,
         log_clock: Callable[[], datetime] | None = None,
         logging_reads_per_minute: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         project_number: str = "502937184615",
     ) -> None:
-        self.scenario = scenario
+        scenarios = [scenario] if isinstance(scenario, Scenario) else list(scenario)
+        if not scenarios:
+            raise ScenarioError("a replay needs at least one scenario")
+        self.scenarios = tuple(scenarios)
+        self.scenario = scenarios[0] if len(scenarios) == 1 else _merged(scenarios)
+        self._logs_by_execution = _index_logs(self.scenario.logs)
+        self._jobs = {
+            str(sc.job.get("name")): sc.job for sc in reversed(scenarios) if sc.job is not None
+        }
         self.log_clock = log_clock
         self.logging_reads_per_minute = logging_reads_per_minute
         self.project_number = project_number
         self._clock = clock
         self._faults: dict[Api, Fault] = {}
         self._reads: deque[float] = deque()
+        self.quota_refusals = 0  # entries.list calls answered 429 by the per-minute quota
         self._calls: list[tuple[Api | None, Request]] = []
         self._lock = threading.Lock()
         self._server = FakeServer(self._respond)
@@ -389,6 +399,7 @@ class GoogleReplay:
             while self._reads and now - self._reads[0] >= 60.0:
                 self._reads.popleft()
             if len(self._reads) >= limit:
+                self.quota_refusals += 1
                 return True
             self._reads.append(now)
             return False
@@ -423,8 +434,9 @@ class GoogleReplay:
                     return Reply(200, candidate)
             return Reply(404, error_body(404, _not_found(name)))
         if api is Api.GET_JOB:
-            if sc.job is not None and sc.job.get("name") == name:
-                return Reply(200, sc.job)
+            job = self._jobs.get(name)
+            if job is not None:
+                return Reply(200, job)
             return Reply(404, error_body(404, _not_found(name)))
         if api is Api.LIST_TASKS:
             tasks = [t for t in sc.tasks if str(t.get("name", "")).startswith(name + "/tasks/")]
@@ -434,7 +446,7 @@ class GoogleReplay:
             known = [
                 e for e in sc.executions if str(e.get("name", "")).startswith(name + "/executions/")
             ]
-            if not known and (sc.job is None or sc.job.get("name") != name):
+            if not known and name not in self._jobs:
                 return Reply(404, error_body(404, _not_found(name)))
             return Reply(200, _page(known, query, "executions", DEFAULT_RUN_PAGE_SIZE))
         return self._entries(req)
@@ -461,7 +473,7 @@ class GoogleReplay:
         predicate = compile_filter(str(body.get("filter") or ""))
         now = self.log_clock() if self.log_clock else None
         picked = []
-        for entry in self.scenario.logs:
+        for entry in self._candidates(str(body.get("filter") or "")):
             project = str(entry.get("logName", "")).split("/")[1] if entry.get("logName") else ""
             if project not in projects:
                 continue
@@ -483,6 +495,55 @@ class GoogleReplay:
                 DEFAULT_LOG_PAGE_SIZE,
             ),
         )
+
+    def _candidates(self, filter_: str) -> list[dict[str, Any]]:
+        """The entries a filter can match at all: those of the execution it names, if it names
+        one (the filter itself is still applied to each)."""
+        named = _FILTER_EXECUTION.search(filter_)
+        if named is None:
+            return self.scenario.logs
+        return self._logs_by_execution.get(named.group(1), [])
+
+
+_FILTER_EXECUTION = re.compile(
+    r'labels\."run\.googleapis\.com/execution_name"\s*=\s*"([a-z0-9-]+)"'
+)
+_EXECUTION_LABEL = "run.googleapis.com/execution_name"
+
+
+def _index_logs(logs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_execution: dict[str, list[dict[str, Any]]] = {}
+    for entry in logs:
+        labels = entry.get("labels")
+        name = labels.get(_EXECUTION_LABEL) if isinstance(labels, dict) else None
+        if isinstance(name, str):
+            by_execution.setdefault(name, []).append(entry)
+    return by_execution
+
+
+def _merged(scenarios: Sequence[Scenario]) -> Scenario:
+    """One scenario holding what several say: every execution (each once, newest first), every
+    task and every log entry. Jobs are looked up by name (`GoogleReplay._jobs`)."""
+    executions: dict[str, dict[str, Any]] = {}
+    for sc in scenarios:
+        for candidate in ([sc.execution] if sc.execution else []) + sc.executions:
+            executions.setdefault(str(candidate.get("name", "")), candidate)
+    ordered = sorted(
+        executions.values(), key=lambda e: str(e.get("createTime") or ""), reverse=True
+    )
+    tasks: dict[str, dict[str, Any]] = {}
+    for sc in scenarios:
+        for task in sc.tasks:
+            tasks.setdefault(str(task.get("name", "")), task)
+    return Scenario(
+        event=scenarios[0].event,
+        execution=None,
+        tasks=list(tasks.values()),
+        job=scenarios[0].job,
+        executions=ordered,
+        logs=[entry for sc in scenarios for entry in sc.logs],
+        name="+".join(sc.name for sc in scenarios[:3]) + ("+…" if len(scenarios) > 3 else ""),
+    )
 
 
 def _not_found(name: str) -> str:
