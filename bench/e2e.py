@@ -1,0 +1,157 @@
+"""End to end in one process, with zero-latency local stand-ins for Google and Slack.
+
+Each event is a CloudEvent posted through functions-framework into `main.on_job_event`, which
+gathers evidence from the replayed Cloud Run and Logging APIs through the real clients, diagnoses,
+decides, and posts to the fake Slack through slack_sdk. One instance, one event at a time (as
+deployed: concurrency 1). Figures: events per second, and the time from the CloudEvent going in
+to Slack receiving the message (p50 / p99); requests per event to each API.
+
+    .venv/bin/python bench/e2e.py [--events 200] [--firestore]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jobtriage.ownlog import LOGGER_NAME
+from tests.load.harness import Harness, HarnessConfig, percentile, storm_plan
+
+
+def firestore_store(tmp: Path) -> tuple[Any, Any, Counter[str]]:
+    """A FirestoreStore on the npm emulator, with every gRPC call counted."""
+    import os
+    import uuid
+
+    import grpc
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+    from google.cloud.firestore_v1.services.firestore import client as fs_client
+    from google.cloud.firestore_v1.services.firestore.transports import grpc as fs_grpc
+
+    from jobtriage.incident.store import FirestoreStore
+    from tests.emulators.firestore import start_npm_emulator
+
+    emulator = start_npm_emulator(tmp)
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+    rpcs: Counter[str] = Counter()
+
+    class Count(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+        def intercept_unary_unary(self, cont: Any, details: Any, request: Any) -> Any:
+            rpcs[details.method.rsplit("/", 1)[-1]] += 1
+            return cont(details, request)
+
+        def intercept_unary_stream(self, cont: Any, details: Any, request: Any) -> Any:
+            rpcs[details.method.rsplit("/", 1)[-1]] += 1
+            return cont(details, request)
+
+    project = f"bench-{uuid.uuid4().hex[:8]}"
+    client = firestore.Client(project=project, credentials=AnonymousCredentials())
+    channel = grpc.intercept_channel(grpc.insecure_channel(emulator.host), Count())
+    transport = fs_grpc.FirestoreGrpcTransport(channel=channel)
+    client._firestore_api_internal = fs_client.FirestoreClient(transport=transport)
+    return FirestoreStore(client, project=project, timeout=10.0), emulator, rpcs
+
+
+def run(events: int, *, firestore: bool = False) -> dict[str, Any]:
+    logging.getLogger(LOGGER_NAME).setLevel(logging.CRITICAL)
+    jobs = max(1, events // 4)
+    plan = storm_plan(jobs=jobs, per_job=events // jobs, within=0.0, duplicates=0.0)
+    config = HarnessConfig(
+        workers=1,
+        scale=1.0,
+        slack_posts_per_second=None,
+        slack_updates_per_minute=None,
+        logging_quota_per_minute=None,
+        logging_budget_per_minute=0,
+        via_framework=True,
+    )
+    store = emulator = None
+    rpcs: Counter[str] = Counter()
+    if firestore:
+        import tempfile
+
+        store, emulator, rpcs = firestore_store(Path(tempfile.mkdtemp()))
+    try:
+        with Harness(config, plan, store=store) as h:
+            h.publish_plan()
+            report = h.run(timeout=900)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    account = report.account()
+    assert not account["duplicated"], account
+    assert not account["lost"], account
+    first_post: dict[str, float] = {}
+    names = plan.failed_executions
+    for p in report.posted:
+        for name in names:
+            if name in p.body() and name not in first_post:
+                first_post[name] = p.at
+    latencies = [
+        first_post[m.event.execution] - m.started_at
+        for m in report.messages
+        if m.event.execution in first_post
+    ]
+    busy = sum(sum(m.seconds) for m in report.messages)
+    n = len(report.messages)
+    return {
+        "events": n,
+        "events_per_s": n / busy,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "mean_ms": statistics.mean(m.seconds[-1] for m in report.messages) * 1000,
+        "run": sum(report.google_requests[a] for a in report.google_requests if a.startswith("run"))
+        / n,
+        "logging": report.google_requests["logging.entries.list"] / n,
+        "slack": {k: v / n for k, v in report.slack_requests.items()},
+        "store": {k: v / n for k, v in sorted(report.store_calls.items())},
+        "store_total": sum(report.store_calls.values()) / n,
+        "firestore_rpcs": {k: v / n for k, v in sorted(rpcs.items())},
+        "firestore_total": sum(rpcs.values()) / n,
+        "actions": Counter(p.thread_ts is None for p in report.posted),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--firestore", action="store_true", help="also on the Firestore emulator")
+    args = parser.parse_args()
+    r = run(args.events)
+    print(f"events: {r['events']} (one instance, sequential, MemoryStore)")
+    print("| events/s | p50 CloudEvent→Slack | p99 CloudEvent→Slack | mean per delivery |")
+    print("|---:|---:|---:|---:|")
+    print(
+        f"| {r['events_per_s']:.1f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms "
+        f"| {r['mean_ms']:.1f} ms |"
+    )
+    print()
+    print("| API | requests per event |")
+    print("|---|---:|")
+    print(f"| Cloud Run Admin (execution, tasks, job, executions) | {r['run']:.2f} |")
+    print(f"| Logging entries.list | {r['logging']:.2f} |")
+    for method, v in r["slack"].items():
+        print(f"| Slack {method} | {v:.2f} |")
+    print(f"| incident store calls (all) | {r['store_total']:.2f} |")
+    if args.firestore:
+        f = run(args.events, firestore=True)
+        print(f"| Firestore RPCs (emulator, all) | {f['firestore_total']:.2f} |")
+        for rpc, v in f["firestore_rpcs"].items():
+            print(f"| — Firestore {rpc} | {v:.2f} |")
+        print()
+        print(
+            f"On the Firestore emulator: {f['events_per_s']:.1f} events/s, "
+            f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
