@@ -1,7 +1,8 @@
 """Retry versus drop, decided in one place.
 
-An exception escaping the CloudEvent handler makes Pub/Sub redeliver the event (the function is
-deployed with retries on; Eventarc backs off 10 s .. 600 s for up to 24 h). So:
+An exception escaping the CloudEvent handler makes Pub/Sub redeliver the event (deploy/ pushes
+through its own subscription: backoff 10 s .. 600 s, then after `max_delivery_attempts` the
+dead-letter topic). So:
 
 - `TransientError` — worth redelivering: Slack 5xx / rate limit after our own retries, a timeout,
   Firestore unavailable, another delivery of the same execution holding the claim. `main.py` lets

@@ -36,7 +36,8 @@ Firestore layout (Native mode):
                                equality filter: no composite index to deploy.
 
 `deliveries.expire_at` is meant for a Firestore TTL policy (claims are only needed for as long as
-Pub/Sub may redeliver: 24 h with Eventarc's retry policy, kept 30 days for forensics).
+Pub/Sub may redeliver — hours, until the dead-letter topic takes the event — kept 30 days for
+forensics).
 
 Errors: Firestore unreachable, overloaded or timing out -> `TransientError` (redeliver);
 permission denied, database missing or in Datastore mode -> `PermanentError` with the fix.
