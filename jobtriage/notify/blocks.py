@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import quote
 
 from analyzers.base import Fact
+from jobtriage.diagnosis.labels import CHANGE_FIELDS
+from jobtriage.diagnosis.labels import label as label_of
 from jobtriage.diagnosis.model import Change, RankedCause, Report
 from jobtriage.evidence import ExecutionRef, Gap, Outcome
 from jobtriage.incident.model import Incident, State
@@ -395,6 +397,8 @@ def _bullets(title: str, lines: Iterable[str], total: int, budget: int, lang: La
             if room > len(TRUNCATION_MARKER) + 20:
                 return f"{text}\n• {truncate(line, room)}{tail}"
         return text + "\n" + _w("more", lang, n=rest)
+    if total > shown:  # the caller left some out on purpose (e.g. causes below 2 %)
+        return text + "\n" + _w("more", lang, n=total - shown)
     return text
 
 
@@ -512,17 +516,28 @@ def _first_step(report: Report, lang: Lang) -> Block | None:
     return _section(BLOCK_FIRST_STEP, f"{head}\n{code}" if code else head)
 
 
+# Below this confidence a cause without a finding is noise on a phone: the terminal and JSON
+# reports still list every cause.
+OTHERS_MIN_CONFIDENCE = 0.02
+OTHERS_MAX = 4
+
+
 def _others(report: Report, lang: Lang) -> Block | None:
-    others: Sequence[RankedCause] = report.causes[1:]
+    others: Sequence[RankedCause] = [
+        c
+        for c in report.causes[1:]
+        if c.finding is not None or c.confidence >= OTHERS_MIN_CONFIDENCE
+    ][:OTHERS_MAX]
     if not others:
         return None
     lines = (f"{_pct(c.confidence)} — {_say(c.title.get(lang), NOTE_CHARS)}" for c in others)
-    text = _bullets(f"*{_w('others', lang)}*", lines, len(others), BUDGET_OTHERS, lang)
+    total = len(report.causes) - 1
+    text = _bullets(f"*{_w('others', lang)}*", lines, total, BUDGET_OTHERS, lang)
     return _section(BLOCK_OTHERS, text)
 
 
 def _change_line(change: Change, related: bool, lang: Lang) -> str:
-    field = _say(change.field, 60)
+    field = _say(label_of(CHANGE_FIELDS, change.field, lang), 60)
     before = mrkdwn.inline_code(change.before, limit=VALUE_CHARS) if change.before else "—"
     after = mrkdwn.inline_code(change.after, limit=VALUE_CHARS) if change.after else "—"
     line = f"*{field}*: {before} → {after}"

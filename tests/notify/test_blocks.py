@@ -339,3 +339,20 @@ def test_snoozed_state_says_who_snoozed() -> None:
     snoozed = incident(State.SNOOZED, snooze_until_success=True, snoozed_by="U0SNOOZER")
     assert "<@U0SNOOZER>" in state_line(snoozed, "en")
     assert "<@U0SNOOZER>" in state_line(snoozed, "ko")
+
+
+def test_unlikely_causes_without_findings_stay_out_of_the_phone_view() -> None:
+    from analyzers import CAUSES
+    from jobtriage.diagnosis.model import RankedCause
+    from jobtriage.incident.model import State
+    from jobtriage.notify.blocks import BLOCK_OTHERS, render_alert
+    from tests.notify.reports import esm_report, incident
+
+    report = esm_report()
+    quiet = tuple(RankedCause(CAUSES[c], 0.001) for c in ("image_pull", "resource_limit"))
+    message = render_alert(
+        esm_report(causes=report.causes + quiet), incident(State.OPEN), lang="en"
+    )
+    others = next(b for b in message.blocks if b.get("block_id") == BLOCK_OTHERS)["text"]["text"]
+    assert CAUSES["image_pull"].name.en not in others
+    assert "…and " in others  # left out, visibly
