@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from itertools import count
 from typing import Any
 
@@ -20,6 +21,9 @@ from jobtriage.pipeline import EventResult, HttpAnswer, Runtime, process_click, 
 from jobtriage.settings import ConfigError, Settings
 
 log = get_logger()
+
+# Seconds the interactivity function waits for Firestore (Slack's whole budget is 3 s).
+CLICK_STORE_TIMEOUT = 1.0
 
 
 class LogNotifier:
@@ -65,10 +69,14 @@ def build_runtime(settings: Settings, *, for_clicks: bool = False) -> Runtime:
         notifier = SlackNotifier(settings, policy=CLICK_POLICY if for_clicks else ALERT_POLICY)
     else:
         notifier = LogNotifier()
+    # Slack shows the clicker an error after 3 s: the click path gives Firestore one second.
+    store_settings = (
+        replace(settings, api_timeout_seconds=CLICK_STORE_TIMEOUT) if for_clicks else settings
+    )
     return Runtime(
         settings=settings,
         sources=Sources.from_settings(settings),
-        store=make_store(settings),
+        store=make_store(store_settings),
         notifier=notifier,
     )
 

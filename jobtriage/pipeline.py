@@ -505,7 +505,7 @@ def process_click(
         log.warning("click on an unknown incident", extra=audit | {"result": "unknown"})
         _ephemeral(rt, click, _UNKNOWN.get(rt.lang, _UNKNOWN["en"]))
         return HttpAnswer(200)
-    now = rt.clock()
+    now = click_time(click, rt.clock())
     results: list[str] = []
 
     def apply(current: Incident) -> Incident:
@@ -530,6 +530,19 @@ def process_click(
     log.info("click applied", extra=audit | {"result": results[-1] if results else "?"})
     _update_parent(rt, updated)
     return HttpAnswer(200)
+
+
+# How far Slack's action_ts may be from our clock and still be used (the signature window).
+CLICK_TS_SKEW = timedelta(minutes=5)
+
+
+def click_time(click: actions.ClickRequest, now: datetime) -> datetime:
+    """The click's own time when Slack sent a sane one, else ours: a replay of one click then
+    computes exactly the same change (e.g. the same snooze end), which the store sees as none."""
+    if click.action_ts is None:
+        return now
+    when = datetime.fromtimestamp(click.action_ts, UTC)
+    return when if abs(when - now) <= CLICK_TS_SKEW else now
 
 
 _NOT_ALLOWED = {

@@ -267,6 +267,9 @@ class ClickRequest:
     team_id: str | None = None
     api_app_id: str | None = None
     response_url: str | None = None
+    # Slack's time of the click (Unix seconds); a replayed click carries the same one, so using
+    # it as "now" makes applying the click twice give the same result.
+    action_ts: float | None = None
 
 
 def _obj(value: object, where: str) -> dict[str, Any]:
@@ -356,4 +359,12 @@ def parse_block_actions(raw_body: bytes) -> ClickRequest:
         team_id=_opt_str(team.get("id")) or _opt_str(user.get("team_id")),
         api_app_id=_opt_str(payload.get("api_app_id")),
         response_url=_opt_str(payload.get("response_url")),
+        action_ts=_action_ts(first.get("action_ts")),
     )
+
+
+def _action_ts(value: object) -> float | None:
+    """`actions[0].action_ts` ("1764234000.123456"), or None when absent or not a Unix time."""
+    if not isinstance(value, str) or not _MESSAGE_TS.fullmatch(value):
+        return None
+    return float(value)

@@ -1,0 +1,136 @@
+"""Clicks through `pipeline.process_click`: replays change nothing, the allow-list is enforced,
+and every decision leaves an audit line."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from jobtriage.app import LogNotifier
+from jobtriage.evidence.gather import Sources
+from jobtriage.incident.decide import new_incident
+from jobtriage.incident.model import State
+from jobtriage.incident.store import MemoryStore
+from jobtriage.notify.actions import Action, ButtonValue, Snooze, encode_value
+from jobtriage.pipeline import Runtime, process_click
+from jobtriage.settings import Settings
+
+SECRET = "click-test-signing-secret"
+CHANNEL = "C0CLICKS"
+
+
+def _runtime(store: MemoryStore, *, allowed: frozenset[str] = frozenset()) -> Runtime:
+    settings = Settings(
+        slack_signing_secret=SECRET,
+        slack_channel=CHANNEL,
+        slack_allowed_users=allowed,
+        incident_store="memory",
+    )
+    return Runtime(
+        settings=settings,
+        sources=Sources(run=None, logs=None),
+        store=store,
+        notifier=LogNotifier(),
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+def _request(value: str, action: Action, *, user: str = "U0ONCALL", action_ts: str) -> Any:
+    element: dict[str, Any] = {"action_id": str(action), "action_ts": action_ts}
+    if action is Action.SNOOZE:
+        element |= {"type": "static_select", "selected_option": {"value": value}}
+    else:
+        element |= {"type": "button", "value": value}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "minji", "name": "minji"},
+        "container": {"type": "message", "message_ts": "1764234000.000001", "channel_id": CHANNEL},
+        "channel": {"id": CHANNEL},
+        "message": {"ts": "1764234000.000001"},
+        "actions": [element],
+    }
+    body = ("payload=" + quote(json.dumps(payload))).encode()
+    ts = str(int(time.time()))
+    headers = {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+    }
+    return body, headers
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    s = MemoryStore()
+    incident = new_incident(
+        job_path="projects/p-123456/locations/us-central1/jobs/migrate",
+        fingerprint="db_connection:ECONNREFUSED",
+        execution="migrate-abcde",
+        now=datetime.now(UTC) - timedelta(minutes=3),
+    )
+    assert s.create(incident)
+    return s
+
+
+def _only(store: MemoryStore) -> Any:
+    (incident,) = store.open_incidents("projects/p-123456/locations/us-central1/jobs/migrate")
+    return incident
+
+
+def test_a_replayed_snooze_changes_nothing(store: MemoryStore) -> None:
+    rt = _runtime(store)
+    incident = _only(store)
+    value = encode_value(ButtonValue(Action.SNOOZE, incident.id, Snooze.HOUR))
+    clicked = f"{time.time() - 20:.6f}"
+    body, headers = _request(value, Action.SNOOZE, action_ts=clicked)
+    assert process_click(body, headers, rt).status == 200
+    first = store.get(incident.id)
+    assert first is not None
+    assert first.state is State.SNOOZED
+    expected_end = datetime.fromtimestamp(float(clicked), UTC) + timedelta(hours=1)
+    assert first.snoozed_until == expected_end  # the click's own time, not when it arrived
+
+    body, headers = _request(value, Action.SNOOZE, action_ts=clicked)  # the same click again
+    assert process_click(body, headers, rt).status == 200
+    again = store.get(incident.id)
+    assert again is not None
+    assert again.version == first.version
+    assert again.snoozed_until == first.snoozed_until
+
+
+def test_someone_not_on_the_allow_list_is_told_and_nothing_changes(
+    store: MemoryStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rt = _runtime(store, allowed=frozenset({"U0LEAD"}))
+    incident = _only(store)
+    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
+    body, headers = _request(value, Action.ACKNOWLEDGE, user="U0INTRUDER", action_ts="1.0")
+    assert process_click(body, headers, rt).status == 200
+    assert _only(store).state is State.OPEN
+    notifier = rt.notifier
+    assert isinstance(notifier, LogNotifier)
+    assert [kind for kind, _, _ in notifier.sent] == ["ephemeral"]
+    audit = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"audit"' in x]
+    assert audit[-1]["user"] == "U0INTRUDER"
+    assert audit[-1]["result"] == "forbidden"
+
+
+def test_acknowledge_is_audited_with_who_what_which(
+    store: MemoryStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rt = _runtime(store)
+    incident = _only(store)
+    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
+    body, headers = _request(value, Action.ACKNOWLEDGE, action_ts=f"{time.time():.6f}")
+    assert process_click(body, headers, rt).status == 200
+    assert _only(store).acked_by == "U0ONCALL"
+    audit = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"audit"' in x]
+    assert audit[-1]["user"] == "U0ONCALL"
+    assert audit[-1]["action"] == str(Action.ACKNOWLEDGE)
+    assert audit[-1]["incident"] == incident.id
+    assert audit[-1]["result"].startswith("applied")
