@@ -32,7 +32,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host  -> keep user and host
     (
         re.compile(
-            r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,30}://[^\s:/@'\"<>]{0,200}:)([^\s@/'\"<>]{1,500})(@)"
+            r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,30}://[^\s:/@'\"<>]{0,200}:)([^\s@/'\"<>]{1,2000})(@)"
         ),
         rf"\1{MASK}\3",
     ),

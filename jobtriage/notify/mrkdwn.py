@@ -24,9 +24,10 @@ from jobtriage.redact import redact
 TRUNCATION_MARKER = "…[truncated]"
 
 FENCE = "```"
-# Text this far beyond what will be shown is dropped before redaction. Redaction must see a little
-# more than is shown, so that a secret crossing the cut is still recognised as a whole.
-REDACT_MARGIN = 200
+# Text this far beyond what will be shown is dropped before redaction. Redaction must see more
+# than is shown, so that a secret crossing the cut is still recognised as a whole: redaction is
+# linear (jobtriage/redact.py), so the margin can cover any line the evidence keeps (2,000).
+REDACT_MARGIN = 4000
 
 # U+02CB MODIFIER LETTER GRAVE ACCENT: looks like a backtick, but Slack does not read it as one,
 # so a quoted "```" cannot close our code block.

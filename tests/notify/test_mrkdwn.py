@@ -116,3 +116,10 @@ def test_link_url_cannot_break_out() -> None:
     assert link.count("<") == 1
     assert link.count(">") == 1
     assert "&lt;!here&gt; label" in link
+
+
+def test_a_long_secret_crossing_the_cut_is_still_redacted() -> None:
+    secret = "S" * 900
+    text = "x" * 50 + f" postgres://app:{secret}@db/app"
+    shown = M.untrusted(text, limit=100)
+    assert "SSSS" not in shown
