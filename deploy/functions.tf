@@ -117,7 +117,8 @@ resource "google_cloudfunctions2_function" "action" {
     timeout_seconds = 30
 
     environment_variables = merge(local.common_env, {
-      SLACK_ALLOWED_USERS = join(",", var.slack_allowed_users)
+      SLACK_ALLOWED_USERS     = join(",", var.slack_allowed_users)
+      SLACK_ALLOWED_USERGROUP = var.slack_allowed_usergroup
     })
 
     secret_environment_variables {

@@ -95,6 +95,17 @@ variable "slack_allowed_users" {
   }
 }
 
+variable "slack_allowed_usergroup" {
+  description = "A Slack user group ID (S…) whose members may also click. Empty: only slack_allowed_users (or everyone when both are empty)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.slack_allowed_usergroup == "" || can(regex("^S[A-Z0-9]{2,}$", var.slack_allowed_usergroup))
+    error_message = "slack_allowed_usergroup must be a Slack user group ID such as S0123ABCD."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Slack secrets. Terraform creates the two secrets but never their values: values added with
 # `gcloud secrets versions add` stay out of Terraform state. Until both versions below are set,

@@ -57,6 +57,12 @@ class LogNotifier:
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         self._record("ephemeral", channel, Message(text=text, blocks=()))
 
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        raise PermanentError(
+            "Slack is not configured: cannot read the allow-list user group",
+            fix="set SLACK_BOT_TOKEN and SLACK_CHANNEL",
+        )
+
 
 def build_runtime(settings: Settings, *, for_clicks: bool = False) -> Runtime:
     """Real clients from settings, each built lazily on first use."""

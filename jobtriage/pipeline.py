@@ -29,6 +29,7 @@ When many jobs fail at once (a failure storm), three things keep the channel and
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -91,6 +92,8 @@ class Notifier(Protocol):
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
+    def usergroup_members(self, usergroup: str) -> frozenset[str]: ...
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -108,6 +111,8 @@ class Runtime:
     # Called with every report built (the demo prints it; tests inspect it).
     on_report: Callable[[Evidence, Report], None] | None = None
     lang: Lang = field(init=False)
+    # Members of the allow-list user group, and when they were read (seconds, monotonic).
+    group_cache: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lang = self.settings.lang
@@ -496,8 +501,14 @@ def process_click(
         "channel": click.channel_id,
         "audit": True,
     }
-    allowed = rt.settings.slack_allowed_users
-    if allowed and click.user_id not in allowed:
+    try:
+        allowed = _allowed(rt, click.user_id)
+    except (TransientError, PermanentError) as exc:
+        # Fail closed: without the group's members nobody outside the id list may click.
+        log.warning("allow-list group unreadable: %s", exc, extra=audit | {"result": "unchecked"})
+        _ephemeral(rt, click, _UNCHECKED.get(rt.lang, _UNCHECKED["en"]))
+        return HttpAnswer(200)
+    if not allowed:
         log.warning("click not allowed for this user", extra=audit | {"result": "forbidden"})
         _ephemeral(rt, click, _NOT_ALLOWED.get(rt.lang, _NOT_ALLOWED["en"]))
         return HttpAnswer(200)
@@ -545,6 +556,31 @@ def click_time(click: actions.ClickRequest, now: datetime) -> datetime:
     return when if abs(when - now) <= CLICK_TS_SKEW else now
 
 
+# How long the allow-list group's members are trusted before they are read again.
+GROUP_CACHE_SECONDS = 300.0
+
+
+def _allowed(rt: Runtime, user: str) -> bool:
+    """Everyone when no allow-list is set; else the listed ids and the group's members."""
+    users, group = rt.settings.slack_allowed_users, rt.settings.slack_allowed_usergroup
+    if not users and not group:
+        return True
+    if user in users:
+        return True
+    if group is None:
+        return False
+    now = time.monotonic()
+    cached = rt.group_cache.get(group)
+    if cached is None or now - cached[0] > GROUP_CACHE_SECONDS:
+        cached = (now, rt.notifier.usergroup_members(group))
+        rt.group_cache[group] = cached
+    return user in cached[1]
+
+
+_UNCHECKED = {
+    "en": "Could not check who may change this incident (Slack user group unreadable); try again.",
+    "ko": "권한을 확인하지 못했습니다 (Slack 사용자 그룹을 읽을 수 없음). 다시 시도해 주세요.",
+}
 _NOT_ALLOWED = {
     "en": "You are not on the list of people who can change this incident.",
     "ko": "이 인시던트를 변경할 권한이 없습니다.",

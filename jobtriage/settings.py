@@ -10,6 +10,7 @@ Functions fills from Secret Manager (see deploy/). Nothing else in the code read
 | SLACK_CHANNEL | channel id (C…) or name the alerts go to | unset |
 | SLACK_API_URL | Slack Web API base URL (tests, local runs) | https://slack.com/api/ |
 | SLACK_ALLOWED_USERS | comma-separated Slack user ids allowed to click; empty: everyone | empty |
+| SLACK_ALLOWED_USERGROUP | a Slack user group id (S…) whose members may click too | unset |
 | REPORT_LANG | `en` or `ko` | en |
 | INCIDENT_STORE | `firestore` or `memory` | firestore |
 | FIRESTORE_DATABASE | Firestore database id | (default) |
@@ -27,6 +28,7 @@ project's Logging read quota (60 a minute), which people reading logs share.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -76,6 +78,7 @@ class Settings:
     slack_channel: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     slack_allowed_users: frozenset[str] = frozenset()
+    slack_allowed_usergroup: str | None = None
     lang: Lang = "en"
     incident_store: str = "firestore"
     firestore_database: str = "(default)"
@@ -98,6 +101,11 @@ class Settings:
         token = env.get("SLACK_BOT_TOKEN", "").strip() or None
         if token is not None and not token.startswith("xox"):
             raise ConfigError("SLACK_BOT_TOKEN does not look like a Slack token (xoxb-…)")
+        group = env.get("SLACK_ALLOWED_USERGROUP", "").strip() or None
+        if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", group):
+            raise ConfigError(
+                f"SLACK_ALLOWED_USERGROUP must be a Slack user group id (S0123ABCD), not {group!r}"
+            )
         allowed = frozenset(
             u.strip() for u in env.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip()
         )
@@ -107,6 +115,7 @@ class Settings:
             slack_channel=env.get("SLACK_CHANNEL", "").strip() or None,
             slack_api_url=env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/",
             slack_allowed_users=allowed,
+            slack_allowed_usergroup=group,
             lang=lang,
             incident_store=store,
             firestore_database=env.get("FIRESTORE_DATABASE", "").strip() or "(default)",

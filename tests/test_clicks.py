@@ -134,3 +134,59 @@ def test_acknowledge_is_audited_with_who_what_which(
     assert audit[-1]["action"] == str(Action.ACKNOWLEDGE)
     assert audit[-1]["incident"] == incident.id
     assert audit[-1]["result"].startswith("applied")
+
+
+def _slack_runtime(store: MemoryStore, slack: Any, group: str) -> Runtime:
+    from jobtriage.notify.deliver import CLICK_POLICY, SlackNotifier
+    from tests.fakes.slack_api import TOKEN
+
+    settings = Settings(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_channel=CHANNEL,
+        slack_api_url=slack.base_url,
+        slack_allowed_users=frozenset({"U0LEAD"}),
+        slack_allowed_usergroup=group,
+        incident_store="memory",
+    )
+    return Runtime(
+        settings=settings,
+        sources=Sources(run=None, logs=None),
+        store=store,
+        notifier=SlackNotifier(settings, policy=CLICK_POLICY),
+    )
+
+
+def test_members_of_the_allow_list_group_may_click_others_may_not(store: MemoryStore) -> None:
+    from tests.fakes.slack_api import FakeSlack
+
+    incident = _only(store)
+    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
+    with FakeSlack() as slack:
+        slack.usergroups["S0ONCALL"] = ["U0MEMBER"]
+        rt = _slack_runtime(store, slack, "S0ONCALL")
+        body, headers = _request(value, Action.ACKNOWLEDGE, user="U0STRANGER", action_ts="1.0")
+        assert process_click(body, headers, rt).status == 200
+        assert _only(store).state is State.OPEN
+        assert [c.method for c in slack.calls()][-1] == "chat.postEphemeral"
+
+        body, headers = _request(value, Action.ACKNOWLEDGE, user="U0MEMBER", action_ts="1.0")
+        assert process_click(body, headers, rt).status == 200
+        assert _only(store).acked_by == "U0MEMBER"
+        # the members were read once and then cached
+        assert len(slack.calls("usergroups.users.list")) == 1
+
+
+def test_an_unreadable_group_refuses_rather_than_lets_everyone_in(store: MemoryStore) -> None:
+    from tests.fakes.slack_api import FakeSlack
+
+    incident = _only(store)
+    value = encode_value(ButtonValue(Action.RESOLVE, incident.id))
+    with FakeSlack() as slack:  # no such group: Slack answers no_such_subteam
+        rt = _slack_runtime(store, slack, "S0GONE")
+        body, headers = _request(value, Action.RESOLVE, user="U0ANYONE", action_ts="1.0")
+        assert process_click(body, headers, rt).status == 200
+        assert _only(store).state is State.OPEN
+        ephemeral = slack.calls("chat.postEphemeral")
+        assert len(ephemeral) == 1
+        assert "Could not check" in ephemeral[0].args["text"]

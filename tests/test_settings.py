@@ -43,6 +43,7 @@ def test_everything_is_read() -> None:
         ({"INCIDENT_STORE": "redis"}, "INCIDENT_STORE must be"),
         ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
         ({"CLOUD_RUN_EMULATOR_HOST": "localhost"}, "host:port"),
+        ({"SLACK_ALLOWED_USERGROUP": "oncall-team"}, "user group id"),
         ({"LOG_WAIT_SECONDS": "soon"}, "LOG_WAIT_SECONDS must be a number"),
         ({"LOG_WAIT_SECONDS": "600"}, "between"),
     ],

@@ -51,6 +51,8 @@ METHOD_SCOPES: Mapping[str, frozenset[str]] = {
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "chat.postEphemeral": frozenset({"chat:write"}),
+    # only with SLACK_ALLOWED_USERGROUP: who is in the group allowed to click
+    "usergroups.users.list": frozenset({"usergroups:read"}),
 }
 
 BOT_NAME = "jobtriage"
@@ -420,4 +422,18 @@ class SlackNotifier:
             "chat.postEphemeral",
             channel,
             lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+        )
+
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        """The user ids in a Slack user group (for the click allow-list)."""
+        response = self._call(
+            "usergroups.users.list",
+            "",
+            lambda: self.client.usergroups_users_list(usergroup=usergroup),
+        )
+        users = response.get("users")
+        return (
+            frozenset(u for u in users if isinstance(u, str))
+            if isinstance(users, list)
+            else frozenset()
         )

@@ -74,6 +74,7 @@ REQUIRED_VARIABLES = {
     "report_language",
     "watched_jobs",
     "slack_allowed_users",
+    "slack_allowed_usergroup",
     "event_max_instances",
     "action_max_instances",
     "name_prefix",
@@ -295,7 +296,7 @@ def secret_env(name: str) -> dict[str, dict[str, str]]:
 def test_environment_matches_the_settings_the_code_reads() -> None:
     common = {"SLACK_CHANNEL", "REPORT_LANG", "INCIDENT_STORE", "FIRESTORE_DATABASE"}
     assert env_keys("event") == common | {"LOG_WAIT_SECONDS"}
-    assert env_keys("action") == common | {"SLACK_ALLOWED_USERS"}
+    assert env_keys("action") == common | {"SLACK_ALLOWED_USERS", "SLACK_ALLOWED_USERGROUP"}
     assert tf.merged("locals")["common_env"]["INCIDENT_STORE"] == "firestore"
     for name in ("event", "action"):
         for key in env_keys(name) | set(secret_env(name)):

@@ -178,6 +178,8 @@ class FakeSlack:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
+        # user group id -> member ids, answered by usergroups.users.list
+        self.usergroups: dict[str, list[str]] = {}
         self._script: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -328,4 +330,9 @@ class FakeSlack:
             )
         if method == "chat.postEphemeral":
             return Reply(200, {"ok": True, "message_ts": ts})
+        if method == "usergroups.users.list":
+            group = args.get("usergroup")
+            if group not in self.usergroups:
+                return Reply(200, {"ok": False, "error": "no_such_subteam"})
+            return Reply(200, {"ok": True, "users": list(self.usergroups[group])})
         return Reply(200, {"ok": False, "error": "unknown_method"})

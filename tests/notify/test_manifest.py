@@ -53,6 +53,8 @@ def test_every_method_the_notifier_calls_has_its_scope() -> None:
         sender.reply("C1", ts, message)
         sender.update("C1", ts, message)
         sender.post_ephemeral("C1", "U1", "hello")
+        slack.usergroups["S0ONCALL"] = ["U1"]
+        assert sender.usergroup_members("S0ONCALL") == frozenset({"U1"})
         called = {call.method for call in slack.calls()}
     assert called == set(D.METHOD_SCOPES)
     granted = set(manifest()["oauth_config"]["scopes"]["bot"])
