@@ -24,12 +24,7 @@ def describe_execution(ref: ExecutionRef) -> str:
 
 def log_filter(ref: ExecutionRef) -> str:
     """The Logging query for exactly this execution's lines (app output and platform lines)."""
-    return (
-        'resource.type="cloud_run_job"'
-        f' AND resource.labels.job_name="{ref.job}"'
-        f' AND resource.labels.location="{ref.region}"'
-        f' AND labels."run.googleapis.com/execution_name"="{ref.execution}"'
-    )
+    return " AND ".join(ref.log_clauses)
 
 
 def read_logs(ref: ExecutionRef, *, extra: str = "", limit: int = 100) -> str:

@@ -16,10 +16,11 @@ from jobtriage.diagnosis.labels import (
     OUTCOMES,
     SECTIONS,
     fact_text,
-    fmt_duration,
     fmt_exit,
     fmt_time,
+    human_duration,
     label,
+    percent,
 )
 from jobtriage.diagnosis.model import RankedCause, Report
 from jobtriage.redact import redact
@@ -30,10 +31,6 @@ JSON_SCHEMA_VERSION = 1
 
 def _r(text: str) -> str:
     return redact(text)
-
-
-def _pct(value: float) -> str:
-    return f"{round(value * 100)}%"
 
 
 def cause_to_json(rc: RankedCause, report: Report, lang: Lang) -> dict[str, Any]:
@@ -146,7 +143,8 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     f("exit", fmt_exit(s.exit_code, s.term_signal, lang))
     f(
         "duration",
-        f"{fmt_duration(s.duration)} ({fmt_time(s.started_at)} → {fmt_time(s.finished_at)})",
+        f"{human_duration(s.duration, lang, precise=True) if s.duration else '-'}"
+        f" ({fmt_time(s.started_at)} → {fmt_time(s.finished_at)})",
     )
     f("started_by", s.started_by or "-")
     f("image", s.image or "-")
@@ -155,7 +153,7 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     for i, rc in enumerate(report.causes, 1):
         if rc.finding is None and i > 1 and rc.confidence < 0.01:
             continue
-        out.append(f"  {i}. [{_pct(rc.confidence)}] {rc.id} — {rc.title.get(lang)}")
+        out.append(f"  {i}. [{percent(rc.confidence)}] {rc.id} — {rc.title.get(lang)}")
         for fact in rc.facts:
             out.append(f"       > {fact_text(fact, lang)}")
         for check in (rc.checks + rc.cause.checks(s.ref))[:2] if rc.finding else ():
@@ -170,7 +168,7 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     top = report.top
     out.append(
         f"  {label(FIELDS, 'most_likely', lang)}: {top.title.get(lang)}"
-        f" ({top.id}, {_pct(top.confidence)})"
+        f" ({top.id}, {percent(top.confidence)})"
     )
     if report.first_step:
         out.append(f"  {label(FIELDS, 'first_step', lang)}: {report.first_step.command}")

@@ -33,7 +33,7 @@ def console_links(ref: ExecutionRef, evidence: Evidence | None = None) -> Links:
         "https://console.cloud.google.com/run/jobs/details/"
         f"{quote(ref.region, safe='')}/{quote(ref.job, safe='')}/executions?project={project}"
     )
-    query = commands.log_filter(ref).replace(" AND ", "\n")
+    query = "\n".join(ref.log_clauses)
     time_range = ""
     execution_info = evidence.execution if evidence else None
     start = execution_info.start_time or execution_info.create_time if execution_info else None

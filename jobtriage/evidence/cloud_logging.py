@@ -194,16 +194,12 @@ def _ts(value: datetime) -> str:
 
 def base_filter(ref: ExecutionRef, window: LogWindow) -> str:
     """Exactly this execution's entries (the clauses of Cloud Run's own `logUri`), time-bounded."""
-    return "\n".join(
-        (
-            'resource.type="cloud_run_job"',
-            f"AND resource.labels.job_name={_quoted(ref.job)}",
-            f"AND resource.labels.location={_quoted(ref.region)}",
-            f'AND labels."run.googleapis.com/execution_name"={_quoted(ref.execution)}',
-            f'AND timestamp>="{_ts(window.start)}"',
-            f'AND timestamp<="{_ts(window.end)}"',
-        )
+    clauses = (
+        *ref.log_clauses,
+        f'timestamp>="{_ts(window.start)}"',
+        f'timestamp<="{_ts(window.end)}"',
     )
+    return "\nAND ".join(clauses)
 
 
 def important_filter(ref: ExecutionRef, window: LogWindow) -> str:

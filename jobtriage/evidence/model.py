@@ -40,6 +40,21 @@ class ExecutionRef:
     def execution_path(self) -> str:
         return f"{self.job_path}/executions/{self.execution}"
 
+    @property
+    def log_clauses(self) -> tuple[str, ...]:
+        """The Logging query clauses for exactly this execution's lines — those of Cloud Run's
+        own `logUri`. Shared by the reads (evidence), the gcloud commands and the console link."""
+
+        def quoted(value: str) -> str:
+            return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+        return (
+            'resource.type="cloud_run_job"',
+            f"resource.labels.job_name={quoted(self.job)}",
+            f"resource.labels.location={quoted(self.region)}",
+            f'labels."run.googleapis.com/execution_name"={quoted(self.execution)}',
+        )
+
 
 class Outcome(StrEnum):
     FAILED = "failed"

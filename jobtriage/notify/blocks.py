@@ -28,12 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from analyzers.base import Fact
-from jobtriage.diagnosis.labels import CHANGE_FIELDS
+from jobtriage.diagnosis.labels import CHANGE_FIELDS, human_duration, percent
 from jobtriage.diagnosis.labels import label as label_of
 from jobtriage.diagnosis.model import Change, RankedCause, Report
+from jobtriage.diagnosis.report import console_links
 from jobtriage.evidence import ExecutionRef, Gap, Outcome
 from jobtriage.incident.model import Incident, State
 from jobtriage.notify import mrkdwn
@@ -291,10 +291,6 @@ def _context(block_id: str, texts: Iterable[str]) -> Block:
     return {"type": "context", "block_id": block_id, "elements": elements}
 
 
-def _pct(confidence: float) -> str:
-    return f"{round(max(0.0, min(1.0, confidence)) * 100)}%"
-
-
 def _utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
@@ -311,27 +307,6 @@ def slack_date(when: datetime) -> str:
 
 def _plain_date(when: datetime) -> str:
     return _utc(when).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def human_duration(span: timedelta, lang: Lang, *, precise: bool = False) -> str:
-    """ "2 h", "45 min" (or "2 min 13 s" when precise) — and the same in Korean."""
-    seconds = max(0, int(span.total_seconds()))
-    units_en = ("d", "h", "min", "s")
-    units_ko = ("일", "시간", "분", "초")
-    units = units_ko if lang == "ko" else units_en
-    sep = "" if lang == "ko" else " "
-    values = (seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60, seconds % 60)
-    if seconds < 60:
-        return f"{seconds}{sep}{units[3]}"
-    # the largest unit alone, or the two largest when precise
-    first = next(i for i, v in enumerate(values) if v)
-    shown = [first]
-    if precise and first + 1 < len(values) and values[first + 1]:
-        shown.append(first + 1)
-    if not precise and first == 0 and values[0] < 2:
-        # "1 d" hides too much; say "30 h"
-        return f"{values[0] * 24 + values[1]}{sep}{units[1]}"
-    return " ".join(f"{values[i]}{sep}{units[i]}" for i in shown)
 
 
 def ordinal(n: int, lang: Lang) -> str:
@@ -362,15 +337,6 @@ def _user(user_id: str | None) -> str:
     if user_id and user_id.isalnum() and user_id.isupper() and len(user_id) <= 32:
         return f"<@{user_id}>"
     return _say(user_id or "?", 40)
-
-
-def execution_url(ref: ExecutionRef) -> str:
-    """The Cloud console page of one execution (see reference/gcp-facts.md §7)."""
-    region, execution = quote(ref.region, safe=""), quote(ref.execution, safe="")
-    return (
-        "https://console.cloud.google.com/run/jobs/executions/details/"
-        f"{region}/{execution}?project={quote(ref.project, safe='')}"
-    )
 
 
 def _bullets(title: str, lines: Iterable[str], total: int, budget: int, lang: Lang) -> str:
@@ -478,7 +444,9 @@ def _evidence_line(fact: Fact) -> str:
 def _top(report: Report, lang: Lang) -> Block:
     top = report.top
     title_text = _say(top.title.get(lang), NOTE_CHARS)
-    title = truncate(f"*{_w('top', lang, title=title_text)}* · {_pct(top.confidence)}", NOTE_CHARS)
+    title = truncate(
+        f"*{_w('top', lang, title=title_text)}* · {percent(top.confidence)}", NOTE_CHARS
+    )
     quotes = [f for f in top.facts if f.quote][:EVIDENCE_LINES]
     notes = [f.note.get(lang) for f in top.facts if not f.quote and f.note][:EVIDENCE_LINES]
     note_text = "".join(f"\n• {_say(n, NOTE_CHARS)}" for n in notes)
@@ -530,7 +498,7 @@ def _others(report: Report, lang: Lang) -> Block | None:
     ][:OTHERS_MAX]
     if not others:
         return None
-    lines = (f"{_pct(c.confidence)} — {_say(c.title.get(lang), NOTE_CHARS)}" for c in others)
+    lines = (f"{percent(c.confidence)} — {_say(c.title.get(lang), NOTE_CHARS)}" for c in others)
     total = len(report.causes) - 1
     text = _bullets(f"*{_w('others', lang)}*", lines, total, BUDGET_OTHERS, lang)
     return _section(BLOCK_OTHERS, text)
@@ -804,7 +772,7 @@ def render_alert(report: Report, incident: Incident, *, lang: Lang) -> Message:
         lang,
         job=_say(s.ref.job, 100),
         title=_say(report.top.title.get(lang), 100),
-        pct=_pct(report.top.confidence),
+        pct=percent(report.top.confidence),
         execution=_say(s.ref.execution, 100),
     )
     return Message(text=_fallback(text), blocks=tuple(_fit(blocks, lang)))
@@ -857,7 +825,7 @@ def render_repeat(
         head += f" · {exit_text}"
     title = _say(report.top.title.get(lang), NOTE_CHARS)
     cause = truncate(
-        _w("again_cause", lang, title=title, pct=_pct(report.top.confidence)), NOTE_CHARS
+        _w("again_cause", lang, title=title, pct=percent(report.top.confidence)), NOTE_CHARS
     )
     text = f"{truncate(head, NOTE_CHARS)}\n{cause}"
     if report.log_stats.skipped:
@@ -903,7 +871,7 @@ def render_recovered(
     else:
         text += " " + _w("recovered_history_once", lang)
     blocks: list[Block] = [_section("jt:recovered", text)]
-    url = execution_url(execution)
+    url = console_links(execution).execution
     if len(url) <= BUDGET_LINKS:
         link = mrkdwn.link(url, f":link: {_w('link_execution', lang)}")
         blocks.append(_context("jt:recovered_links", [link]))

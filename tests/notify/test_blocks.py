@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from analyzers.base import Check, Fact, FactKind, Finding
+from jobtriage.diagnosis.labels import human_duration
 from jobtriage.diagnosis.model import Change, RankedCause, Report
 from jobtriage.evidence import ExecutionRef, Gap, Source
 from jobtriage.incident.model import State
@@ -17,7 +18,6 @@ from jobtriage.notify import blocks as B
 from jobtriage.notify.actions import Action, decode_value
 from jobtriage.notify.blocks import (
     Message,
-    human_duration,
     ordinal,
     render_alert,
     render_recovered,
