@@ -216,9 +216,7 @@ _TOKENS = re.compile(
             r"rubygems_[a-f0-9]{48}",
             r"AGE-SECRET-KEY-1[0-9A-Z]{58}",
             r"sq0(?:atp|csp)-[0-9A-Za-z_\-]{22,}",  # Square
-            r"AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{100,}",  # Firebase Cloud Messaging
             r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?",  # JWT
-            r"[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}",  # Telegram bot
             r"[MNO][A-Za-z0-9]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}",  # Discord bot
             r"LTAI[A-Za-z0-9]{12,20}",  # Alibaba Cloud
             r"[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}",  # Azure AD client secret
@@ -305,17 +303,24 @@ _AUTH_SCHEME = re.compile(
 _SCHEME_VALUE = re.compile(r"[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{8,4096}+=*)")
 _COOKIE = re.compile(r"""[ \t]*[:=][ \t]*(?P<v>[^\n"']{1,4096}+)""")
 # A value after a credential word that is not in key=value form: "using key 7f3kq9Xm…".
+_NEAR_RUN = re.compile(r"[A-Za-z0-9+/_\-.~]{16}")
 _NEAR_TOKEN = re.compile(
     r"[^\n]{0,24}?(?<![A-Za-z0-9+/_\-])(?P<v>[A-Za-z0-9+/_\-.~]{16,512}+={0,2})(?![A-Za-z0-9])"
 )
 # Any long token; masked when it mixes upper, lower and digits with high entropy.
 _LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/_\-]{32,}+={0,2}")
 # MySQL's "-pSECRET" right after "-u USER" or after the mysql tools.
-_MYSQL_P = re.compile(r"(?:mysql\w*|-u[ \t]?\S+)[^\n]{0,120}?[ \t]-p(?P<v>[^\s\-][^\s]{3,255}+)")
-_IDENTIFIED_BY = re.compile(
-    r"(?:user|role|login)[^\n]{0,200}?identified[ \t]+by[ \t]+(?:password[ \t]+)?"
-    r"'(?P<v>[^'\n]{1,256}+)'"
+# Formats with a ":" inside (the token scan splits at ":"), found at their literal middle.
+_COLON_TOKENS = re.compile(
+    r":A(?:A[A-Za-z0-9_\-]{33}"  # Telegram bot: 123456789:AA…
+    r"|PA91b[A-Za-z0-9_\-]{100,})"  # Firebase Cloud Messaging: AAAA…:APA91b…
 )
+_COLON_HEAD = re.compile(r"(?:[0-9]{8,10}|AAAA[A-Za-z0-9_\-]{7})$")
+# MySQL's "-pSECRET" in a line that also has "mysql…" or "-u USER" before it.
+_MYSQL_P = re.compile(r"-p(?P<v>[^\s\-][^\s]{3,255}+)")
+_MYSQL_CONTEXT = re.compile(r"mysql|(?:^|\s)-u[ \t]?\S")
+_IDENTIFIED_BY = re.compile(r"identified[ \t]+by[ \t]+(?:password[ \t]+)?'(?P<v>[^'\n]{1,256}+)'")
+_SQL_USER = re.compile(r"user|role|login")
 _XML_ELEMENT = re.compile(
     r"<(?P<tag>[A-Za-z0-9_:\-]{0,40}(?:password|passwd|secret|token|apikey|api_key|accesskey"
     r"|privatekey|credential)[A-Za-z0-9_:\-]{0,20})>(?P<v>[^<\n]{1,1024}+)</(?P=tag)>"
@@ -387,6 +392,7 @@ def _keyword_spans(text: str, low: str, spans: _Spans) -> None:
     A word inside a value already masked (a URL's password) is not a key."""
     n = len(text)
     skip_until = -1
+    near_clear = 0
     found_before = sorted(spans.items)
     starts = [s for s, _ in found_before]
     for m in _STEMS.finditer(low):
@@ -468,6 +474,12 @@ def _keyword_spans(text: str, low: str, spans: _Spans) -> None:
                     spans.add(*sp.span("v"))
                     skip_until = sp.end()
                     continue
+        # A token within 24 characters of the word. `near_clear`: no run of 16 token
+        # characters lies wholly before it past the last look, so a flood of words is linear.
+        window = min(n, end + 40)
+        if _NEAR_RUN.search(text, max(end, near_clear - 15), window) is None:
+            near_clear = window
+            continue
         near = _NEAR_TOKEN.match(text, end)
         if near and looks_random(near.group("v"), hex_ok=strong):
             spans.add(*near.span("v"))
@@ -476,7 +488,7 @@ def _keyword_spans(text: str, low: str, spans: _Spans) -> None:
 
 # Token formats and high-entropy tokens are only looked for inside runs of at least 16
 # token characters: one cheap scan finds the few such runs a log has.
-_CANDIDATE = re.compile(r"[A-Za-z0-9_\-.:$/+=~%]{16,}")
+_CANDIDATE = re.compile(r"[A-Za-z0-9_\-.$/+~]{16,}={0,2}")
 
 
 def _token_spans(text: str, spans: _Spans) -> None:
@@ -509,12 +521,23 @@ def _literal_spans(text: str, low: str, spans: _Spans) -> None:
         for m in _URL_USER_KEY.finditer(text):
             if _classes(m.group("pw")) >= 2:
                 spans.add(*m.span("pw"))
-    if "-p" in text:
+    if " -p" in text or "\t-p" in text:
         for m in _MYSQL_P.finditer(low):
-            spans.add(*m.span("v"))
+            if not m.start() or low[m.start() - 1] not in " \t":
+                continue
+            line_start = low.rfind("\n", 0, m.start()) + 1
+            if _MYSQL_CONTEXT.search(low, max(line_start, m.start() - 160), m.start()):
+                spans.add(*m.span("v"))
     if "identified" in low:
         for m in _IDENTIFIED_BY.finditer(low):
-            spans.add(*m.span("v"))
+            line_start = low.rfind("\n", 0, m.start()) + 1
+            if _SQL_USER.search(low, max(line_start, m.start() - 200), m.start()):
+                spans.add(*m.span("v"))
+    if ":A" in text:
+        for m in _COLON_TOKENS.finditer(text):
+            head = _COLON_HEAD.search(text, max(0, m.start() - 11), m.start())
+            if head:
+                spans.add(head.start(), m.end())
     if "</" in text:
         for m in _XML_ELEMENT.finditer(low):
             spans.add(*m.span("v"))
