@@ -10,8 +10,8 @@ through:
 - the same with Slack refusing the post (`channel_not_found`), so the whole report goes to our
   own logs;
 - our own log lines (the JSON formatter) of both runs;
-- the incident store's documents (the memory store; Firestore writes the same normalised
-  documents, `_incident_to_doc`);
+- the incident store's documents (the memory store here; tests/incident/test_store_scrubs.py
+  reads back what Firestore itself holds, on both emulators);
 - the command line: `diagnose --log-file … --execution-file …` as text, JSON and Slack (with the
   Block Kit Builder link).
 """
