@@ -124,12 +124,33 @@ def path_like(token: str) -> bool:
     return any(len(part) >= 3 and part.isalpha() and part.islower() for part in token.split("/"))
 
 
+_CHUNKS = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+(?![a-z])|[0-9]+|[^A-Za-z0-9]+")
+
+
+def identifier_like(token: str) -> bool:
+    """A name made of words: `AddPartnerSettlementTable1736651200000` (a TypeORM migration),
+    `PostgreSQL95Dialect`, `users_email_key`. Generated key material almost always has a letter
+    run shorter than three (`wJalrXUtnFEMI` → w, Jalr, X, …)."""
+    digits = 0
+    for chunk in _CHUNKS.findall(token):
+        first = chunk[0]
+        if first.isdigit():
+            digits += 1
+            if digits > 2:
+                return False
+        elif first.isalpha() and len(chunk) < 3 and not (chunk.isupper() and len(chunk) == 2):
+            return False
+    return True
+
+
 def looks_random(token: str, *, min_len: int = 16, hex_ok: bool = False) -> bool:
     """A token that reads like generated key material rather than a word, a path or an id.
 
     Hex-only tokens (digests, commit SHAs, UUIDs, trace ids) count only with `hex_ok`, i.e. right
     after a word that says a secret follows."""
     if len(token) < min_len or token.startswith(MASK) or path_like(token):
+        return False
+    if identifier_like(token):
         return False
     if not hex_ok and all(ch in _HEX for ch in token):
         return False

@@ -354,6 +354,18 @@ SQL_AND_MISC = [
     "Signature verification skipped for health checks",
 ]
 
+# Migration names: CamelCase words and a timestamp look like key material to a plain entropy test.
+MIGRATIONS = [
+    "Migration AddPartnerSettlementTable1736651200000 has been executed successfully.",
+    'query: INSERT INTO "migrations"("timestamp", "name") VALUES ($1, $2) -- PARAMETERS: [1736651200000,"AddPartnerSettlementTable1736651200000"]',
+    "Reverting migration CreateOrderLineItemsWithTaxBreakdown1736651299999",
+    "      Applying migration '20260110090000_AddPartnerSettlementTableWithIndexes'.",
+    "Applying migration `20260110090000_add_partner_settlement_table`",
+    'Migrating schema "public" to version "20260110090000 - add partner settlement table"',
+    "== 20260110090000 CreatePartnerSettlementsWithForeignKeys: migrating =========",
+    "INFO  [alembic.runtime.migration] Running upgrade 9f8e7d6c5b4a -> 1a2b3c4d5e6f, AddPartnerSettlementTable",
+]
+
 ORDINARY: tuple[str, ...] = tuple(
     NODE
     + PYTHON
@@ -366,4 +378,5 @@ ORDINARY: tuple[str, ...] = tuple(
     + CLOUD_RUN
     + CLOUD_SQL_PROXY
     + SQL_AND_MISC
+    + MIGRATIONS
 )

@@ -56,6 +56,31 @@ def test_each_ordinary_line_alone_stays_intact() -> None:
     assert len(altered) <= len(ORDINARY) // 100, altered
 
 
+def test_the_recorded_fixture_logs_stay_intact() -> None:
+    """Every line of the recorded scenarios (tests/fixtures, the seed), as evidence reads them."""
+    import json
+    from pathlib import Path
+
+    from jobtriage.evidence.cloud_logging import payload_text
+
+    root = Path(__file__).resolve().parents[2]
+    texts = []
+    for path in [
+        *root.glob("tests/fixtures/*/logs.json"),
+        root / "jobtriage/replay/scenarios/seed/logs.json",
+    ]:
+        data = json.loads(path.read_text())
+        for entry in data if isinstance(data, list) else data.get("entries", []):
+            payload = next(
+                (entry[k] for k in ("textPayload", "jsonPayload", "protoPayload") if k in entry),
+                None,
+            )
+            texts.append(payload_text(payload))
+    assert len(texts) >= 90
+    out = redact_lines(texts)
+    assert [(a, b) for a, b in zip(texts, out, strict=True) if a != b] == []
+
+
 def test_keys_hosts_and_error_words_stay_for_the_analyzers() -> None:
     assert redact("connect ECONNREFUSED postgres://app:S3cr3tPassw0rd@10.0.0.5:5432/ledger") == (
         "connect ECONNREFUSED postgres://app:[REDACTED]@10.0.0.5:5432/ledger"
