@@ -391,6 +391,7 @@ def _kinds() -> list[Kind]:
         "age_secret_key": "AGE-SECRET-KEY-1" + fake(58, string.ascii_uppercase + string.digits),
         "square": "sq0atp-" + fake(22, URLSAFE),
         "alibaba": "LTAI" + fake(20),
+        "artifactory": "AKCp8" + fake(68),
         "bcrypt_hash": "$2b$12$" + fake(53, ALNUM + "./"),
     }
     for name, value in tokens.items():
