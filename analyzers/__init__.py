@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from analyzers import (
     cloudsql_permission,
+    data_error,
     db_connection,
+    db_privilege,
     entrypoint_runtime,
+    gcp_permission,
     image_pull,
     migration_sql,
     missing_artifact,
+    network_egress,
+    quota_exceeded,
     resource_limit,
     secret_config,
+    upstream_service,
 )
 from analyzers.base import Analyzer, Cause, Check, Fact, FactKind, Finding
 from jobtriage.evidence import ExecutionRef
@@ -31,6 +37,13 @@ ANALYZERS: tuple[Analyzer, ...] = (
     resource_limit.ANALYZER,
     secret_config.ANALYZER,
     image_pull.ANALYZER,
+    # Batch-job causes (DESIGN.md, "Batch-job cause ids")
+    gcp_permission.ANALYZER,
+    db_privilege.ANALYZER,
+    upstream_service.ANALYZER,
+    data_error.ANALYZER,
+    quota_exceeded.ANALYZER,
+    network_egress.ANALYZER,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,6 +93,8 @@ class Cause:
     workarounds: tuple[Text, ...] = ()
     # Text the report shows for this cause when no analyzer found anything for it.
     refute_hint: Text | None = None
+    # Reference pages an on-call engineer reads next (public documentation, not ours).
+    docs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,38 +144,6 @@ def match_signatures(evidence: Evidence, signatures: Iterable[Signature]) -> lis
             found.append(Match(sig, lines))
     found.sort(key=lambda m: m.signature.strength, reverse=True)
     return found
-
-
-def finding_from_matches(
-    cause: Cause, matches: list[Match], *, extra_facts: Iterable[Fact] = (), bonus: float = 0.0
-) -> Finding | None:
-    """Build the usual finding: the strongest signature names it, up to MAX_QUOTES lines quote it.
-
-    Several distinct signatures of the same cause raise the strength a little (capped at 0.99).
-    """
-    if not matches:
-        return None
-    best = matches[0]
-    quotes: list[LogLine] = []
-    for m in matches:
-        for line in m.lines:
-            if line not in quotes:
-                quotes.append(line)
-            if len(quotes) >= MAX_QUOTES:
-                break
-        if len(quotes) >= MAX_QUOTES:
-            break
-    quotes.sort(key=lambda line: (line.timestamp is None, line.timestamp or datetime.min))
-    distinct = len({m.signature.signature for m in matches})
-    strength = min(0.99, best.signature.strength + 0.03 * (distinct - 1) + bonus)
-    facts = tuple(Fact.from_line(line) for line in quotes) + tuple(extra_facts)
-    return Finding(
-        cause=cause.id,
-        strength=strength,
-        title=best.signature.title,
-        facts=facts,
-        signature=best.signature.signature,
-    )
 
 
 # --- Helpers shared by several analyzers (additive; all pure functions of the evidence) ---------
@@ -279,7 +249,7 @@ def build_finding(
     bonus: float = 0.0,
     checks: Iterable[Check] = (),
 ) -> Finding | None:
-    """`finding_from_matches`, generalised: log matches and status hits compete for the title.
+    """One finding from log matches and platform status hits, which compete for the title.
 
     The strongest signature (log line or platform status) names the finding; status sentences are
     quoted first (they are the platform's own word), then up to MAX_QUOTES log lines.
@@ -393,10 +363,38 @@ def image_tag_fact(evidence: Evidence) -> Fact | None:
     )
 
 
-def as_symptom(finding: Finding, *, cap: float, title: Text) -> Finding:
-    """Demote a finding whose only evidence is a generic crash that another cause explains.
+def signature_finding(
+    cause: Cause,
+    signatures: Iterable[Signature],
+    evidence: Evidence,
+    *,
+    extra_facts: Iterable[Fact] = (),
+    bonus: float = 0.0,
+) -> Finding | None:
+    """The usual analyzer body: log lines and platform status against one cause's signatures,
+    with the cause's own checks."""
+    sigs = tuple(signatures)
+    matches = match_signatures(evidence, sigs)
+    status = match_status(evidence, sigs)
+    return build_finding(
+        cause,
+        matches=matches,
+        status=status,
+        extra_facts=extra_facts,
+        bonus=bonus,
+        checks=cause.checks(evidence.ref),
+    )
 
-    Used when the log also holds a line that names a more specific cause (a refused connection, a
-    Cloud SQL IAM denial, a SQL error): the crash is what that cause looks like from the program.
-    """
-    return replace(finding, strength=min(finding.strength, cap), title=title)
+
+def sig(
+    needle: str,
+    signature: str,
+    strength: float,
+    title: Text,
+    regex: str | None = None,
+) -> Signature:
+    """A `Signature` with its regex given as a string (case-insensitive): the compact form the
+    batch-cause tables use."""
+    return Signature(
+        needle, signature, strength, title, re.compile(regex, re.I) if regex is not None else None
+    )

@@ -5,15 +5,15 @@ socket and Prisma's P1000/P1001, across Node (pg, mysql2, TypeORM, Prisma, Seque
 Python (psycopg2/3, asyncpg, SQLAlchemy, Django) drivers, plus a database or role that does not
 exist and the Cloud SQL connector's own dial errors. Configuration is evidence too: a
 `/cloudsql/...` socket in use while the job has no Cloud SQL instance attached is said so outright.
-When the Cloud SQL connector logged an IAM or Admin API denial, a refused connection is reported
-as its symptom (weak), so that `cloudsql_permission` ranks first.
+When the Cloud SQL connector logged an IAM or Admin API denial, a refused connection is its
+symptom: `analyzers.symptoms` caps it so that `cloudsql_permission` ranks first.
 """
 
 from __future__ import annotations
 
 import re
 
-from analyzers import cloudsql_permission, commands
+from analyzers import commands
 from analyzers.base import (
     Analyzer,
     Cause,
@@ -21,8 +21,6 @@ from analyzers.base import (
     Fact,
     Finding,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
     match_signatures,
     match_status,
@@ -145,27 +143,6 @@ SIGNATURES: tuple[Signature, ...] = (
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")
 
-# Signatures that say "the database could not be reached". When the Cloud SQL connector logged an
-# IAM or Admin API denial in the same execution, these are its symptom (the connector never opened
-# the socket), so they are capped well below the connector's own line.
-_REACHABILITY = frozenset(
-    {
-        "ECONNREFUSED",
-        "ETIMEDOUT",
-        "CLOUDSQL_SOCKET_MISSING",
-        "MYSQL_UNREACHABLE",
-        "PG_UNREACHABLE",
-        "SEQUELIZE_CONNECTION",
-        "P1001",
-        "DB_OPERATIONAL",
-        "CLOUDSQL_DIAL",
-    }
-)
-_SYMPTOM = Text(
-    en="The database connection failed because the Cloud SQL connector was refused "
-    "(a symptom of the IAM / Admin API error)",
-    ko="Cloud SQL 커넥터가 거부되어 DB 연결이 실패함(IAM·Admin API 오류의 증상)",
-)
 _AUTH_SIGNATURES = frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED", "P1000"})
 
 
@@ -227,7 +204,7 @@ def analyze(evidence: Evidence) -> Finding | None:
         auth=bool(sigs & _AUTH_SIGNATURES),
         socket=bool(sigs & {"CLOUDSQL_SOCKET_MISSING", "ECONNREFUSED", "CLOUDSQL_DIAL"}),
     )
-    finding = build_finding(
+    return build_finding(
         CAUSE,
         matches=matches,
         status=status,
@@ -235,13 +212,6 @@ def analyze(evidence: Evidence) -> Finding | None:
         bonus=bonus,
         checks=CAUSE.checks(evidence.ref),
     )
-    if (
-        finding is not None
-        and finding.signature in _REACHABILITY
-        and any_signature(evidence, cloudsql_permission.SIGNATURES)
-    ):
-        return as_symptom(finding, cap=0.25, title=_SYMPTOM)
-    return finding
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

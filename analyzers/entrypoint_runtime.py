@@ -22,13 +22,7 @@ import re
 import shlex
 
 from analyzers import (
-    cloudsql_permission,
     commands,
-    db_connection,
-    migration_sql,
-    missing_artifact,
-    resource_limit,
-    secret_config,
 )
 from analyzers.base import (
     Analyzer,
@@ -37,13 +31,10 @@ from analyzers.base import (
     Finding,
     Match,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
     image_that_ran,
     line_match,
     match_signatures,
-    specific,
 )
 from analyzers.module_resolution import ModuleMiss, Side, classify
 from jobtriage.evidence import Evidence, ExecutionRef
@@ -170,11 +161,6 @@ _SCRIPT = Text(
     en="The npm script that runs the job failed",
     ko="Job을 실행하는 npm 스크립트가 실패함",
 )
-_SYMPTOM = Text(
-    en="The program crashed, but after an error that names another cause (likely a symptom)",
-    ko="프로그램이 종료됐지만 다른 원인을 가리키는 오류 뒤에 발생함(증상일 가능성이 큼)",
-)
-
 _PY_EXC = r"^\s*(?:[\w.]+\.)?"
 
 SIGNATURES: tuple[Signature, ...] = (
@@ -320,11 +306,6 @@ GENERIC = frozenset(
         "PY_VALUE_ERROR",
     }
 )
-# Errors that typically follow another cause (reading a property of the undefined connection or
-# variable, parsing an empty value): demoted to a symptom when the log names that cause.
-DOWNSTREAM = GENERIC | {"TYPE_ERROR", "PY_ATTRIBUTE_ERROR", "JSON_PARSE"}
-# A symptom keeps a trace of weight, below any prior-weighted finding of the cause it follows.
-SYMPTOM_CAP = 0.1
 
 _MISS_TITLES = {
     "ESM_IMPORT_WITHOUT_EXTENSION": _ESM_EXTENSION,
@@ -348,18 +329,6 @@ def _module_matches(misses: tuple[ModuleMiss, ...]) -> list[Match]:
         if m is not None:
             matches.append(m)
     return matches
-
-
-def _elsewhere() -> tuple[Signature, ...]:
-    """Signatures of the causes a bare crash is usually a symptom of."""
-    return (
-        *db_connection.SIGNATURES,
-        *cloudsql_permission.SIGNATURES,
-        *specific(migration_sql.SIGNATURES, migration_sql.GENERIC),
-        *secret_config.SIGNATURES,
-        *resource_limit.SIGNATURES,
-        *specific(missing_artifact.SIGNATURES, {"MIGRATIONS_EMPTY"}),
-    )
 
 
 def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
@@ -414,15 +383,7 @@ def analyze(evidence: Evidence) -> Finding | None:
     if finding is None:
         return None
     checks = (*_specific_checks(evidence, finding), *CAUSE.checks(evidence.ref))
-    finding = build_finding(CAUSE, matches=matches, checks=checks)
-    assert finding is not None
-    if finding.signature in DOWNSTREAM and (
-        any(m.side is Side.IMAGE for m in misses)
-        or any_signature(evidence, _elsewhere())
-        or secret_config.missing_variables(evidence)
-    ):
-        return as_symptom(finding, cap=SYMPTOM_CAP, title=_SYMPTOM)
-    return finding
+    return build_finding(CAUSE, matches=matches, checks=checks)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import re
 
-from analyzers import cloudsql_permission, commands, db_connection, secret_config
+from analyzers import commands
 from analyzers.base import (
     Analyzer,
     Cause,
     Check,
     Finding,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
     match_signatures,
     match_status,
-    specific,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -340,12 +337,6 @@ SIGNATURES: tuple[Signature, ...] = (
 
 GENERIC = frozenset({"QUERY_FAILED", "MIGRATION_FAILED"})
 
-_SYMPTOM = Text(
-    en="The migration failed, but only after a connection or configuration error "
-    "(likely a symptom)",
-    ko="마이그레이션이 실패했지만 연결·설정 오류 뒤에 발생함(증상일 가능성이 큼)",
-)
-
 
 def _tool_checks(signature: str) -> tuple[Check, ...]:
     """What to run (through the Cloud SQL Auth Proxy, with the job's DATABASE_URL) to see the
@@ -389,19 +380,7 @@ def analyze(evidence: Evidence) -> Finding | None:
         [m.signature for m in matches] + [h.signature for h in status], key=lambda s: s.strength
     )
     checks = (*_tool_checks(best.signature), *CAUSE.checks(evidence.ref))
-    finding = build_finding(CAUSE, matches=matches, status=status, checks=checks)
-    if finding is None:
-        return None
-    elsewhere = (
-        *db_connection.SIGNATURES,
-        *cloudsql_permission.SIGNATURES,
-        *specific(secret_config.SIGNATURES, ()),
-    )
-    if finding.signature in GENERIC and (
-        any_signature(evidence, elsewhere) or secret_config.missing_variables(evidence)
-    ):
-        return as_symptom(finding, cap=0.15, title=_SYMPTOM)
-    return finding
+    return build_finding(CAUSE, matches=matches, status=status, checks=checks)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

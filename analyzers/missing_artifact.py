@@ -321,9 +321,15 @@ def _specific_checks(evidence: Evidence, paths: list[str]) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+_DEPENDENCY = Text(
+    en="A dependency the job imports is not installed in the image",
+    ko="Job이 불러오는 의존성(패키지)이 이미지에 설치되어 있지 않음",
+)
 _MISS_TITLES = {
     "ENTRYPOINT_NOT_FOUND": _ENTRY,
     "FILE_NOT_IN_IMAGE": _FILE,
+    "MODULE_NOT_FOUND": _DEPENDENCY,
+    "PY_MODULE_NOT_FOUND": _DEPENDENCY,
 }
 
 

@@ -6,7 +6,8 @@ ratio that grows steeply with the finding's strength (a 0.9 finding ≈ ×50). T
 normalised so the confidences add up to 1. With no finding at all, `unknown` leads and the other
 causes follow in prior order — the report then says what was seen instead of guessing.
 
-An analyzer that raises does not blank the report: its crash becomes a gap and the rest go on.
+Symptoms (`analyzers.symptoms`) are capped after every analyzer has run. An analyzer that raises
+does not blank the report: its crash becomes a gap and the rest go on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers import ANALYZERS, UNKNOWN, Analyzer, Finding
+from analyzers.symptoms import apply_symptoms
 from jobtriage.diagnosis.model import RankedCause
 from jobtriage.evidence import Evidence, Gap, Source
 
@@ -52,7 +54,7 @@ def run_analyzers(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS)
                 )
                 continue
             findings.append(finding)
-    return AnalysisResult(tuple(findings), tuple(gaps))
+    return AnalysisResult(apply_symptoms(findings), tuple(gaps))
 
 
 def likelihood_ratio(strength: float) -> float:
