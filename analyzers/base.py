@@ -76,6 +76,9 @@ class Finding:
     facts: tuple[Fact, ...] = ()
     signature: str = ""
     checks: tuple[Check, ...] = ()
+    # Set only by the learned fallback: its cross-validated accuracy at this score, which the
+    # report shows instead of a confidence derived from `strength`.
+    calibrated: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:

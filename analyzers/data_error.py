@@ -94,7 +94,12 @@ _ROWS = Text(
 )
 
 SIGNATURES: tuple[Signature, ...] = (
-    sig("Error while reading data", "BQ_LOAD_ERROR", 0.93, _LOAD),
+    sig("Error while reading", "BQ_LOAD_ERROR", 0.93, _LOAD, r"Error while reading (data|table)"),
+    sig("wrong number of fields", "CSV_PARSE", 0.85, _PARSE),
+    sig("Invalid Record Length", "CSV_PARSE", 0.88, _PARSE),
+    sig("Disabling autodetect may resolve this", "SCHEMA_MISMATCH", 0.86, _SCHEMA),
+    sig("value too long for type", "VALUE_RANGE", 0.84, _ROWS),
+    sig("string_data_right_truncation", "VALUE_RANGE", 0.84, _ROWS),
     sig("encountered too many errors", "BQ_LOAD_ERROR", 0.93, _LOAD),
     sig("Could not parse '", "BQ_PARSE", 0.9, _PARSE, r"Could not parse '.*' as"),
     sig("Provided Schema does not match", "SCHEMA_MISMATCH", 0.93, _SCHEMA),
@@ -129,6 +134,9 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("out of range for type", "VALUE_RANGE", 0.78, _ROWS),
     sig("Out of range value for column", "VALUE_RANGE", 0.8, _ROWS),
+    sig("contains only", "CSV_PARSE", 0.9, _PARSE, r"contains only \d+ columns"),
+    sig("Too many values in row", "CSV_PARSE", 0.88, _PARSE),
+    sig("Missing close double quote", "CSV_PARSE", 0.9, _PARSE),
 )
 
 # Row-level violations: data when a batch loads rows, migration_sql when a migration runs.
@@ -138,6 +146,8 @@ _ROW_LEVEL: tuple[Signature, ...] = (
     sig("violates foreign key constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("violates check constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("Duplicate entry", "ROW_CONSTRAINT", 0.9, _ROWS),
+    sig("23505", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23505\b"),
+    sig("23503", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23503\b"),
 )
 _MIGRATION_WORDS = ("migrat", "alembic", "flyway", "liquibase", "changeset", "knex", "prisma")
 

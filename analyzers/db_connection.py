@@ -25,6 +25,7 @@ from analyzers.base import (
     match_signatures,
     match_status,
     service_account_fact,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -139,6 +140,44 @@ SIGNATURES: tuple[Signature, ...] = (
         _AUTH,
         re.compile(r'\brole "[^"]+" does not exist'),
     ),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("no pg_hba.conf entry", "PG_HBA", 0.93, _AUTH),
+    sig("Ident authentication failed", "PG_AUTH_FAILED", 0.93, _AUTH),
+    sig("SSL connection is required", "SSL_REQUIRED", 0.9, _UNREACHABLE),
+    sig("DBConnection.ConnectionError", "ELIXIR_DB_CONNECTION", 0.86, _UNREACHABLE),
+    sig(
+        "failed to connect",
+        "ELIXIR_DB_CONNECTION",
+        0.84,
+        _UNREACHABLE,
+        r"Postgrex\.Protocol.*failed to connect|MyXQL\.Connection.*failed to connect",
+    ),
+    sig("pool timed out while waiting for an open connection", "POOL_TIMEOUT", 0.88, _TIMEOUT),
+    sig("timed out waiting for connection", "POOL_TIMEOUT", 0.8, _TIMEOUT),
+    sig("Failed to initialize pool", "JDBC_POOL", 0.86, _UNREACHABLE),
+    sig("Communications link failure", "MYSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("during the login process", "MSSQL_LOGIN", 0.86, _AUTH),
+    sig("A network-related or instance-specific error", "MSSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("Login failed for user", "MSSQL_LOGIN", 0.93, _AUTH),
+    sig("certificate chain was issued by an authority", "SSL_REQUIRED", 0.88, _UNREACHABLE),
+    sig(
+        "too many connections",
+        "TOO_MANY_CONNECTIONS",
+        0.86,
+        _UNREACHABLE,
+        r"too many (connections|clients)",
+    ),
+    sig("remaining connection slots are reserved", "TOO_MANY_CONNECTIONS", 0.9, _UNREACHABLE),
+    sig("the database system is starting up", "DB_STARTING", 0.86, _UNREACHABLE),
+    sig("the database system is shutting down", "DB_STARTING", 0.86, _UNREACHABLE),
+    sig("SQLSTATE[HY000] [2002]", "MYSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("SQLSTATE[08006]", "PG_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("PG::ConnectionBad", "PG_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("ConnectionNotEstablished", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Mysql2::Error::ConnectionError", "MYSQL_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("is the server running", "PG_UNREACHABLE", 0.86, _UNREACHABLE),
+    sig("Connection to", "ECONNREFUSED", 0.88, _REFUSED, r"Connection to \S+ refused"),
+    sig("server closed the connection unexpectedly", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")

@@ -103,7 +103,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "PERMISSION_DENIED",
         0.95,
         _DENIED,
-        r"permission denied for (schema|table|relation|sequence|database|function|view|language|tablespace)",
+        r"permission denied for (schema|table|relation|sequence|database|function|view|language"
+        r"|tablespace)",
     ),
     sig("permission denied to create extension", "EXTENSION_DENIED", 0.96, _EXTENSION),
     sig("permission denied to create database", "CREATE_DB_DENIED", 0.93, _CREATE_DB),
@@ -134,6 +135,17 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("P3014", "CREATE_DB_DENIED", 0.9, _CREATE_DB, r"\bP3014\b"),
     sig("could not create the shadow database", "CREATE_DB_DENIED", 0.9, _CREATE_DB),
+    sig(
+        "no privileges on",
+        "PERMISSION_DENIED",
+        0.9,
+        _DENIED,
+        r"no privileges on (tablespace|schema|database)",
+    ),
+    sig("ORA-01031", "PERMISSION_DENIED", 0.93, _DENIED),
+    sig("ORA-01950", "PERMISSION_DENIED", 0.93, _DENIED),
+    sig("permission was denied on", "MSSQL_PERMISSION", 0.93, _DENIED),
+    sig("Only users granted", "PERMISSION_DENIED", 0.82, _DENIED, r"Only users granted .* role"),
 )
 
 

@@ -35,6 +35,7 @@ from analyzers.base import (
     image_that_ran,
     line_match,
     match_signatures,
+    sig,
 )
 from analyzers.module_resolution import ModuleMiss, Side, classify
 from jobtriage.evidence import Evidence, ExecutionRef
@@ -163,6 +164,18 @@ _SCRIPT = Text(
 )
 _PY_EXC = r"^\s*(?:[\w.]+\.)?"
 
+_RUNTIME_VERSION = Text(
+    en="The image's runtime is older or newer than the code was built for",
+    ko="이미지의 런타임 버전이 코드가 빌드된 버전과 맞지 않음",
+)
+_LIBRARY_MISMATCH = Text(
+    en="Two libraries in the image do not fit together (a method or type is missing)",
+    ko="이미지 안의 라이브러리 버전이 서로 맞지 않음(메서드·타입 없음)",
+)
+_NIL = Text(
+    en="The code used a null / nil value (a bug in the job's code)",
+    ko="코드가 null·nil 값을 사용함(Job 코드의 버그)",
+)
 SIGNATURES: tuple[Signature, ...] = (
     # --- ES modules vs CommonJS ---
     Signature("ERR_REQUIRE_ESM", "ERR_REQUIRE_ESM", 0.93, _ESM),
@@ -294,6 +307,56 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("ELIFECYCLE", "SCRIPT_FAILED", 0.25, _SCRIPT),
     Signature("Lifecycle script", "SCRIPT_FAILED", 0.25, _SCRIPT, re.compile(r"failed with error")),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("nil pointer dereference", "GO_NIL_POINTER", 0.9, _NIL),
+    sig("panic: ", "GO_PANIC", 0.6, _CRASH, r"^\s*panic: "),
+    sig("fatal error: all goroutines are asleep", "GO_DEADLOCK", 0.88, _CRASH),
+    sig("UnsupportedClassVersionError", "RUNTIME_VERSION", 0.95, _RUNTIME_VERSION),
+    sig("has been compiled by a more recent version", "RUNTIME_VERSION", 0.93, _RUNTIME_VERSION),
+    sig("NoSuchMethodError", "LIBRARY_MISMATCH", 0.88, _LIBRARY_MISMATCH),
+    sig("AbstractMethodError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("IncompatibleClassChangeError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("java.lang.NullPointerException", "JVM_NULL_POINTER", 0.82, _NIL),
+    sig("ClassCastException", "JVM_CLASS_CAST", 0.8, _CRASH),
+    sig("Exception in thread", "JVM_EXCEPTION", 0.5, _CRASH, r'Exception in thread "'),
+    sig("APPLICATION FAILED TO START", "SPRING_FAILED", 0.5, _CRASH),
+    sig("BeanCreationException", "SPRING_FAILED", 0.45, _CRASH),
+    sig("UnsatisfiedDependencyException", "SPRING_FAILED", 0.5, _CRASH),
+    sig("Cannot start a runtime from within a runtime", "RUST_PANIC_RUNTIME", 0.92, _CRASH),
+    sig("panicked at", "RUST_PANIC", 0.6, _CRASH),
+    sig("error in serde", "RUST_DESERIALIZE", 0.75, _CRASH),
+    sig("UndefinedFunctionError", "ELIXIR_UNDEFINED_FUNCTION", 0.86, _CRASH),
+    sig("(CompileError)", "ELIXIR_COMPILE", 0.88, _SYNTAX),
+    sig("(FunctionClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.82, _CRASH),
+    sig("(MatchError)", "ELIXIR_MATCH", 0.78, _CRASH),
+    sig("(KeyError)", "ELIXIR_EXCEPTION", 0.6, _CRASH),
+    sig("(ArgumentError)", "ELIXIR_EXCEPTION", 0.6, _CRASH),
+    sig("(RuntimeError)", "ELIXIR_EXCEPTION", 0.5, _CRASH),
+    sig("NoMethodError", "RUBY_NO_METHOD", 0.85, _NIL),
+    sig("undefined method", "RUBY_NO_METHOD", 0.84, _NIL),
+    sig("uninitialized constant", "RUBY_NAME_ERROR", 0.84, _CRASH),
+    sig("wrong number of arguments", "RUBY_ARGUMENT", 0.82, _CRASH),
+    sig("rake aborted!", "RUBY_EXCEPTION", 0.3, _CRASH),
+    sig("PHP Parse error", "PHP_PARSE", 0.93, _SYNTAX),
+    sig("Parse error: syntax error", "PHP_PARSE", 0.92, _SYNTAX),
+    sig("Call to undefined method", "PHP_UNDEFINED", 0.88, _CRASH),
+    sig("Call to a member function", "PHP_NULL", 0.85, _NIL),
+    sig("PHP Fatal error", "PHP_FATAL", 0.5, _CRASH),
+    sig("NullReferenceException", "DOTNET_NULL_REFERENCE", 0.86, _NIL),
+    sig("MissingMethodException", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("TypeLoadException", "LIBRARY_MISMATCH", 0.84, _LIBRARY_MISMATCH),
+    sig("aka.ms/dotnet/app-launch-failed", "RUNTIME_VERSION", 0.88, _RUNTIME_VERSION),
+    sig("You must install or update .NET", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
+    sig("Unhandled exception.", "DOTNET_UNHANDLED", 0.45, _CRASH),
+    sig("Segmentation fault", "SEGFAULT", 0.8, _CRASH),
+    sig("SIGSEGV", "SEGFAULT", 0.8, _CRASH),
+    sig(
+        "Unexpected token",
+        "JS_SYNTAX",
+        0.7,
+        _SYNTAX,
+        r"(SyntaxError|ERROR): Unexpected token(?!.*JSON)",
+    ),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

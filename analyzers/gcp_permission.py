@@ -2,7 +2,8 @@
 
 Nightly batches call BigQuery, Cloud Storage, Pub/Sub, Vertex AI or the IAM credentials API; when
 the service account the job runs as has no role there, the client libraries print a 403 with the
-permission it lacked (`bigquery.jobs.create`, `storage.objects.get`, `iam.serviceAccounts.signBlob`),
+permission it lacked (`bigquery.jobs.create`, `storage.objects.get`,
+`iam.serviceAccounts.signBlob`),
 `insufficient authentication scopes`, or "API has not been used in project … or it is disabled".
 Cloud SQL and Secret Manager denials belong to `cloudsql_permission` and `secret_config`, and a
 denied image pull to `image_pull`: their own signatures are more specific and outrank these.
@@ -72,7 +73,8 @@ CAUSE = Cause(
         Text(
             en="If the error says the API is disabled: gcloud services enable <api> in the "
             "project it names, then re-run",
-            ko="API가 비활성화되었다는 오류면 해당 프로젝트에서 gcloud services enable <api> 후 재실행",
+            ko="API가 비활성화되었다는 오류면 해당 프로젝트에서 gcloud services enable <api> 후 "
+            "재실행",
         ),
         Text(
             en="Signing URLs (signBlob): grant roles/iam.serviceAccountTokenCreator on the "
@@ -120,7 +122,9 @@ _PUBSUB = Text(
 )
 
 # Permissions that belong to other causes (Cloud SQL, Secret Manager, the image registry).
-_OTHERS = r"(?!.*(?:cloudsql|sqladmin|secretmanager|artifactregistry|containerregistry))"
+_OTHERS = (
+    r"(?!.*(?:cloudsql|sqladmin|secretmanager|artifactregistry|containerregistry|rate limit|quota))"
+)
 
 SIGNATURES: tuple[Signature, ...] = (
     sig(
@@ -128,7 +132,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "BQ_PERMISSION",
         0.94,
         _BQ,
-        r"bigquery\.[a-z]+\.[a-z]+\b.*(denied|permission)|(does not have|denied).*bigquery\.[a-z]+\.[a-z]+",
+        r"bigquery\.[a-z]+\.[a-z]+\b.*(denied|permission)|(does not have"
+        r"|denied).*bigquery\.[a-z]+\.[a-z]+",
     ),
     sig(
         "Access Denied: ",
@@ -142,7 +147,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "GCS_PERMISSION",
         0.94,
         _GCS,
-        r"(does not have|denied|permission).*storage\.(objects|buckets)\.[a-z]+|storage\.(objects|buckets)\.[a-z]+.*(denied|access)",
+        r"(does not have|denied|permission).*storage\.(objects|buckets)\.[a-z]+"
+        r"|storage\.(objects|buckets)\.[a-z]+.*(denied|access)",
     ),
     sig("signBlob", "SIGN_BLOB_DENIED", 0.94, _SIGN),
     sig(
@@ -157,7 +163,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "PUBSUB_PERMISSION",
         0.92,
         _PUBSUB,
-        r"pubsub\.(topics|subscriptions)\.[a-z]+.*(denied|permission)|(denied|does not have).*pubsub\.(topics|subscriptions)",
+        r"pubsub\.(topics|subscriptions)\.[a-z]+.*(denied|permission)|(denied"
+        r"|does not have).*pubsub\.(topics|subscriptions)",
     ),
     sig("has not been used in project", "API_DISABLED", 0.93, _DISABLED, _OTHERS),
     sig("it is disabled. Enable it by visiting", "API_DISABLED", 0.93, _DISABLED, _OTHERS),
@@ -213,6 +220,8 @@ SIGNATURES: tuple[Signature, ...] = (
         _DENIED,
         r"googleapi: Error 403: (?!.*NOT_AUTHORIZED)" + _OTHERS,
     ),
+    sig("code = PermissionDenied", "PERMISSION_DENIED", 0.86, _DENIED, _OTHERS),
+    sig("User not authorized to perform this action", "PERMISSION_DENIED", 0.88, _DENIED),
 )
 
 

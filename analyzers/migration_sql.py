@@ -26,6 +26,7 @@ from analyzers.base import (
     build_finding,
     match_signatures,
     match_status,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -247,8 +248,6 @@ SIGNATURES: tuple[Signature, ...] = (
         _PRIVILEGE,
         re.compile(r"(?i)permission denied for (?:schema|table|relation|sequence|database)"),
     ),
-    Signature("must be owner of", "INSUFFICIENT_PRIVILEGE", 0.86, _PRIVILEGE),
-    Signature("command denied to user", "INSUFFICIENT_PRIVILEGE", 0.86, _PRIVILEGE),
     Signature(
         "extension",
         "MISSING_EXTENSION",
@@ -333,6 +332,47 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("django.db.utils.ProgrammingError", "QUERY_FAILED", 0.65, _GENERIC),
     Signature("django.db.utils.IntegrityError", "QUERY_FAILED", 0.65, _GENERIC),
     Signature("sqlalchemy.exc.ProgrammingError", "QUERY_FAILED", 0.65, _GENERIC),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("without schema history table", "P3005", 0.9, _FAILED_STATE),
+    sig("checksum mismatch", "CHECKSUM_MISMATCH", 0.92, _FAILED_STATE),
+    sig("check sum", "CHECKSUM_MISMATCH", 0.9, _FAILED_STATE, r"check ?sums?"),
+    sig("but is now", "CHECKSUM_MISMATCH", 0.88, _FAILED_STATE, r"was: \S+ but is now"),
+    sig("was previously applied but has been modified", "CHECKSUM_MISMATCH", 0.92, _FAILED_STATE),
+    sig("was previously applied but is missing", "HISTORY_MISMATCH", 0.9, _FAILED_STATE),
+    sig("Validate failed", "VALIDATE_FAILED", 0.88, _FAILED_STATE),
+    sig("PendingModelChangesWarning", "EF_PENDING_MODEL_CHANGES", 0.92, _APPLY_FAILED),
+    sig("PendingMigrationError", "PENDING_MIGRATIONS", 0.9, _APPLY_FAILED),
+    sig(
+        "Migrations are pending",
+        "PENDING_MIGRATIONS",
+        0.88,
+        _APPLY_FAILED,
+        r"(?<!No )Migrations are pending\. To resolve",
+    ),
+    sig("SQLSTATE[42S01]", "DUPLICATE_TABLE", 0.9, _EXISTS),
+    sig("SQLSTATE[42S21]", "DUPLICATE_COLUMN", 0.9, _EXISTS),
+    sig("SQLSTATE[42S02]", "UNDEFINED_TABLE", 0.86, _MISSING),
+    sig("SQLSTATE[42000]", "SQL_SYNTAX", 0.8, _SYNTAX),
+    sig("Integrity constraint violation", "CONSTRAINT_VIOLATION", 0.78, _CONSTRAINT),
+    sig(
+        "already exists",
+        "DUPLICATE_OBJECT",
+        0.8,
+        _EXISTS,
+        r"^(?!.*(NOTICE|skipping))(.*)\b(relation|table|column|index|type|constraint|schema"
+        r"|sequence|function|view|database|enum)\b.{0,80}already exists",
+    ),
+    sig(
+        "does not exist",
+        "UNDEFINED_TABLE",
+        0.78,
+        _MISSING,
+        r"^(?!.*(NOTICE|skipping))(.*)\b(relation|table|column|index|type"
+        r"|constraint)\b.{0,80}does not exist",
+    ),
+    sig("Error executing DDL", "QUERY_FAILED", 0.6, _GENERIC),
+    sig("StatementInvalid", "QUERY_FAILED", 0.6, _GENERIC),
+    sig("Postgrex.Error", "QUERY_FAILED", 0.6, _GENERIC),
 )
 
 GENERIC = frozenset({"QUERY_FAILED", "MIGRATION_FAILED"})

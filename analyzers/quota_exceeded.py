@@ -93,7 +93,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("rate of change requests", "RATE_LIMIT", 0.9, _RATE),
     sig("The object exceeded the rate limit", "RATE_LIMIT", 0.92, _RATE),
     sig("429", "RATE_LIMIT", 0.82, _RATE, r"\b429\b.*googleapis\.com|googleapis\.com.*\b429\b"),
-    sig("Rate Limit Exceeded", "RATE_LIMIT", 0.8, _RATE),
+    sig("Rate Limit Exceeded", "RATE_LIMIT", 0.8, _RATE, r"^(?!.*API rate limit exceeded)"),
+    sig("insufficient quota", "QUOTA_EXCEEDED", 0.9, _QUOTA),
+    sig(
+        "quota",
+        "QUOTA_EXCEEDED",
+        0.88,
+        _QUOTA,
+        r"Insufficient '\w+' quota|quota.{0,40}(exceeded|exhausted)",
+    ),
+    sig("exceeds the rate limit", "RATE_LIMIT", 0.9, _RATE),
+    sig("exceeded the rate limit", "RATE_LIMIT", 0.9, _RATE),
     sig(
         "too many concurrent",
         "RATE_LIMIT",

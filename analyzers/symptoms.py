@@ -48,6 +48,8 @@ class Symptom:
     explained_by: frozenset[str]
     cap: float
     title: Text
+    # When set, only findings of `explained_by` with one of these signatures explain it.
+    explaining_signatures: frozenset[str] = frozenset()
 
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -127,6 +129,38 @@ SYMPTOMS: tuple[Symptom, ...] = (
         ),
     ),
     Symptom(
+        cause="migration_sql",
+        signatures=frozenset(),
+        explained_by=frozenset({"db_privilege"}),
+        cap=0.3,
+        title=Text(
+            en="The migration failed because the database role lacks a privilege (a symptom)",
+            ko="DB 역할 권한 부족으로 마이그레이션이 실패함(증상)",
+        ),
+    ),
+    Symptom(
+        cause="db_connection",
+        signatures=frozenset({"MYSQL_ACCESS_DENIED", "PG_AUTH_FAILED", "P1000"}),
+        explained_by=frozenset({"secret_config"}),
+        cap=0.3,
+        title=Text(
+            en="The login failed because no password was configured (a symptom)",
+            ko="비밀번호가 설정되지 않아 로그인이 실패함(증상)",
+        ),
+        explaining_signatures=frozenset({"PASSWORD_NOT_SET", "URL_INVALID", "ENV_VAR_MISSING"}),
+    ),
+    Symptom(
+        cause="migration_sql",
+        signatures=frozenset({"UNIQUE_VIOLATION", "CONSTRAINT_VIOLATION"}),
+        explained_by=frozenset({"data_error"}),
+        cap=0.3,
+        title=Text(
+            en="Rows being loaded break a constraint (outside any migration: a data problem)",
+            ko="적재 중인 행이 제약 조건을 위반함(마이그레이션 밖: 데이터 문제)",
+        ),
+        explaining_signatures=frozenset({"ROW_CONSTRAINT"}),
+    ),
+    Symptom(
         cause="upstream_service",
         signatures=frozenset(),
         explained_by=frozenset({"quota_exceeded", "gcp_permission", "network_egress"}),
@@ -144,16 +178,22 @@ def apply_symptoms(
 ) -> tuple[Finding, ...]:
     """The findings with every symptom capped. Decided on the findings as the analyzers gave
     them, so the order of the rows does not matter."""
-    strong = {f.cause for f in findings if f.strength >= EXPLAINER_MIN}
+    strong = [f for f in findings if f.strength >= EXPLAINER_MIN]
     out: list[Finding] = []
     for finding in findings:
         for rule in table:
             if (
                 rule.cause == finding.cause
                 and (not rule.signatures or finding.signature in rule.signatures)
-                and (rule.explained_by & (strong - {finding.cause}))
                 and finding.strength > rule.cap
+                and any(_explains(rule, other) for other in strong if other is not finding)
             ):
                 finding = replace(finding, strength=rule.cap, title=rule.title)
         out.append(finding)
     return tuple(out)
+
+
+def _explains(rule: Symptom, other: Finding) -> bool:
+    return other.cause in rule.explained_by and (
+        not rule.explaining_signatures or other.signature in rule.explaining_signatures
+    )

@@ -105,6 +105,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("status code 429", "THIRD_PARTY_RATE_LIMIT", 0.75, _RATE, r"^(?!.*googleapis)"),
     sig("Client Error: Not Found for url", "REMOTE_NOT_FOUND", 0.6, _GONE),
     sig("410 Gone", "REMOTE_GONE", 0.7, _GONE),
+    sig("API rate limit exceeded", "THIRD_PARTY_RATE_LIMIT", 0.92, _RATE),
+    sig("secondary rate limit", "THIRD_PARTY_RATE_LIMIT", 0.9, _RATE),
 )
 
 

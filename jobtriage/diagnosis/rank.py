@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analyzers import ANALYZERS, UNKNOWN, Analyzer, Finding
+from analyzers import ANALYZERS, UNKNOWN, Analyzer, Fact, Finding
+from analyzers.base import status_texts
 from analyzers.symptoms import apply_symptoms
+from jobtriage.diagnosis import fallback
 from jobtriage.diagnosis.model import RankedCause
 from jobtriage.evidence import Evidence, Gap, Source
+from jobtriage.text import Text
 
 # Share of belief left for "something we do not recognise" when no analyzer found anything.
 UNKNOWN_WHEN_SILENT = 0.55
@@ -32,7 +35,9 @@ class AnalysisResult:
     gaps: tuple[Gap, ...]
 
 
-def run_analyzers(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) -> AnalysisResult:
+def run_analyzers(
+    evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS, *, learned: bool = True
+) -> AnalysisResult:
     findings: list[Finding] = []
     gaps: list[Gap] = []
     for analyzer in analyzers:
@@ -54,7 +59,46 @@ def run_analyzers(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS)
                 )
                 continue
             findings.append(finding)
-    return AnalysisResult(apply_symptoms(findings), tuple(gaps))
+    found = apply_symptoms(findings)
+    guess = learned_finding(evidence, found, analyzers) if learned else None
+    if guess is not None:
+        found = (*(f for f in found if f.cause != guess.cause), guess)
+    return AnalysisResult(found, tuple(gaps))
+
+
+_LEARNED_TITLE = Text(
+    en="Looks like: {name} (learned from similar failures; no known error message matched)",
+    ko="유사 사례 기반 추정: {name} (알려진 오류 메시지와는 일치하지 않음)",
+)
+
+
+def learned_finding(
+    evidence: Evidence, findings: Sequence[Finding], analyzers: Sequence[Analyzer]
+) -> Finding | None:
+    """The learned fallback's finding, when the rules found nothing that names a cause."""
+    if any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
+        return None
+    statuses = [s.text for s in status_texts(evidence)]
+    texts = [line.text for line in evidence.logs[-fallback.MAX_LINES :]]
+    guess = fallback.guess([*texts, *statuses])
+    by_id = {a.id: a.cause for a in analyzers}
+    if guess is None or guess.cause not in by_id:
+        return None
+    cause = by_id[guess.cause]
+    quoted = [evidence.logs[-len(texts) :][i] for i in guess.lines if i < len(texts)]
+    earlier = next((f for f in findings if f.cause == cause.id), None)
+    return Finding(
+        cause=cause.id,
+        strength=max(fallback.MAX_STRENGTH * guess.accuracy, earlier.strength if earlier else 0),
+        title=Text(
+            en=_LEARNED_TITLE.en.format(name=cause.name.en),
+            ko=_LEARNED_TITLE.ko.format(name=cause.name.ko),
+        ),
+        facts=tuple(Fact.from_line(line) for line in quoted) + (earlier.facts if earlier else ()),
+        signature="LEARNED",
+        checks=cause.checks(evidence.ref),
+        calibrated=guess.accuracy,
+    )
 
 
 def likelihood_ratio(strength: float) -> float:

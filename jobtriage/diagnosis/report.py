@@ -11,6 +11,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
+from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.model import Links, Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
@@ -135,9 +136,19 @@ def _last_lines(evidence: Evidence) -> tuple[Fact, ...]:
     return tuple(Fact.from_line(line) for line in interesting[-LAST_LINES:])
 
 
-def build_report(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) -> Report:
-    analysis = run_analyzers(evidence, analyzers)
+def build_report(
+    evidence: Evidence,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    *,
+    calibrated: bool = True,
+    learned: bool = True,
+) -> Report:
+    """The report for one execution. `calibrated` and `learned` are on in the product; the
+    corpus evaluation turns them off to measure the rules alone."""
+    analysis = run_analyzers(evidence, analyzers, learned=learned)
     causes = rank(analysis.findings, analyzers)
+    if calibrated:
+        causes = calibrate(causes)
     top = causes[0]
     changes = diff_executions(
         last_success=evidence.last_success,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobtriage.diagnosis import Report, build_report
+from jobtriage.diagnosis.calibration import TABLE as CALIBRATION
 from jobtriage.evidence import (
     Evidence,
     ExecutionInfo,
@@ -75,6 +76,7 @@ class Outcome:
     top: str
     confidence: float
     recognised: tuple[str, ...]  # causes with a finding, best first
+    signature: str = ""
 
     @property
     def right(self) -> bool:
@@ -89,10 +91,13 @@ class Outcome:
         return not self.right and self.top != "unknown" and self.confidence >= WRONG_AT
 
 
-def diagnose(case: Case) -> Outcome:
-    report: Report = build_report(evidence_for(case))
+def diagnose(case: Case, *, calibrated: bool = True, learned: bool = True) -> Outcome:
+    report: Report = build_report(evidence_for(case), calibrated=calibrated, learned=learned)
     recognised = tuple(c.id for c in report.causes if c.finding is not None)
-    return Outcome(case, report.top.id, report.top.confidence, recognised)
+    top = report.top.finding
+    return Outcome(
+        case, report.top.id, report.top.confidence, recognised, top.signature if top else ""
+    )
 
 
 @dataclass
@@ -171,11 +176,37 @@ def _cell(t: Tally) -> dict[str, float | int]:
     return {"n": t.n, "top1": round(t.pct(t.top1), 1), "top2": round(t.pct(t.top2), 1)}
 
 
-def evaluate(cases: Iterable[Case]) -> dict[str, Part]:
+def evaluate(
+    cases: Iterable[Case], *, calibrated: bool = True, learned: bool = True
+) -> dict[str, Part]:
     parts = {"dev": Part("dev"), "heldout": Part("heldout")}
     for case in cases:
-        parts[case.split].outcomes.append(diagnose(case))
+        parts[case.split].outcomes.append(diagnose(case, calibrated=calibrated, learned=learned))
     return parts
+
+
+# Raw-confidence steps of the rules' calibration table.
+CALIBRATION_STEPS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+# Cases a step needs before its own accuracy is trusted; fewer are pooled with the step below.
+CALIBRATION_MIN_CASES = 8
+
+
+def fit_calibration(dev: Part) -> list[list[float]]:
+    """Raw top confidence → observed accuracy on the development part, for findings of the rules
+    (the learned fallback carries its own cross-validated figure). Pooled and monotone."""
+    rule_made = [o for o in dev.outcomes if o.top != "unknown" and o.signature != "LEARNED"]
+    rows: list[list[float]] = []
+    for i, lo in enumerate(CALIBRATION_STEPS):
+        hi = CALIBRATION_STEPS[i + 1] if i + 1 < len(CALIBRATION_STEPS) else 1.01
+        inside = [o for o in rule_made if lo <= o.confidence < hi]
+        if len(inside) < CALIBRATION_MIN_CASES and rows:
+            continue  # too few: the step below speaks for these
+        if not inside:
+            continue
+        rows.append([lo, round(sum(o.right for o in inside) / len(inside), 3)])
+    for i in range(1, len(rows)):
+        rows[i][1] = max(rows[i][1], rows[i - 1][1])
+    return rows
 
 
 def _table(parts: dict[str, Part], key: str, values: Sequence[str]) -> list[str]:
@@ -237,12 +268,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--misses", action="store_true", help="list the development part's misses")
     parser.add_argument("--root", type=Path, default=FAILURES)
+    parser.add_argument(
+        "--rules-only", action="store_true", help="without the learned fallback and calibration"
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the rules' confidence on the development part and write calibration.json",
+    )
     args = parser.parse_args(argv)
-    parts = evaluate(load_all(args.root))
+    if args.calibrate:
+        raw = evaluate((c for c in load_all(args.root) if c.split == "dev"), calibrated=False)
+        rows = fit_calibration(raw["dev"])
+        CALIBRATION.write_text(json.dumps({"rules": rows}, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {CALIBRATION.name}: {rows}")
+        return 0
+    plain = args.rules_only
+    parts = evaluate(load_all(args.root), calibrated=not plain, learned=not plain)
     if args.json:
         print(json.dumps({k: p.summary() for k, p in parts.items()}, indent=2))
     elif args.misses:
-        print(format_misses(parts["dev"]))
+        print(format_misses(parts["dev"]))  # never the held-out part's
     else:
         print(format_results(parts))
     return 0
