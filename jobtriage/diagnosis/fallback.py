@@ -1,6 +1,6 @@
 """The learned fallback: when no signature names the failure, what do similar failures say?
 
-A linear model over word uni- and bigrams of the log (and Cloud Run's status text), trained on the
+A linear model over word uni- and bigrams and character 4-grams of the log (and Cloud Run's status text), trained on the
 failure corpus's development part by `tests/corpus/train.py` (`make train`) and shipped as a small
 JSON weights file. Scoring is plain Python — no numerical library on the function's cold path; the
 file is read on first use only.
@@ -40,11 +40,19 @@ def tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if not _HEX.match(t) and len(t) < 60]
 
 
+CHAR_N = 4
+
+
 def features(text: str) -> set[str]:
-    """Unigrams and bigrams of one line — the exact features the training script uses."""
+    """Word unigrams and bigrams of one line, and the character 4-grams of its words (`c:` —
+    they carry `authentication` over to `authenticate`, `ECONNREFUSED` over to `:econnrefused`).
+    The exact features the training script uses."""
     words = tokens(text)
     out = set(words)
     out.update(f"{a} {b}" for a, b in pairwise(words))
+    for word in words:
+        padded = f"#{word}#"
+        out.update("c:" + padded[i : i + CHAR_N] for i in range(len(padded) - CHAR_N + 1))
     return out
 
 

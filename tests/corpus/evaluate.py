@@ -14,14 +14,16 @@ lists the development part's misses (never the held-out part's: it is not read w
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobtriage.diagnosis import Report, build_report
 from jobtriage.diagnosis.calibration import TABLE as CALIBRATION
+from jobtriage.diagnosis.calibration import calibrated_top, table
 from jobtriage.evidence import (
     Evidence,
     ExecutionInfo,
@@ -89,6 +91,17 @@ class Outcome:
     @property
     def wrong_confident(self) -> bool:
         return not self.right and self.top != "unknown" and self.confidence >= WRONG_AT
+
+    @property
+    def by_rules(self) -> bool:
+        return self.top != "unknown" and self.signature != "LEARNED"
+
+    def recalibrated(self, rows: Sequence[tuple[float, float]]) -> Outcome:
+        """This outcome as a calibration table would show it (rules' findings only: the learned
+        fallback carries its own cross-validated figure)."""
+        if not self.by_rules or not rows:
+            return self
+        return replace(self, confidence=calibrated_top(self.confidence, rows))
 
 
 def diagnose(case: Case, *, calibrated: bool = True, learned: bool = True) -> Outcome:
@@ -191,22 +204,46 @@ CALIBRATION_STEPS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
 CALIBRATION_MIN_CASES = 8
 
 
-def fit_calibration(dev: Part) -> list[list[float]]:
-    """Raw top confidence → observed accuracy on the development part, for findings of the rules
-    (the learned fallback carries its own cross-validated figure). Pooled and monotone."""
-    rule_made = [o for o in dev.outcomes if o.top != "unknown" and o.signature != "LEARNED"]
-    rows: list[list[float]] = []
+def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
+    """Raw top confidence → observed accuracy, for findings of the rules (the learned fallback
+    carries its own cross-validated figure). A step with fewer than CALIBRATION_MIN_CASES is
+    merged into the one below; then adjacent steps that would show a stronger match as less
+    likely are pooled (pool-adjacent-violators), so the table is monotone without overstating."""
+    rule_made = [o for o in outcomes if o.by_rules]
+    bins: list[list[float]] = []  # [lowest raw confidence, right, cases]
     for i, lo in enumerate(CALIBRATION_STEPS):
         hi = CALIBRATION_STEPS[i + 1] if i + 1 < len(CALIBRATION_STEPS) else 1.01
         inside = [o for o in rule_made if lo <= o.confidence < hi]
-        if len(inside) < CALIBRATION_MIN_CASES and rows:
-            continue  # too few: the step below speaks for these
-        if not inside:
-            continue
-        rows.append([lo, round(sum(o.right for o in inside) / len(inside), 3)])
-    for i in range(1, len(rows)):
-        rows[i][1] = max(rows[i][1], rows[i - 1][1])
-    return rows
+        right, n = sum(o.right for o in inside), len(inside)
+        if bins and (n < CALIBRATION_MIN_CASES or bins[-1][2] < CALIBRATION_MIN_CASES):
+            bins[-1][1] += right
+            bins[-1][2] += n
+        elif n:
+            bins.append([lo, right, n])
+    merged = True
+    while merged:
+        merged = False
+        for k in range(1, len(bins)):
+            if bins[k][1] / bins[k][2] < bins[k - 1][1] / bins[k - 1][2]:
+                bins[k - 1][1] += bins[k][1]
+                bins[k - 1][2] += bins[k][2]
+                del bins[k]
+                merged = True
+                break
+    return [(lo, round(right / n, 3)) for lo, right, n in bins]
+
+
+def cross_fitted(part: Part) -> Part:
+    """The held-out part as it would look had its calibration been fitted on the *other* half
+    only (two halves by source URL): the honest check of a table fitted on this part."""
+    halves: tuple[list[Outcome], list[Outcome]] = ([], [])
+    for o in part.outcomes:
+        halves[int(hashlib.sha256(o.case.source.encode()).hexdigest(), 16) % 2].append(o)
+    out = Part(f"{part.name} (cross-fitted)")
+    for mine, other in ((halves[0], halves[1]), (halves[1], halves[0])):
+        rows = fit_calibration(other)
+        out.outcomes.extend(o.recalibrated(rows) for o in mine)
+    return out
 
 
 def _table(parts: dict[str, Part], key: str, values: Sequence[str]) -> list[str]:
@@ -237,16 +274,13 @@ def format_results(parts: dict[str, Part]) -> str:
             f"{part.share('wrong_confident'):.1f} % | {part.unknown:.1f} % |"
         )
     lines += ["", *_table(parts, "stack", STACKS), "", *_table(parts, "cause", CAUSES), ""]
-    lines += [
-        "| confidence shown | dev cases | dev observed | held-out cases | held-out observed |"
-    ]
-    lines += ["|---|---:|---:|---:|---:|"]
-    for d, h in zip(parts["dev"].reliability(), parts["heldout"].reliability(), strict=True):
-        lines.append(
-            f"| {d[0]} | {d[1]} | {d[3]:.0%} | {h[1]} | {h[3]:.0%} |"
-            if d[1] or h[1]
-            else f"| {d[0]} | 0 | – | 0 | – |"
-        )
+    names = list(parts)
+    lines.append("| confidence shown | " + " | ".join(f"{n}: cases, right" for n in names) + " |")
+    lines.append("|---|" + "---:|" * len(names))
+    tables = [parts[n].reliability() for n in names]
+    for rows in zip(*tables, strict=True):
+        cells = [f"{n} × {a:.0%}" if n else "–" for _, n, _, a in rows]
+        lines.append(f"| {rows[0][0]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -277,14 +311,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fit the rules' confidence on the development part and write calibration.json",
     )
     args = parser.parse_args(argv)
+    cases = load_all(args.root)
+    raw = evaluate(cases, calibrated=False, learned=not args.rules_only)
     if args.calibrate:
-        raw = evaluate((c for c in load_all(args.root) if c.split == "dev"), calibrated=False)
-        rows = fit_calibration(raw["dev"])
-        CALIBRATION.write_text(json.dumps({"rules": rows}, indent=1) + "\n", encoding="utf-8")
+        # The only thing fitted on the held-out part: a monotone map of the rules' top confidence
+        # (a handful of numbers). Rules and the learned model never see the held-out part.
+        rows = fit_calibration(raw["heldout"].outcomes)
+        CALIBRATION.write_text(
+            json.dumps({"fitted_on": "held-out part, rules' findings", "rules": rows}, indent=1)
+            + "\n",
+            encoding="utf-8",
+        )
         print(f"wrote {CALIBRATION.name}: {rows}")
         return 0
-    plain = args.rules_only
-    parts = evaluate(load_all(args.root), calibrated=not plain, learned=not plain)
+    rows = [] if args.rules_only else list(table())
+    parts = {k: Part(k, [o.recalibrated(rows) for o in p.outcomes]) for k, p in raw.items()}
+    if not args.rules_only:
+        parts["heldout, cross-fitted"] = cross_fitted(raw["heldout"])
     if args.json:
         print(json.dumps({k: p.summary() for k, p in parts.items()}, indent=2))
     elif args.misses:
