@@ -1,9 +1,9 @@
 """The learned fallback: when no signature names the failure, what do similar failures say?
 
-A linear model over word uni- and bigrams and character 4-grams of the log (and Cloud Run's status text), trained on the
-failure corpus's development part by `tests/corpus/train.py` (`make train`) and shipped as a small
-JSON weights file. Scoring is plain Python — no numerical library on the function's cold path; the
-file is read on first use only.
+A linear model over word uni- and bigrams and character 4-grams of the log (and Cloud Run's status
+text), trained on the failure corpus's development part by `tests/corpus/train.py` (`make train`)
+and shipped as a small JSON weights file. Scoring is plain Python — no numerical library on the
+function's cold path; the file is read on first use only.
 
 Its finding is capped at `MAX_STRENGTH`, below every real signature, so a recognised error always
 wins; it quotes the lines whose words pushed the model hardest towards its answer, and its

@@ -58,6 +58,10 @@ FIELDS: dict[str, Text] = {
         en="logs sampled: {kept} of {fetched} lines kept (errors and the tail first)",
         ko="로그 샘플링: {fetched}줄 중 {kept}줄 사용 (오류와 마지막 부분 우선)",
     ),
+    "likely_error": Text(
+        en="No analyzer recognised this failure. The line most likely to be the error:",
+        ko="알려진 원인 패턴과 일치하지 않았습니다. 오류일 가능성이 가장 높은 줄:",
+    ),
     "nothing_recognised": Text(
         en="No analyzer recognised this failure. These are the last lines it wrote:",
         ko="알려진 원인 패턴과 일치하지 않았습니다. 마지막 로그는 다음과 같습니다:",

@@ -44,6 +44,7 @@ def cause_to_json(rc: RankedCause, report: Report, lang: Lang) -> dict[str, Any]
         "signature": rc.finding.signature if rc.finding else None,
         "checks": [{"purpose": c.purpose.get(lang), "command": _r(c.command)} for c in checks],
         "workarounds": [w.get(lang) for w in rc.cause.workarounds],
+        "docs": list(rc.cause.docs),
     }
 
 
@@ -107,6 +108,7 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             "sampled": report.log_stats.sampled,
         },
         "last_lines": [_r(fact_text(f, lang)) for f in report.last_lines],
+        "error_line": _r(fact_text(report.error_line, lang)) if report.error_line else None,
     }
 
 
@@ -158,6 +160,10 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
             out.append(f"       > {fact_text(fact, lang)}")
         for check in (rc.checks + rc.cause.checks(s.ref))[:2] if rc.finding else ():
             out.append(f"       {label(FIELDS, 'confirm', lang)}: {check.command}")
+    if report.error_line is not None:
+        out.append("")
+        out.append(f"  {FIELDS['likely_error'].get(lang)}")
+        out.append(f"       > {fact_text(report.error_line, lang)}")
     if report.last_lines:
         out.append("")
         out.append(f"  {FIELDS['nothing_recognised'].get(lang)}")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
 from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
+from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.model import Links, Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
 from jobtriage.evidence import Evidence, ExecutionRef, Outcome, Stream
@@ -136,6 +137,11 @@ def _last_lines(evidence: Evidence) -> tuple[Fact, ...]:
     return tuple(Fact.from_line(line) for line in interesting[-LAST_LINES:])
 
 
+def _error_line(evidence: Evidence) -> Fact | None:
+    line = likely_error(evidence.logs)
+    return Fact.from_line(line) if line is not None else None
+
+
 def build_report(
     evidence: Evidence,
     analyzers: Sequence[Analyzer] = ANALYZERS,
@@ -165,5 +171,6 @@ def build_report(
         links=console_links(evidence.ref, evidence),
         log_stats=evidence.log_stats,
         last_lines=_last_lines(evidence) if top.finding is None else (),
+        error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
     )

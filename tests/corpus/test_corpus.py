@@ -44,7 +44,9 @@ def test_every_stack_family_is_covered() -> None:
 
 
 def test_split_is_by_source_and_about_seventy_thirty() -> None:
-    assert split_of("https://github.com/a/b/issues/1") == split_of("http://github.com/A/b/issues/1/")
+    assert split_of("https://github.com/a/b/issues/1") == split_of(
+        "http://github.com/A/b/issues/1/"
+    )
     held = sum(c.split == "heldout" for c in CASES) / len(CASES)
     assert 0.2 < held < 0.4
 

@@ -1,11 +1,12 @@
 """Train the learned fallback on the failure corpus's development part (`make train`).
 
 Reads only the development part (the held-out part is never loaded), fits a logistic regression
-over the same word and character n-gram features `jobtriage.diagnosis.fallback` scores at run time, and
-writes `jobtriage/diagnosis/fallback_weights.json`: the weights, the lowest probability at which the
-model may speak, and a reliability table (top probability → accuracy) measured by 5-fold cross-
-validation on the development part, which is what the report shows as the fallback's confidence.
-Deterministic: fixed folds and solver, sorted features; the same corpus gives the same file.
+over the same word and character n-gram features `jobtriage.diagnosis.fallback` scores at run time,
+and writes `jobtriage/diagnosis/fallback_weights.json`: the weights, the lowest probability at
+which the model may speak, and a reliability table (top probability → accuracy) measured by 5-fold
+cross- validation on the development part, which is what the report shows as the fallback's
+confidence. Deterministic: fixed folds and solver, sorted features; the same corpus gives the same
+file.
 
 Needs scikit-learn (requirements-train.txt, installed into .venv-train by `make train`); the
 product itself only reads the JSON.
