@@ -26,6 +26,7 @@ from analyzers import (
 )
 from analyzers.base import Analyzer, Cause, Check, Fact, FactKind, Finding
 from jobtriage.evidence import ExecutionRef
+from jobtriage.evidence.model import LogIndex
 from jobtriage.text import Text
 
 ANALYZERS: tuple[Analyzer, ...] = (
@@ -73,6 +74,23 @@ UNKNOWN = Cause(
         ),
     ),
 )
+
+
+def _needles() -> list[str]:
+    """Every literal needle the analyzers' signature tables search the log for."""
+    import importlib
+
+    from analyzers import module_resolution
+
+    found: list[str] = list(module_resolution.NEEDLES)
+    for analyzer in ANALYZERS:
+        module = importlib.import_module(analyzer.analyze.__module__)
+        found.extend(s.needle for s in getattr(module, "SIGNATURES", ()) if s.needle)
+    return found
+
+
+# One pass over a log answers every needle at once (see LogIndex).
+LogIndex.know(_needles())
 
 CAUSES: dict[str, Cause] = {a.cause.id: a.cause for a in ANALYZERS} | {UNKNOWN.id: UNKNOWN}
 

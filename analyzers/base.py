@@ -211,6 +211,31 @@ def match_status(evidence: Evidence, signatures: Iterable[Signature]) -> list[St
     return hits
 
 
+_EXIT_SOURCE = Text(en="Task {index} exit status", ko="태스크 {index} 종료 상태")
+
+
+def exit_status_hits(
+    evidence: Evidence, codes: dict[int, Signature], signals: dict[int, Signature]
+) -> list[StatusHit]:
+    """Exit codes and signals of the failed tasks read as evidence: each task whose exit code is a
+    key of `codes` (or whose signal is a key of `signals`) gives a status hit of that signature,
+    quoted as e.g. "exit code 139 (signal 11)"."""
+    hits: list[StatusHit] = []
+    seen: set[str] = set()
+    for task in evidence.tasks:
+        sig_ = codes.get(task.exit_code) if task.exit_code is not None else None
+        if sig_ is None and task.term_signal is not None:
+            sig_ = signals.get(task.term_signal)
+        if sig_ is None or sig_.signature in seen:
+            continue
+        seen.add(sig_.signature)
+        said = f"exit code {task.exit_code}" if task.exit_code is not None else "no exit code"
+        if task.term_signal is not None:
+            said += f" (signal {task.term_signal})"
+        hits.append(StatusHit(sig_, StatusText(_EXIT_SOURCE.format(index=task.index), said)))
+    return hits
+
+
 def status_fact(hit: StatusHit) -> Fact:
     return Fact(kind=FactKind.STATUS, quote=hit.status.text, note=hit.status.source)
 

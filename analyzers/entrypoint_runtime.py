@@ -32,6 +32,7 @@ from analyzers.base import (
     Match,
     Signature,
     build_finding,
+    exit_status_hits,
     image_that_ran,
     line_match,
     match_signatures,
@@ -435,18 +436,27 @@ def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+# Exit statuses that say the process itself crashed: a segmentation fault (139 = 128 + SIGSEGV)
+# and an abort (134 = 128 + SIGABRT). Weak on their own: a named error in the log says more.
+_SEGFAULT = Signature("", "SEGFAULT", 0.55, _CRASH)
+_ABORT = Signature("", "ABORTED", 0.45, _CRASH)
+EXIT_CODES = {139: _SEGFAULT, 134: _ABORT}
+EXIT_SIGNALS = {11: _SEGFAULT, 6: _ABORT}
+
+
 def analyze(evidence: Evidence) -> Finding | None:
     """The program crashed for a code or module reason (ESM/CJS, imports, syntax, types, ORM)."""
     misses = classify(evidence)
     matches = _module_matches(misses) + match_signatures(evidence, SIGNATURES)
+    exits = exit_status_hits(evidence, EXIT_CODES, EXIT_SIGNALS)
     named = [m for m in matches if m.signature.signature not in GENERIC]
     if named:  # a named error explains the crash markers around it; quote it alone
         matches = named
-    finding = build_finding(CAUSE, matches=matches)
+    finding = build_finding(CAUSE, matches=matches, status=exits)
     if finding is None:
         return None
     checks = (*_specific_checks(evidence, finding), *CAUSE.checks(evidence.ref))
-    return build_finding(CAUSE, matches=matches, checks=checks)
+    return build_finding(CAUSE, matches=matches, status=exits, checks=checks)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -51,7 +51,7 @@ _PY_DASH_M = re.compile(
 )
 _PY_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 
-_NEEDLES = (
+NEEDLES = (
     "Cannot find module",
     "Cannot find package",
     "can't open file",
@@ -118,7 +118,7 @@ def _python_miss(line: LogLine) -> ModuleMiss | None:
 def classify(evidence: Evidence) -> tuple[ModuleMiss, ...]:
     """Every module-resolution error in the log, each classified as code or image."""
     found: list[ModuleMiss] = []
-    for index, line in grep_indexed(evidence, *_NEEDLES):
+    for index, line in grep_indexed(evidence, *NEEDLES):
         miss = _node_miss(evidence, index, line) or _python_miss(line)
         if miss is not None:
             found.append(miss)

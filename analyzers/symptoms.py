@@ -107,6 +107,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
                 "RUBY_EXCEPTION",
                 "PHP_FATAL",
                 "SPRING_FAILED",
+                "SEGFAULT",
+                "ABORTED",
             }
         ),
         explained_by=_ALL_CAUSES_BUT_CODE,

@@ -17,6 +17,7 @@ from tests.analyzers._build import (
     out,
     rank,
     system,
+    task,
     winner,
 )
 
@@ -354,3 +355,17 @@ def test_crash_after_db_error_is_reported_as_symptom() -> None:
     assert finding is not None
     assert finding.strength <= 0.2
     assert "symptom" in finding.title.en
+
+
+def test_a_segmentation_fault_exit_status_is_read_as_a_crash() -> None:
+    ev = evidence(["processing 3 files"], tasks=[task(exit_code=139, term_signal=11)])
+    finding = entrypoint_runtime.analyze(ev)
+    assert finding is not None
+    assert finding.signature == "SEGFAULT"
+    assert 0.4 <= finding.strength <= 0.6
+    assert any("exit code 139" in (f.quote or "") for f in finding.facts)
+
+
+def test_an_ordinary_exit_status_says_nothing() -> None:
+    ev = evidence(["processing 3 files"], tasks=[task(exit_code=1)])
+    assert entrypoint_runtime.analyze(ev) is None
