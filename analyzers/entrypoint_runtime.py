@@ -358,6 +358,13 @@ SIGNATURES: tuple[Signature, ...] = (
         _SYNTAX,
         r"(SyntaxError|ERROR): Unexpected token(?!.*JSON)",
     ),
+    sig(
+        "An attempt was made to call a method that does not exist",
+        "LIBRARY_MISMATCH",
+        0.9,
+        _LIBRARY_MISMATCH,
+    ),
+    sig("(CaseClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.78, _CRASH),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

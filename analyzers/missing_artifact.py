@@ -319,6 +319,16 @@ SIGNATURES: tuple[Signature, ...] = (
         _DEPENDENCY_MISSING,
         r"\{undef,|no such file",
     ),
+    sig(
+        "No module named",
+        "PY_MODULE_NOT_FOUND",
+        0.8,
+        _DEPENDENCY_MISSING,
+        r"(Error importing module|ImportError).*No module named",
+    ),
+    sig(
+        "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
+    ),
 )
 
 _EXIT_127 = Text(

@@ -142,6 +142,14 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("waiting for initial communication packet", "PRIVATE_IP_TIMEOUT", 0.75, _UNREACHABLE),
     sig("VPC Service Controls", "VPC_SC", 0.88, _UNREACHABLE),
     sig("vpcServiceControls", "VPC_SC", 0.88, _UNREACHABLE),
+    sig(
+        "connection timed out",
+        "HTTP_TIMEOUT",
+        0.8,
+        _UNREACHABLE,
+        r":(80|443)\b.{0,40}(connection )?timed out|Could not connect to .*:(80|443)",
+    ),
+    sig("Cannot assign requested address", "NO_ROUTE", 0.8, _UNREACHABLE),
 )
 
 

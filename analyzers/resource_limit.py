@@ -180,6 +180,10 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Memory limit of \S+ \S*B? ?exceeded",
     ),
     sig("A fatal error has been detected by the Java Runtime", "JVM_FATAL", 0.6, _OOM),
+    sig("OutOfMemoryException", "DOTNET_OOM", 0.92, _HEAP),
+    sig("errno 137", "SIGKILL", 0.62, _KILLED),
+    sig("oom_score_adj", "OOM_KILLED", 0.85, _OOM),
+    sig("invoked oom-killer", "OOM_KILLED", 0.9, _OOM),
 )
 
 # Cloud Run memory limits a job can be raised to, in MiB.

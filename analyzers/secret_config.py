@@ -264,6 +264,7 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("The specified bucket does not exist", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
     sig("NoSuchBucket", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
+    sig("could not find default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

@@ -107,6 +107,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("410 Gone", "REMOTE_GONE", 0.7, _GONE),
     sig("API rate limit exceeded", "THIRD_PARTY_RATE_LIMIT", 0.92, _RATE),
     sig("secondary rate limit", "THIRD_PARTY_RATE_LIMIT", 0.9, _RATE),
+    sig("UNAVAILABLE", "UNAVAILABLE_503", 0.8, _DOWN, r'status"?\s*:\s*"UNAVAILABLE"'),
+    sig("code", "SERVER_ERROR_5XX", 0.78, _5XX, r'"?code"?\s*:\s*50[0-4]\b'),
+    sig("model is overloaded", "UNAVAILABLE_503", 0.86, _DOWN),
+    sig(
+        "ReadTimeout",
+        "READ_TIMEOUT",
+        0.7,
+        _DOWN,
+        r"Net::ReadTimeout|ReadTimeoutError|exceptions\.ReadTimeout",
+    ),
+    sig("Net::OpenTimeout", "READ_TIMEOUT", 0.62, _DOWN),
 )
 
 

@@ -1,9 +1,11 @@
 """Make the confidence the report prints mean what it says.
 
-The ranking's posterior is a good order but an over-confident number: a single matching line gives
-90 %+ whether or not that signature is right nine times in ten. `calibration.json` maps the
-ranking's top confidence to the accuracy observed at that confidence on the failure corpus's
-development part (`make calibrate`; monotone, so a stronger match never shows less). The learned
+The ranking's posterior is a good order but a poor number: a single matching line gives 90 %+
+whether or not that signature is right nine times in ten, and the seed's priors push it higher
+still for the seed's causes (on the corpus's held-out part, tops shown at 90–100 % were right
+less often than those at 70–80 %). What does track accuracy is the strength of the top finding —
+how specific its signature is. `calibration.json` maps that strength to the accuracy observed
+(`make calibrate`; pool-adjacent-violators, so a stronger match never shows less). The learned
 fallback brings its own cross-validated accuracy (`Finding.calibrated`). The top cause shows the
 calibrated figure; the others share the rest in their ranked proportions and never overtake it.
 The held-out part then shows whether it holds (`make eval`, reliability table).
@@ -24,7 +26,7 @@ TABLE = Path(__file__).with_name("calibration.json")
 
 @cache
 def table(path: Path = TABLE) -> tuple[tuple[float, float], ...]:
-    """(lowest raw confidence, calibrated confidence) rows, ascending; empty without a file."""
+    """(lowest finding strength, calibrated confidence) rows, ascending; empty without a file."""
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["rules"]
     except FileNotFoundError:
@@ -32,10 +34,10 @@ def table(path: Path = TABLE) -> tuple[tuple[float, float], ...]:
     return tuple((float(lo), float(value)) for lo, value in rows)
 
 
-def calibrated_top(raw: float, rows: Sequence[tuple[float, float]]) -> float:
-    value = raw
+def calibrated_top(strength: float, rows: Sequence[tuple[float, float]]) -> float:
+    value = strength
     for lo, calibrated in rows:
-        if raw >= lo:
+        if strength >= lo:
             value = calibrated
     return value
 
@@ -53,7 +55,7 @@ def calibrate(ranked: Sequence[RankedCause]) -> tuple[RankedCause, ...]:
         rows = table()
         if not rows:
             return tuple(ranked)
-        target = calibrated_top(top.confidence, rows)
+        target = calibrated_top(finding.strength, rows)
     target = min(0.99, max(0.01, target))
     rest = sum(r.confidence for r in ranked[1:])
     scale = (1.0 - target) / rest if rest > 0 else 0.0

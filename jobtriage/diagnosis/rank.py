@@ -13,7 +13,7 @@ does not blank the report: its crash becomes a gap and the rest go on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzers import ANALYZERS, UNKNOWN, Analyzer, Fact, Finding
 from analyzers.base import status_texts
@@ -25,6 +25,8 @@ from jobtriage.text import Text
 
 # Share of belief left for "something we do not recognise" when no analyzer found anything.
 UNKNOWN_WHEN_SILENT = 0.55
+# What a rules' finding below fallback.RULES_SILENT_BELOW weighs once the model has spoken.
+WEAK_BESIDE_LEARNED = 0.1
 # Prior weight of `unknown` when at least one analyzer found something.
 UNKNOWN_PRIOR = 0.02
 
@@ -36,7 +38,11 @@ class AnalysisResult:
 
 
 def run_analyzers(
-    evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS, *, learned: bool = True
+    evidence: Evidence,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    *,
+    learned: bool = True,
+    model: fallback.Model | None = None,
 ) -> AnalysisResult:
     findings: list[Finding] = []
     gaps: list[Gap] = []
@@ -60,9 +66,10 @@ def run_analyzers(
                 continue
             findings.append(finding)
     found = apply_symptoms(findings)
-    guess = learned_finding(evidence, found, analyzers) if learned else None
-    if guess is not None:
-        found = (*(f for f in found if f.cause != guess.cause), guess)
+    guess = learned_finding(evidence, found, analyzers, model) if learned else None
+    if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
+        weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)
+        found = (*(f for f in weak if f.cause != guess.cause), guess)
     return AnalysisResult(found, tuple(gaps))
 
 
@@ -73,14 +80,17 @@ _LEARNED_TITLE = Text(
 
 
 def learned_finding(
-    evidence: Evidence, findings: Sequence[Finding], analyzers: Sequence[Analyzer]
+    evidence: Evidence,
+    findings: Sequence[Finding],
+    analyzers: Sequence[Analyzer],
+    model: fallback.Model | None = None,
 ) -> Finding | None:
     """The learned fallback's finding, when the rules found nothing that names a cause."""
     if any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
         return None
     statuses = [s.text for s in status_texts(evidence)]
     texts = [line.text for line in evidence.logs[-fallback.MAX_LINES :]]
-    guess = fallback.guess([*texts, *statuses])
+    guess = fallback.guess([*texts, *statuses], model)
     by_id = {a.id: a.cause for a in analyzers}
     if guess is None or guess.cause not in by_id:
         return None

@@ -14,6 +14,7 @@ from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
 from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.error_line import likely_error
+from jobtriage.diagnosis.fallback import Model
 from jobtriage.diagnosis.model import Links, Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
 from jobtriage.evidence import Evidence, ExecutionRef, Outcome, Stream
@@ -148,10 +149,11 @@ def build_report(
     *,
     calibrated: bool = True,
     learned: bool = True,
+    model: Model | None = None,
 ) -> Report:
     """The report for one execution. `calibrated` and `learned` are on in the product; the
     corpus evaluation turns them off to measure the rules alone."""
-    analysis = run_analyzers(evidence, analyzers, learned=learned)
+    analysis = run_analyzers(evidence, analyzers, learned=learned, model=model)
     causes = rank(analysis.findings, analyzers)
     if calibrated:
         causes = calibrate(causes)

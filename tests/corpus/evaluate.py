@@ -19,9 +19,10 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
-from jobtriage.diagnosis import Report, build_report
+from jobtriage.diagnosis import Report, build_report, fallback
 from jobtriage.diagnosis.calibration import TABLE as CALIBRATION
 from jobtriage.diagnosis.calibration import calibrated_top, table
 from jobtriage.evidence import (
@@ -79,6 +80,7 @@ class Outcome:
     confidence: float
     recognised: tuple[str, ...]  # causes with a finding, best first
     signature: str = ""
+    strength: float = 0.0  # the top finding's strength (what the calibration table reads)
 
     @property
     def right(self) -> bool:
@@ -101,15 +103,42 @@ class Outcome:
         fallback carries its own cross-validated figure)."""
         if not self.by_rules or not rows:
             return self
-        return replace(self, confidence=calibrated_top(self.confidence, rows))
+        return replace(self, confidence=calibrated_top(self.strength, rows))
+
+
+FOLDS = Path(__file__).resolve().parents[2] / "build" / "fallback-folds"
+
+
+@cache
+def fold_model(name: str) -> fallback.Model | None:
+    """The fallback model that was trained without this development case (`make train` writes
+    one per fold), or None when the folds are not there."""
+    where = FOLDS / "folds.json"
+    if not where.exists():
+        return None
+    k = json.loads(where.read_text()).get(name)
+    return None if k is None else fallback.load(FOLDS / f"fold{k}.json")
+
+
+OUT_OF_FOLD = False  # set by --oof
 
 
 def diagnose(case: Case, *, calibrated: bool = True, learned: bool = True) -> Outcome:
-    report: Report = build_report(evidence_for(case), calibrated=calibrated, learned=learned)
+    model = fold_model(case.name) if OUT_OF_FOLD and case.split == "dev" else None
+    if OUT_OF_FOLD and case.split == "dev" and model is None:
+        raise SystemExit("no out-of-fold models: run make train first")
+    report: Report = build_report(
+        evidence_for(case), calibrated=calibrated, learned=learned, model=model
+    )
     recognised = tuple(c.id for c in report.causes if c.finding is not None)
     top = report.top.finding
     return Outcome(
-        case, report.top.id, report.top.confidence, recognised, top.signature if top else ""
+        case,
+        report.top.id,
+        report.top.confidence,
+        recognised,
+        top.signature if top else "",
+        top.strength if top else 0.0,
     )
 
 
@@ -198,14 +227,14 @@ def evaluate(
     return parts
 
 
-# Raw-confidence steps of the rules' calibration table.
-CALIBRATION_STEPS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+# Finding-strength steps of the rules' calibration table.
+CALIBRATION_STEPS = (0.0, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98)
 # Cases a step needs before its own accuracy is trusted; fewer are pooled with the step below.
 CALIBRATION_MIN_CASES = 8
 
 
 def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
-    """Raw top confidence → observed accuracy, for findings of the rules (the learned fallback
+    """Top finding's strength → observed accuracy, for findings of the rules (the learned fallback
     carries its own cross-validated figure). A step with fewer than CALIBRATION_MIN_CASES is
     merged into the one below; then adjacent steps that would show a stronger match as less
     likely are pooled (pool-adjacent-violators), so the table is monotone without overstating."""
@@ -213,7 +242,7 @@ def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
     bins: list[list[float]] = []  # [lowest raw confidence, right, cases]
     for i, lo in enumerate(CALIBRATION_STEPS):
         hi = CALIBRATION_STEPS[i + 1] if i + 1 < len(CALIBRATION_STEPS) else 1.01
-        inside = [o for o in rule_made if lo <= o.confidence < hi]
+        inside = [o for o in rule_made if lo <= o.strength < hi]
         right, n = sum(o.right for o in inside), len(inside)
         if bins and (n < CALIBRATION_MIN_CASES or bins[-1][2] < CALIBRATION_MIN_CASES):
             bins[-1][1] += right
@@ -303,6 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the development part's misses")
     parser.add_argument("--root", type=Path, default=FAILURES)
     parser.add_argument(
+        "--oof",
+        action="store_true",
+        help="score each development case with a fallback model not trained on it",
+    )
+    parser.add_argument(
         "--rules-only", action="store_true", help="without the learned fallback and calibration"
     )
     parser.add_argument(
@@ -311,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fit the rules' confidence on the development part and write calibration.json",
     )
     args = parser.parse_args(argv)
+    global OUT_OF_FOLD
+    OUT_OF_FOLD = args.oof
     cases = load_all(args.root)
     raw = evaluate(cases, calibrated=False, learned=not args.rules_only)
     if args.calibrate:

@@ -53,6 +53,41 @@ def fit(x: object, y: np.ndarray, c: float) -> LogisticRegression:
     return model
 
 
+FOLDS_DIR = HERE.parents[2] / "build" / "fallback-folds"
+
+
+def export(model: LogisticRegression, vec: DictVectorizer, meta: dict[str, object]) -> dict:  # type: ignore[type-arg]
+    names = vec.get_feature_names_out()
+    coef = model.coef_  # (classes, features)
+    strength = np.abs(coef).max(axis=0)
+    keep = np.argsort(-strength, kind="stable")[:KEEP_FEATURES]
+    weights = {
+        str(names[j]): [round(float(coef[i, j]), 4) for i in range(coef.shape[0])]
+        for j in sorted(keep, key=lambda j: str(names[j]))
+        if strength[j] >= 0.01
+    }
+    return {
+        "classes": [str(c) for c in model.classes_],
+        "intercept": [round(float(v), 4) for v in model.intercept_],
+        "weights": weights,
+        **meta,
+    }
+
+
+def write_fold_models(cases, x, y, c, folds, min_probability, reliability, vec) -> None:  # type: ignore[no-untyped-def]
+    """One model per fold, trained without that fold, and which case is in which fold: the
+    evaluation scores each development case with the model that never saw it (`make eval
+    ARGS=--oof`), so the development figures of the learned fallback are out-of-sample too."""
+    FOLDS_DIR.mkdir(parents=True, exist_ok=True)
+    where: dict[str, int] = {}
+    for k, (train, test) in enumerate(folds):
+        model = fit(x[train], y[train], c)
+        meta = {"min_probability": min_probability, "reliability": reliability}
+        (FOLDS_DIR / f"fold{k}.json").write_text(json.dumps(export(model, vec, meta)))
+        where.update({cases[i].name: k for i in test})
+    (FOLDS_DIR / "folds.json").write_text(json.dumps(where, sort_keys=True))
+
+
 def main() -> int:
     cases = [c for c in load_all() if c.split == "dev"]
     docs = [doc(c) for c in cases]
@@ -92,26 +127,20 @@ def main() -> int:
     # make the table monotone (a higher score never shows a lower confidence)
     for i in range(1, len(reliability)):
         reliability[i][1] = max(reliability[i][1], reliability[i - 1][1])
+    write_fold_models(cases, x, y, best_c, folds, min_probability, reliability, vec)
     model = fit(x, y, best_c)
-    names = vec.get_feature_names_out()
-    coef = model.coef_  # (classes, features)
-    strength = np.abs(coef).max(axis=0)
-    keep = np.argsort(-strength, kind="stable")[:KEEP_FEATURES]
-    weights = {
-        str(names[j]): [round(float(coef[i, j]), 4) for i in range(coef.shape[0])]
-        for j in sorted(keep, key=lambda j: str(names[j]))
-        if strength[j] >= 0.01
-    }
-    out = {
-        "trained_on": f"{len(cases)} development cases of tests/corpus/failures",
-        "C": best_c,
-        "cross_validated_top1": round(best_acc, 3),
-        "classes": [str(c) for c in model.classes_],
-        "intercept": [round(float(v), 4) for v in model.intercept_],
-        "min_probability": min_probability,
-        "reliability": reliability,
-        "weights": weights,
-    }
+    out = export(
+        model,
+        vec,
+        {
+            "trained_on": f"{len(cases)} development cases of tests/corpus/failures",
+            "C": best_c,
+            "cross_validated_top1": round(best_acc, 3),
+            "min_probability": min_probability,
+            "reliability": reliability,
+        },
+    )
+    weights = out["weights"]
     WEIGHTS.write_text(json.dumps(out, separators=(",", ":"), sort_keys=True) + "\n")
     print(
         f"wrote {WEIGHTS.relative_to(HERE.parents[2])}: {len(weights)} features, C={best_c}, "
