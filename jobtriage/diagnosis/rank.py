@@ -27,6 +27,8 @@ from jobtriage.text import Text
 UNKNOWN_WHEN_SILENT = 0.55
 # What a rules' finding below fallback.RULES_SILENT_BELOW weighs once the model has spoken.
 WEAK_BESIDE_LEARNED = 0.1
+# Below this strength a finding is a hint (a capped symptom, a bare crash marker), not a cause.
+NAMES_A_CAUSE = 0.2
 # Prior weight of `unknown` when at least one analyzer found something.
 UNKNOWN_PRIOR = 0.02
 
@@ -121,11 +123,15 @@ def rank(
 ) -> tuple[RankedCause, ...]:
     by_cause = {f.cause: f for f in findings}
     order = {a.id: i for i, a in enumerate(analyzers)}
-    if not by_cause:
+    if all(f.strength < NAMES_A_CAUSE for f in by_cause.values()):
+        # Nothing names a cause (no finding, or only capped symptoms): `unknown` leads rather
+        # than the cause with the largest prior and no evidence; weak findings stay attached.
         total_prior = sum(a.cause.prior for a in analyzers) or 1.0
         ranked = [RankedCause(UNKNOWN, UNKNOWN_WHEN_SILENT)]
         ranked += [
-            RankedCause(a.cause, (1 - UNKNOWN_WHEN_SILENT) * a.cause.prior / total_prior)
+            RankedCause(
+                a.cause, (1 - UNKNOWN_WHEN_SILENT) * a.cause.prior / total_prior, by_cause.get(a.id)
+            )
             for a in analyzers
         ]
     else:
