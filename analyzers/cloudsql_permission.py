@@ -179,6 +179,13 @@ SIGNATURES: tuple[Signature, ...] = (
         _API_DISABLED,
         r"sqladmin\.googleapis\.com.*(disabled|not been used)|(disabled|not been used).*sqladmin",
     ),
+    sig(
+        "The client is not authorized to make this request",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.9,
+        _NOT_AUTHORIZED,
+    ),
+    sig("Cloud SQL Admin API is not enabled", "SQLADMIN_API_DISABLED", 0.92, _API_DISABLED),
 )
 
 

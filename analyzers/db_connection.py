@@ -178,6 +178,31 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("is the server running", "PG_UNREACHABLE", 0.86, _UNREACHABLE),
     sig("Connection to", "ECONNREFUSED", 0.88, _REFUSED, r"Connection to \S+ refused"),
     sig("server closed the connection unexpectedly", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Connection terminated unexpectedly", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Connection terminated due to connection timeout", "ETIMEDOUT", 0.86, _TIMEOUT),
+    sig("timeout exceeded when trying to connect", "ETIMEDOUT", 0.88, _TIMEOUT),
+    sig("Can't connect to local MySQL server", "MYSQL_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("Unknown MySQL server host", "ENOTFOUND", 0.9, _DNS),
+    sig("server does not support SSL", "SSL_REQUIRED", 0.86, _UNREACHABLE),
+    sig(
+        "connection to server at",
+        "PG_UNREACHABLE",
+        0.85,
+        _UNREACHABLE,
+        r"connection to server at .* failed",
+    ),
+    sig(
+        "dial unix /cloudsql/",
+        "CLOUDSQL_SOCKET_MISSING",
+        0.9,
+        _SOCKET,
+        r"no such file or directory",
+    ),
+    sig("The connection attempt failed", "PG_UNREACHABLE", 0.85, _UNREACHABLE),
+    sig("The TCP/IP connection to the host", "MSSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("Login timeout expired", "ETIMEDOUT", 0.85, _TIMEOUT),
+    sig("P1002", "ETIMEDOUT", 0.88, _TIMEOUT, r"\bP1002\b"),
+    sig("P1017", "PG_UNREACHABLE", 0.85, _UNREACHABLE, r"\bP1017\b"),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")

@@ -365,6 +365,27 @@ SIGNATURES: tuple[Signature, ...] = (
         _LIBRARY_MISMATCH,
     ),
     sig("(CaseClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.78, _CRASH),
+    sig("RecursionError", "PY_EXCEPTION", 0.82, _CRASH),
+    sig("ZeroDivisionError", "PY_EXCEPTION", 0.8, _CRASH),
+    sig("UnboundLocalError", "PY_EXCEPTION", 0.85, _CRASH),
+    sig("IndexError: list index out of range", "PY_EXCEPTION", 0.75, _CRASH),
+    sig("Maximum call stack size exceeded", "JS_STACK_OVERFLOW", 0.82, _CRASH),
+    sig("is not a function", "TYPE_ERROR", 0.8, _CRASH, r"TypeError: .* is not a function"),
+    sig("ArrayIndexOutOfBoundsException", "JVM_EXCEPTION", 0.78, _CRASH),
+    sig("StackOverflowError", "JVM_EXCEPTION", 0.82, _CRASH),
+    sig(
+        "index out of range", "GO_PANIC", 0.82, _CRASH, r"panic: runtime error: index out of range"
+    ),
+    sig("concurrent map writes", "GO_PANIC", 0.9, _CRASH),
+    sig("interface conversion", "GO_PANIC", 0.84, _CRASH, r"panic: interface conversion"),
+    sig(
+        "attempt to",
+        "RUST_PANIC",
+        0.82,
+        _CRASH,
+        r"attempt to (add|subtract|multiply|divide) with overflow",
+    ),
+    sig("InvalidCastException", "DOTNET_EXCEPTION", 0.8, _CRASH),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

@@ -265,6 +265,40 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("The specified bucket does not exist", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
     sig("NoSuchBucket", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
     sig("could not find default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
+    # Configuration loaders of other stacks (domain knowledge; no corpus case needed them)
+    sig(
+        "validation error for",
+        "CONFIG_INVALID",
+        0.85,
+        _CONFIG_INVALID,
+        r"validation errors? for \w*(Settings|Config)",
+    ),
+    sig(
+        "ImproperlyConfigured",
+        "CONFIG_INVALID",
+        0.8,
+        _CONFIG_INVALID,
+        r"ImproperlyConfigured(?!.*(No module named|Error loading|Error importing))",
+    ),
+    sig("Failed to bind properties under", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig("Failed to configure a DataSource", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("AdapterNotSpecified", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
+    sig(
+        "key not found",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r'KeyError: key not found: "?[A-Z][A-Z0-9_]{2,}',
+    ),
+    sig("required key", "ENV_VAR_MISSING", 0.88, _ENV_MISSING, r"required key \S+ missing value"),
+    sig("required environment variable", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("ConnectionString property has not been initialized", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("initialization string does not conform", "URL_INVALID", 0.9, _URL_INVALID),
+    sig("Parameter 'connectionString'", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    sig(
+        "No application encryption key has been specified", "CONFIG_INVALID", 0.92, _CONFIG_INVALID
+    ),
+    sig("Invalid JWT Signature", "CREDENTIALS_INVALID", 0.85, _CONFIG_INVALID),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")
