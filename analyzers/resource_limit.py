@@ -115,6 +115,10 @@ _DISK = Text(
     en="The disk is full (in Cloud Run, files written count against the memory limit)",
     ko="디스크가 가득 참(Cloud Run에서는 기록한 파일이 메모리 한도에 포함됨)",
 )
+_RUNTIME_HEAP = Text(
+    en="The runtime ran out of heap memory (heap limit or container memory too small)",
+    ko="런타임 힙 메모리 부족(힙 한도 또는 컨테이너 메모리가 작음)",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("Memory limit of", "MEMORY_LIMIT_EXCEEDED", 0.96, _OOM, _MEMORY_LINE),
     Signature("JavaScript heap out of memory", "JS_HEAP_OOM", 0.93, _HEAP),
@@ -148,7 +152,7 @@ SIGNATURES: tuple[Signature, ...] = (
         _OOM,
         r"Allowed memory size of \d+ bytes exhausted",
     ),
-    sig("OutOfMemoryError", "JVM_OOM", 0.93, _HEAP),
+    sig("OutOfMemoryError", "JVM_OOM", 0.93, _RUNTIME_HEAP),
     sig(
         "Unable to allocate",
         "PY_MEMORY_ERROR",
@@ -180,7 +184,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Memory limit of \S+ \S*B? ?exceeded",
     ),
     sig("A fatal error has been detected by the Java Runtime", "JVM_FATAL", 0.6, _OOM),
-    sig("OutOfMemoryException", "DOTNET_OOM", 0.92, _HEAP),
+    sig("OutOfMemoryException", "DOTNET_OOM", 0.92, _RUNTIME_HEAP),
     sig("errno 137", "SIGKILL", 0.62, _KILLED),
     sig("oom_score_adj", "OOM_KILLED", 0.85, _OOM),
     sig("invoked oom-killer", "OOM_KILLED", 0.9, _OOM),

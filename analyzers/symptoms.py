@@ -19,23 +19,8 @@ from jobtriage.text import Text
 # another cause explains nothing).
 EXPLAINER_MIN = 0.7
 
-_ALL_CAUSES_BUT_CODE = frozenset(
-    {
-        "db_connection",
-        "cloudsql_permission",
-        "migration_sql",
-        "secret_config",
-        "resource_limit",
-        "missing_artifact",
-        "image_pull",
-        "gcp_permission",
-        "quota_exceeded",
-        "upstream_service",
-        "db_privilege",
-        "network_egress",
-        "data_error",
-    }
-)
+# `explained_by` that accepts a finding of any other cause.
+ANY_OTHER = frozenset({"*"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +105,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
                 "GO_NIL_POINTER",
             }
         ),
-        explained_by=_ALL_CAUSES_BUT_CODE,
+        explained_by=ANY_OTHER,
         cap=0.1,
         title=Text(
             en="The program crashed after another error (a symptom, not the cause)",
@@ -205,6 +190,9 @@ def apply_symptoms(
 
 
 def _explains(rule: Symptom, other: Finding) -> bool:
-    return other.cause in rule.explained_by and (
-        not rule.explaining_signatures or other.signature in rule.explaining_signatures
+    named = rule.explained_by is ANY_OTHER or other.cause in rule.explained_by
+    return (
+        named
+        and other.cause != rule.cause
+        and (not rule.explaining_signatures or other.signature in rule.explaining_signatures)
     )
