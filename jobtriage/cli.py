@@ -2,7 +2,8 @@
 
     python -m jobtriage demo [--lang ko] [--format text|json|slack]
     python -m jobtriage diagnose --project P --region R --job J --execution E [--format …]
-    python -m jobtriage diagnose --log-file F [--execution-file X] [--job-file Y] [--format …]
+    python -m jobtriage diagnose --log-file F [--input-format auto|text|json|jsonl]
+                                 [--execution-file X] [--job-file Y] [--format …]
 
 `demo` replays the seed incident (o4o-api-migrations-h5x5h, asia-northeast3) through the whole
 pipeline: a recorded Cloud Run / Logging API served on 127.0.0.1, the real clients, a CloudEvent
@@ -48,11 +49,12 @@ def _slack_preview(report: Report, lang: Lang, out: TextIO, *, as_json: bool) ->
         lang=lang,
     )
     message = render_alert(report, draft, lang=lang)
-    if as_json:
+    if as_json:  # stdout holds the document alone (`| jq` works); the link goes to stderr
         out.write(json.dumps(message.payload(), ensure_ascii=False, indent=2) + "\n")
+        sys.stderr.write(f"Block Kit Builder: {builder_url(message)}\n")
     else:
         out.write(render_terminal(message) + "\n")
-    out.write(f"\nBlock Kit Builder: {builder_url(message)}\n")
+        out.write(f"\nBlock Kit Builder: {builder_url(message)}\n")
 
 
 def _print(report: Report, fmt: str, lang: Lang, out: TextIO) -> None:
@@ -75,11 +77,14 @@ def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
         from jobtriage.evidence.files import evidence_from_files
 
         ref = ExecutionRef(*live) if all(live) else None
+        from jobtriage.evidence.logfile import InputFormat
+
         evidence = evidence_from_files(
             log_file=args.log_file,
             execution_file=args.execution_file,
             job_file=args.job_file,
             ref=ref,
+            input_format=InputFormat(args.input_format),
         )
     elif all(live):
         evidence = _live_evidence(ExecutionRef(*live))
@@ -209,6 +214,15 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
     return 0
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (tests pass a StringIO)
+        pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m jobtriage",
@@ -231,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-file",
         help="plain text, a JSON array (gcloud logging read --format=json) or JSON lines",
     )
+    diag.add_argument(
+        "--input-format",
+        choices=("auto", "text", "json", "jsonl"),
+        default="auto",
+        help="how to read --log-file (auto: decided from its first bytes; in JSON lines a line "
+        "that is not JSON is read as text)",
+    )
     diag.add_argument("--execution-file", help="REST JSON of the v2 Execution")
     diag.add_argument("--job-file", help="REST JSON of the v2 Job")
     return parser
@@ -243,6 +264,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "demo":
             return _demo(args, out)
         return _diagnose(args, out)
+    except BrokenPipeError:
+        # `… | head` closed the pipe: end quietly, as other command-line tools do.
+        _quiet_stdout()
+        return 0
     except (CliError, ConfigError, PermanentError) as exc:
         fix = getattr(exc, "fix", "")
         sys.stderr.write(f"error: {exc}" + (f"\n  fix: {fix}" if fix else "") + "\n")

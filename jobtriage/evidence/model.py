@@ -141,6 +141,11 @@ class LogIndex:
             cls._automaton = None
 
     @classmethod
+    def known(cls) -> frozenset[str]:
+        """The declared needles (lower-cased)."""
+        return cls._known
+
+    @classmethod
     def _machine(cls) -> Any:
         if cls._automaton is None:
             machine = ahocorasick.Automaton()
