@@ -48,6 +48,10 @@ FIELDS: dict[str, Text] = {
         en="No configuration change since the last successful execution",
         ko="마지막 성공 이후 설정 변경 없음",
     ),
+    "not_checked": Text(
+        en="Not checked (see the gaps below)",
+        ko="확인하지 못함(아래 누락된 증거 참고)",
+    ),
     "no_baseline": Text(
         en="No successful execution found to compare with",
         ko="비교할 성공 실행을 찾지 못함",

@@ -23,6 +23,7 @@ from jobtriage.diagnosis.labels import (
     percent,
 )
 from jobtriage.diagnosis.model import RankedCause, Report
+from jobtriage.evidence import Source
 from jobtriage.redact import redact
 from jobtriage.text import Lang
 
@@ -190,7 +191,12 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
 
     h("changes")
     if not report.changes:
-        key = "no_changes" if report.baseline_execution else "no_baseline"
+        unchecked = any(g.source is Source.LAST_SUCCESS for g in report.gaps)
+        key = (
+            "no_changes"
+            if report.baseline_execution
+            else ("not_checked" if unchecked else "no_baseline")
+        )
         out.append(f"  {FIELDS[key].get(lang)}")
     for c in report.changes:
         mark = f"  ← {FIELDS['lines_up'].get(lang)}" if c.related_cause else ""

@@ -26,9 +26,11 @@ from jobtriage.evidence.model import (
     Evidence,
     ExecutionInfo,
     ExecutionRef,
+    Gap,
     JobInfo,
     LogLine,
     LogStats,
+    Source,
 )
 
 MAX_RESOURCE_BYTES = 10 * 1024 * 1024
@@ -182,13 +184,58 @@ def evidence_from_files(
     if ref is None and job_pb is not None:
         job_ref = _ref_from_name(job_pb.name)
         if job_ref is not None:
-            ref = ExecutionRef(job_ref.project, job_ref.region, job_ref.job, "unknown")
+            ref = ExecutionRef(job_ref.project, job_ref.region, job_ref.job, PLACEHOLDERS[3])
     if ref is None:
-        ref = ExecutionRef("unknown", "unknown", "unknown", "unknown")
+        ref = ExecutionRef(*PLACEHOLDERS)
     execution = execution_info(execution_pb) if execution_pb is not None else None
     job = job_info(job_pb) if job_pb is not None else None
     total = read.total if read is not None else 0
     # what was kept and dropped is said exactly by the log file's gap, not as "sampled"
     stats = LogStats(fetched=total, kept=len(lines), requests=0)
-    gaps = (read.gap,) if read is not None and read.gap is not None else ()
-    return Evidence(ref=ref, execution=execution, job=job, logs=lines, log_stats=stats, gaps=gaps)
+    gaps: list[Gap] = [read.gap] if read is not None and read.gap is not None else []
+    gaps.extend(_not_given(ref, execution_pb is not None, job_pb is not None))
+    return Evidence(
+        ref=ref, execution=execution, job=job, logs=lines, log_stats=stats, gaps=tuple(gaps)
+    )
+
+
+# What the commands say where a name was not given (shell-quoted, so a pasted command fails
+# loudly rather than acting on the wrong project).
+PLACEHOLDERS = ("<PROJECT>", "<REGION>", "<JOB>", "<EXECUTION>")
+
+
+def _not_given(ref: ExecutionRef, execution: bool, job: bool) -> list[Gap]:
+    """An offline report states only what it read: every source it did not have is a gap."""
+    gaps: list[Gap] = []
+    missing = [
+        p
+        for p, v in zip(
+            PLACEHOLDERS, (ref.project, ref.region, ref.job, ref.execution), strict=True
+        )
+        if v == p
+    ]
+    if missing:
+        gaps.append(
+            Gap(
+                Source.EVENT,
+                f"execution names not given: the commands below hold {', '.join(missing)}",
+                "pass --project, --region, --job and --execution with --log-file",
+            )
+        )
+    if not execution and not job:
+        gaps.append(
+            Gap(
+                Source.JOB,
+                "job configuration not given: Cloud SQL attachment, service account, image, "
+                "secrets, limits and exit codes not checked",
+                "pass --execution-file and --job-file (the v2 REST JSON), or run live",
+            )
+        )
+    gaps.append(
+        Gap(
+            Source.LAST_SUCCESS,
+            "not checked offline: what changed since the last successful execution",
+            "run live (--project --region --job --execution with Google credentials)",
+        )
+    )
+    return gaps

@@ -213,3 +213,28 @@ def test_evidence_from_files(tmp_path: Path) -> None:
     assert only_logs.ref.job == "o4o-api-migrations"
     with pytest.raises(InputFileError, match="nothing to diagnose"):
         evidence_from_files()
+
+
+def test_a_log_file_alone_reports_only_what_it_read(tmp_path: Path) -> None:
+    log = write(tmp_path, "app.log", "Error: connect ECONNREFUSED 10.20.0.3:5432\n")
+    ev = evidence_from_files(log_file=log)
+    assert ev.ref == ExecutionRef("<PROJECT>", "<REGION>", "<JOB>", "<EXECUTION>")
+    reasons = {str(g.source): g.reason for g in ev.gaps}
+    assert "<PROJECT>, <REGION>, <JOB>, <EXECUTION>" in reasons["event"]
+    assert "Cloud SQL attachment, service account" in reasons["job"]
+    assert "not checked offline" in reasons["last_success"]
+    named = evidence_from_files(
+        log_file=log, ref=ExecutionRef("proj-1", "europe-west1", "migrate", "migrate-x1")
+    )
+    assert "event" not in {str(g.source) for g in named.gaps}
+
+
+def test_the_offline_report_says_what_it_did_not_check(tmp_path: Path) -> None:
+    from jobtriage.diagnosis import build_report, to_text
+
+    log = write(tmp_path, "app.log", "Error: connect ECONNREFUSED 10.20.0.3:5432\n")
+    text = to_text(build_report(evidence_from_files(log_file=log)))
+    assert "No successful execution found" not in text
+    assert "Not checked (see the gaps below)" in text
+    assert "--project='<PROJECT>'" in text
+    assert "unknown" not in text
