@@ -10,7 +10,8 @@ pipeline: a recorded Cloud Run / Logging API served on 127.0.0.1, the real clien
 through functions-framework into `main.on_job_event`, the analyzers, the incident store (in memory)
 and the Slack message — posted for real when SLACK_BOT_TOKEN and SLACK_CHANNEL are set.
 
-Exit codes: 0 report printed, 2 usage or input error (the message says what to fix).
+Exit codes: 0 report printed, 2 usage or input error (the message says what to fix), 3 live mode
+could read nothing from Google (the report is printed; its gaps say why).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from jobtriage.errors import PermanentError
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.settings import ConfigError, Settings
 from jobtriage.text import Lang, parse_lang
+
+NOTHING_READ = 3
 
 
 class CliError(Exception):
@@ -88,6 +91,13 @@ def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
         )
     elif all(live):
         evidence = _live_evidence(ExecutionRef(*live))
+        if evidence.execution is None and evidence.job is None and not evidence.logs:
+            _print(build_report(evidence), args.format, lang, out)
+            sys.stderr.write(
+                "error: nothing could be read from Google for this execution; the gaps above "
+                "say why\n"
+            )
+            return NOTHING_READ
     else:
         raise CliError(
             "say which execution: --project, --region, --job and --execution (live), "

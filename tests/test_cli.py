@@ -173,3 +173,23 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, capsys: pytest.CaptureFixtur
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     assert "BrokenPipeError" not in captured.err
+
+
+def test_live_with_google_unreachable_says_so_and_exits_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("CLOUD_RUN_EMULATOR_HOST", closed)
+    monkeypatch.setenv("CLOUD_LOGGING_EMULATOR_HOST", closed)
+    monkeypatch.setenv("LOG_WAIT_SECONDS", "0")
+    monkeypatch.setenv("API_TIMEOUT_SECONDS", "2")
+    argv = ["diagnose", "--project", "p-1", "--region", "us-central1", "--job", "j"]
+    code, text = run([*argv, "--execution", "j-abc12"])
+    assert code == 3
+    assert "could not reach the Cloud Run Admin API: the connection failed" in text
+    assert "bug in jobtriage" not in text
+    assert "nothing could be read from Google" in capsys.readouterr().err
