@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from jobtriage.evidence import Evidence, ExecutionRef, LogLine
 from jobtriage.text import Text
@@ -111,6 +112,29 @@ class Analyzer:
         return self.cause.id
 
 
+class Searcher(Protocol):
+    """What a signature needs of its regex: a compiled `re.Pattern`, or a `LazyPattern`."""
+
+    def search(self, string: str) -> re.Match[str] | None: ...
+
+
+class LazyPattern:
+    """A case-insensitive regex compiled on its first use: most signatures of a table never
+    see a candidate line, and compiling a few hundred patterns at import would add to every
+    cold start."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, string: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.I)
+        return self._compiled.search(string)
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
     """A recognisable error: a literal needle (fast, case-insensitive) and an optional regex.
@@ -123,7 +147,7 @@ class Signature:
     signature: str
     strength: float
     title: Text
-    regex: re.Pattern[str] | None = None
+    regex: Searcher | None = None
     streams: tuple[str, ...] = field(default=())  # empty: any stream
 
     def matches(self, line: LogLine) -> bool:
@@ -421,8 +445,8 @@ def sig(
     title: Text,
     regex: str | None = None,
 ) -> Signature:
-    """A `Signature` with its regex given as a string (case-insensitive): the compact form the
-    batch-cause tables use."""
+    """A `Signature` with its regex given as a string (case-insensitive, compiled on first use):
+    the compact form the newer tables use."""
     return Signature(
-        needle, signature, strength, title, re.compile(regex, re.I) if regex is not None else None
+        needle, signature, strength, title, LazyPattern(regex) if regex is not None else None
     )
