@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from analyzers import (
     cloudsql_permission,
+    data_error,
     db_connection,
+    db_privilege,
     entrypoint_runtime,
+    gcp_permission,
     image_pull,
     migration_sql,
     missing_artifact,
+    network_egress,
+    quota_exceeded,
     resource_limit,
     secret_config,
+    upstream_service,
 )
 from analyzers.base import Analyzer, Cause, Check, Fact, FactKind, Finding
 from jobtriage.evidence import ExecutionRef
+from jobtriage.evidence.model import LogIndex
 from jobtriage.text import Text
 
 ANALYZERS: tuple[Analyzer, ...] = (
@@ -31,6 +38,13 @@ ANALYZERS: tuple[Analyzer, ...] = (
     resource_limit.ANALYZER,
     secret_config.ANALYZER,
     image_pull.ANALYZER,
+    # Batch-job causes (DESIGN.md, "Batch-job cause ids")
+    gcp_permission.ANALYZER,
+    db_privilege.ANALYZER,
+    upstream_service.ANALYZER,
+    data_error.ANALYZER,
+    quota_exceeded.ANALYZER,
+    network_egress.ANALYZER,
 )
 
 
@@ -60,6 +74,23 @@ UNKNOWN = Cause(
         ),
     ),
 )
+
+
+def _needles() -> list[str]:
+    """Every literal needle the analyzers' signature tables search the log for."""
+    import importlib
+
+    from analyzers import module_resolution
+
+    found: list[str] = list(module_resolution.NEEDLES)
+    for analyzer in ANALYZERS:
+        module = importlib.import_module(analyzer.analyze.__module__)
+        found.extend(s.needle for s in getattr(module, "SIGNATURES", ()) if s.needle)
+    return found
+
+
+# One pass over a log answers every needle at once (see LogIndex).
+LogIndex.know(_needles())
 
 CAUSES: dict[str, Cause] = {a.cause.id: a.cause for a in ANALYZERS} | {UNKNOWN.id: UNKNOWN}
 

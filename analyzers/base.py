@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from jobtriage.evidence import Evidence, ExecutionRef, LogLine
 from jobtriage.text import Text
@@ -76,6 +77,9 @@ class Finding:
     facts: tuple[Fact, ...] = ()
     signature: str = ""
     checks: tuple[Check, ...] = ()
+    # Set only by the learned fallback: its cross-validated accuracy at this score, which the
+    # report shows instead of a confidence derived from `strength`.
+    calibrated: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -93,6 +97,8 @@ class Cause:
     workarounds: tuple[Text, ...] = ()
     # Text the report shows for this cause when no analyzer found anything for it.
     refute_hint: Text | None = None
+    # Reference pages an on-call engineer reads next (public documentation, not ours).
+    docs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,29 @@ class Analyzer:
     @property
     def id(self) -> str:
         return self.cause.id
+
+
+class Searcher(Protocol):
+    """What a signature needs of its regex: a compiled `re.Pattern`, or a `LazyPattern`."""
+
+    def search(self, string: str) -> re.Match[str] | None: ...
+
+
+class LazyPattern:
+    """A case-insensitive regex compiled on its first use: most signatures of a table never
+    see a candidate line, and compiling a few hundred patterns at import would add to every
+    cold start."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, string: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.I)
+        return self._compiled.search(string)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +147,7 @@ class Signature:
     signature: str
     strength: float
     title: Text
-    regex: re.Pattern[str] | None = None
+    regex: Searcher | None = None
     streams: tuple[str, ...] = field(default=())  # empty: any stream
 
     def matches(self, line: LogLine) -> bool:
@@ -142,38 +171,6 @@ def match_signatures(evidence: Evidence, signatures: Iterable[Signature]) -> lis
             found.append(Match(sig, lines))
     found.sort(key=lambda m: m.signature.strength, reverse=True)
     return found
-
-
-def finding_from_matches(
-    cause: Cause, matches: list[Match], *, extra_facts: Iterable[Fact] = (), bonus: float = 0.0
-) -> Finding | None:
-    """Build the usual finding: the strongest signature names it, up to MAX_QUOTES lines quote it.
-
-    Several distinct signatures of the same cause raise the strength a little (capped at 0.99).
-    """
-    if not matches:
-        return None
-    best = matches[0]
-    quotes: list[LogLine] = []
-    for m in matches:
-        for line in m.lines:
-            if line not in quotes:
-                quotes.append(line)
-            if len(quotes) >= MAX_QUOTES:
-                break
-        if len(quotes) >= MAX_QUOTES:
-            break
-    quotes.sort(key=lambda line: (line.timestamp is None, line.timestamp or datetime.min))
-    distinct = len({m.signature.signature for m in matches})
-    strength = min(0.99, best.signature.strength + 0.03 * (distinct - 1) + bonus)
-    facts = tuple(Fact.from_line(line) for line in quotes) + tuple(extra_facts)
-    return Finding(
-        cause=cause.id,
-        strength=strength,
-        title=best.signature.title,
-        facts=facts,
-        signature=best.signature.signature,
-    )
 
 
 # --- Helpers shared by several analyzers (additive; all pure functions of the evidence) ---------
@@ -238,6 +235,31 @@ def match_status(evidence: Evidence, signatures: Iterable[Signature]) -> list[St
     return hits
 
 
+_EXIT_SOURCE = Text(en="Task {index} exit status", ko="태스크 {index} 종료 상태")
+
+
+def exit_status_hits(
+    evidence: Evidence, codes: dict[int, Signature], signals: dict[int, Signature]
+) -> list[StatusHit]:
+    """Exit codes and signals of the failed tasks read as evidence: each task whose exit code is a
+    key of `codes` (or whose signal is a key of `signals`) gives a status hit of that signature,
+    quoted as e.g. "exit code 139 (signal 11)"."""
+    hits: list[StatusHit] = []
+    seen: set[str] = set()
+    for task in evidence.tasks:
+        sig_ = codes.get(task.exit_code) if task.exit_code is not None else None
+        if sig_ is None and task.term_signal is not None:
+            sig_ = signals.get(task.term_signal)
+        if sig_ is None or sig_.signature in seen:
+            continue
+        seen.add(sig_.signature)
+        said = f"exit code {task.exit_code}" if task.exit_code is not None else "no exit code"
+        if task.term_signal is not None:
+            said += f" (signal {task.term_signal})"
+        hits.append(StatusHit(sig_, StatusText(_EXIT_SOURCE.format(index=task.index), said)))
+    return hits
+
+
 def status_fact(hit: StatusHit) -> Fact:
     return Fact(kind=FactKind.STATUS, quote=hit.status.text, note=hit.status.source)
 
@@ -279,7 +301,7 @@ def build_finding(
     bonus: float = 0.0,
     checks: Iterable[Check] = (),
 ) -> Finding | None:
-    """`finding_from_matches`, generalised: log matches and status hits compete for the title.
+    """One finding from log matches and platform status hits, which compete for the title.
 
     The strongest signature (log line or platform status) names the finding; status sentences are
     quoted first (they are the platform's own word), then up to MAX_QUOTES log lines.
@@ -393,10 +415,38 @@ def image_tag_fact(evidence: Evidence) -> Fact | None:
     )
 
 
-def as_symptom(finding: Finding, *, cap: float, title: Text) -> Finding:
-    """Demote a finding whose only evidence is a generic crash that another cause explains.
+def signature_finding(
+    cause: Cause,
+    signatures: Iterable[Signature],
+    evidence: Evidence,
+    *,
+    extra_facts: Iterable[Fact] = (),
+    bonus: float = 0.0,
+) -> Finding | None:
+    """The usual analyzer body: log lines and platform status against one cause's signatures,
+    with the cause's own checks."""
+    sigs = tuple(signatures)
+    matches = match_signatures(evidence, sigs)
+    status = match_status(evidence, sigs)
+    return build_finding(
+        cause,
+        matches=matches,
+        status=status,
+        extra_facts=extra_facts,
+        bonus=bonus,
+        checks=cause.checks(evidence.ref),
+    )
 
-    Used when the log also holds a line that names a more specific cause (a refused connection, a
-    Cloud SQL IAM denial, a SQL error): the crash is what that cause looks like from the program.
-    """
-    return replace(finding, strength=min(finding.strength, cap), title=title)
+
+def sig(
+    needle: str,
+    signature: str,
+    strength: float,
+    title: Text,
+    regex: str | None = None,
+) -> Signature:
+    """A `Signature` with its regex given as a string (case-insensitive, compiled on first use):
+    the compact form the newer tables use."""
+    return Signature(
+        needle, signature, strength, title, LazyPattern(regex) if regex is not None else None
+    )

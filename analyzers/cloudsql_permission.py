@@ -27,6 +27,7 @@ from analyzers.base import (
     match_signatures,
     match_status,
     service_account_fact,
+    sig,
     uses_default_service_account,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
@@ -107,6 +108,10 @@ _DEFAULT_SA = Text(
 
 _SQL_CONTEXT = re.compile(r"(?i)sql")
 
+_IAM_LOGIN = Text(
+    en="Cloud SQL refused the IAM database login of the job's identity",
+    ko="Cloud SQL이 Job 계정의 IAM DB 로그인을 거부함",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("boss::NOT_AUTHORIZED", "CLOUDSQL_NOT_AUTHORIZED", 0.95, _NOT_AUTHORIZED),
     Signature("cloudsql.instances.get", "CLOUDSQL_NOT_AUTHORIZED", 0.94, _NOT_AUTHORIZED),
@@ -149,6 +154,38 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("accessNotConfigured", "SQLADMIN_API_DISABLED", 0.9, _API_DISABLED, _SQL_CONTEXT),
     Signature("SERVICE_DISABLED", "SQLADMIN_API_DISABLED", 0.9, _API_DISABLED, _SQL_CONTEXT),
+    # Other clients (signatures reviewed against the failure corpus's development part)
+    sig("IAM service account authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
+    sig("IAM user authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
+    sig("cloudsql.instances.login", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
+    sig(
+        "createEphemeral",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.9,
+        _NOT_AUTHORIZED,
+        r"createEphemeral.*\b403\b",
+    ),
+    sig(
+        "Insufficient Permission",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.85,
+        _NOT_AUTHORIZED,
+        r"gcloud\.sql\.",
+    ),
+    sig(
+        "sqladmin",
+        "SQLADMIN_API_DISABLED",
+        0.9,
+        _API_DISABLED,
+        r"sqladmin\.googleapis\.com.*(disabled|not been used)|(disabled|not been used).*sqladmin",
+    ),
+    sig(
+        "The client is not authorized to make this request",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.9,
+        _NOT_AUTHORIZED,
+    ),
+    sig("Cloud SQL Admin API is not enabled", "SQLADMIN_API_DISABLED", 0.92, _API_DISABLED),
 )
 
 

@@ -154,3 +154,37 @@ def secret_iam(project: str, secret: str) -> str:
     """Who may read a secret: the job's service account needs
     roles/secretmanager.secretAccessor."""
     return f"gcloud secrets get-iam-policy {_q(secret)} --project={_q(project)}"
+
+
+def enabled_services(ref: ExecutionRef) -> str:
+    """Which Google APIs the project has enabled ("API not enabled" errors)."""
+    return f"gcloud services list --enabled --project={_q(ref.project)}"
+
+
+def project_roles_of_job_sa(ref: ExecutionRef) -> str:
+    """The project roles of whatever service account the job runs as (two steps, no nesting)."""
+    return (
+        f"SA=$(gcloud run jobs describe {_q(ref.job)} --region={_q(ref.region)}"
+        f" --project={_q(ref.project)} --format='value(spec.template.spec.template.spec"
+        f".serviceAccountName)'); gcloud projects get-iam-policy {_q(ref.project)}"
+        ' --flatten="bindings[].members" --filter="bindings.members:serviceAccount:$SA"'
+        ' --format="value(bindings.role)"'
+    )
+
+
+def bigquery_recent_jobs(ref: ExecutionRef, *, limit: int = 10) -> str:
+    """The project's most recent BigQuery jobs with their state (a failed load shows its errors
+    with `bq show -j JOB_ID`)."""
+    return f"bq ls --jobs --all_users --max_results={limit} --project_id={_q(ref.project)}"
+
+
+def job_network(ref: ExecutionRef) -> str:
+    """The job's VPC wiring: connector or Direct VPC egress, and which traffic goes through it."""
+    return describe_job(ref, fmt="yaml(spec.template.metadata.annotations)")
+
+
+def set_parallelism(ref: ExecutionRef, parallelism: int) -> str:
+    return (
+        f"gcloud run jobs update {_q(ref.job)} --parallelism={parallelism}"
+        f" --region={_q(ref.region)} --project={_q(ref.project)}"
+    )

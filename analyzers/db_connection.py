@@ -5,15 +5,15 @@ socket and Prisma's P1000/P1001, across Node (pg, mysql2, TypeORM, Prisma, Seque
 Python (psycopg2/3, asyncpg, SQLAlchemy, Django) drivers, plus a database or role that does not
 exist and the Cloud SQL connector's own dial errors. Configuration is evidence too: a
 `/cloudsql/...` socket in use while the job has no Cloud SQL instance attached is said so outright.
-When the Cloud SQL connector logged an IAM or Admin API denial, a refused connection is reported
-as its symptom (weak), so that `cloudsql_permission` ranks first.
+When the Cloud SQL connector logged an IAM or Admin API denial, a refused connection is its
+symptom: `analyzers.symptoms` caps it so that `cloudsql_permission` ranks first.
 """
 
 from __future__ import annotations
 
 import re
 
-from analyzers import cloudsql_permission, commands
+from analyzers import commands
 from analyzers.base import (
     Analyzer,
     Cause,
@@ -21,12 +21,11 @@ from analyzers.base import (
     Fact,
     Finding,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
     match_signatures,
     match_status,
     service_account_fact,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -141,31 +140,73 @@ SIGNATURES: tuple[Signature, ...] = (
         _AUTH,
         re.compile(r'\brole "[^"]+" does not exist'),
     ),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("no pg_hba.conf entry", "PG_HBA", 0.93, _AUTH),
+    sig("Ident authentication failed", "PG_AUTH_FAILED", 0.93, _AUTH),
+    sig("SSL connection is required", "SSL_REQUIRED", 0.9, _UNREACHABLE),
+    sig("DBConnection.ConnectionError", "ELIXIR_DB_CONNECTION", 0.86, _UNREACHABLE),
+    sig(
+        "failed to connect",
+        "ELIXIR_DB_CONNECTION",
+        0.84,
+        _UNREACHABLE,
+        r"Postgrex\.Protocol.*failed to connect|MyXQL\.Connection.*failed to connect",
+    ),
+    sig("pool timed out while waiting for an open connection", "POOL_TIMEOUT", 0.88, _TIMEOUT),
+    sig("timed out waiting for connection", "POOL_TIMEOUT", 0.8, _TIMEOUT),
+    sig("Failed to initialize pool", "JDBC_POOL", 0.86, _UNREACHABLE),
+    sig("Communications link failure", "MYSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("during the login process", "MSSQL_LOGIN", 0.86, _AUTH),
+    sig("A network-related or instance-specific error", "MSSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("Login failed for user", "MSSQL_LOGIN", 0.93, _AUTH),
+    sig("certificate chain was issued by an authority", "SSL_REQUIRED", 0.88, _UNREACHABLE),
+    sig(
+        "too many connections",
+        "TOO_MANY_CONNECTIONS",
+        0.86,
+        _UNREACHABLE,
+        r"too many (connections|clients)",
+    ),
+    sig("remaining connection slots are reserved", "TOO_MANY_CONNECTIONS", 0.9, _UNREACHABLE),
+    sig("the database system is starting up", "DB_STARTING", 0.86, _UNREACHABLE),
+    sig("the database system is shutting down", "DB_STARTING", 0.86, _UNREACHABLE),
+    sig("SQLSTATE[HY000] [2002]", "MYSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("SQLSTATE[08006]", "PG_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("PG::ConnectionBad", "PG_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("ConnectionNotEstablished", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Mysql2::Error::ConnectionError", "MYSQL_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("is the server running", "PG_UNREACHABLE", 0.86, _UNREACHABLE),
+    sig("Connection to", "ECONNREFUSED", 0.88, _REFUSED, r"Connection to \S+ refused"),
+    sig("server closed the connection unexpectedly", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Connection terminated unexpectedly", "PG_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Connection terminated due to connection timeout", "ETIMEDOUT", 0.86, _TIMEOUT),
+    sig("timeout exceeded when trying to connect", "ETIMEDOUT", 0.88, _TIMEOUT),
+    sig("Can't connect to local MySQL server", "MYSQL_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("Unknown MySQL server host", "ENOTFOUND", 0.9, _DNS),
+    sig("server does not support SSL", "SSL_REQUIRED", 0.86, _UNREACHABLE),
+    sig(
+        "connection to server at",
+        "PG_UNREACHABLE",
+        0.85,
+        _UNREACHABLE,
+        r"connection to server at .* failed",
+    ),
+    sig(
+        "dial unix /cloudsql/",
+        "CLOUDSQL_SOCKET_MISSING",
+        0.9,
+        _SOCKET,
+        r"no such file or directory",
+    ),
+    sig("The connection attempt failed", "PG_UNREACHABLE", 0.85, _UNREACHABLE),
+    sig("The TCP/IP connection to the host", "MSSQL_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("Login timeout expired", "ETIMEDOUT", 0.85, _TIMEOUT),
+    sig("P1002", "ETIMEDOUT", 0.88, _TIMEOUT, r"\bP1002\b"),
+    sig("P1017", "PG_UNREACHABLE", 0.85, _UNREACHABLE, r"\bP1017\b"),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")
 
-# Signatures that say "the database could not be reached". When the Cloud SQL connector logged an
-# IAM or Admin API denial in the same execution, these are its symptom (the connector never opened
-# the socket), so they are capped well below the connector's own line.
-_REACHABILITY = frozenset(
-    {
-        "ECONNREFUSED",
-        "ETIMEDOUT",
-        "CLOUDSQL_SOCKET_MISSING",
-        "MYSQL_UNREACHABLE",
-        "PG_UNREACHABLE",
-        "SEQUELIZE_CONNECTION",
-        "P1001",
-        "DB_OPERATIONAL",
-        "CLOUDSQL_DIAL",
-    }
-)
-_SYMPTOM = Text(
-    en="The database connection failed because the Cloud SQL connector was refused "
-    "(a symptom of the IAM / Admin API error)",
-    ko="Cloud SQL 커넥터가 거부되어 DB 연결이 실패함(IAM·Admin API 오류의 증상)",
-)
 _AUTH_SIGNATURES = frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED", "P1000"})
 
 
@@ -227,7 +268,7 @@ def analyze(evidence: Evidence) -> Finding | None:
         auth=bool(sigs & _AUTH_SIGNATURES),
         socket=bool(sigs & {"CLOUDSQL_SOCKET_MISSING", "ECONNREFUSED", "CLOUDSQL_DIAL"}),
     )
-    finding = build_finding(
+    return build_finding(
         CAUSE,
         matches=matches,
         status=status,
@@ -235,13 +276,6 @@ def analyze(evidence: Evidence) -> Finding | None:
         bonus=bonus,
         checks=CAUSE.checks(evidence.ref),
     )
-    if (
-        finding is not None
-        and finding.signature in _REACHABILITY
-        and any_signature(evidence, cloudsql_permission.SIGNATURES)
-    ):
-        return as_symptom(finding, cap=0.25, title=_SYMPTOM)
-    return finding
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -22,13 +22,7 @@ import re
 import shlex
 
 from analyzers import (
-    cloudsql_permission,
     commands,
-    db_connection,
-    migration_sql,
-    missing_artifact,
-    resource_limit,
-    secret_config,
 )
 from analyzers.base import (
     Analyzer,
@@ -37,13 +31,12 @@ from analyzers.base import (
     Finding,
     Match,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
+    exit_status_hits,
     image_that_ran,
     line_match,
     match_signatures,
-    specific,
+    sig,
 )
 from analyzers.module_resolution import ModuleMiss, Side, classify
 from jobtriage.evidence import Evidence, ExecutionRef
@@ -170,13 +163,20 @@ _SCRIPT = Text(
     en="The npm script that runs the job failed",
     ko="Job을 실행하는 npm 스크립트가 실패함",
 )
-_SYMPTOM = Text(
-    en="The program crashed, but after an error that names another cause (likely a symptom)",
-    ko="프로그램이 종료됐지만 다른 원인을 가리키는 오류 뒤에 발생함(증상일 가능성이 큼)",
-)
-
 _PY_EXC = r"^\s*(?:[\w.]+\.)?"
 
+_RUNTIME_VERSION = Text(
+    en="The image's runtime is older or newer than the code was built for",
+    ko="이미지의 런타임 버전이 코드가 빌드된 버전과 맞지 않음",
+)
+_LIBRARY_MISMATCH = Text(
+    en="Two libraries in the image do not fit together (a method or type is missing)",
+    ko="이미지 안의 라이브러리 버전이 서로 맞지 않음(메서드·타입 없음)",
+)
+_NIL = Text(
+    en="The code used a null / nil value (a bug in the job's code)",
+    ko="코드가 null·nil 값을 사용함(Job 코드의 버그)",
+)
 SIGNATURES: tuple[Signature, ...] = (
     # --- ES modules vs CommonJS ---
     Signature("ERR_REQUIRE_ESM", "ERR_REQUIRE_ESM", 0.93, _ESM),
@@ -308,6 +308,84 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("ELIFECYCLE", "SCRIPT_FAILED", 0.25, _SCRIPT),
     Signature("Lifecycle script", "SCRIPT_FAILED", 0.25, _SCRIPT, re.compile(r"failed with error")),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("nil pointer dereference", "GO_NIL_POINTER", 0.9, _NIL),
+    sig("panic: ", "GO_PANIC", 0.6, _CRASH, r"^\s*panic: "),
+    sig("fatal error: all goroutines are asleep", "GO_DEADLOCK", 0.88, _CRASH),
+    sig("UnsupportedClassVersionError", "RUNTIME_VERSION", 0.95, _RUNTIME_VERSION),
+    sig("has been compiled by a more recent version", "RUNTIME_VERSION", 0.93, _RUNTIME_VERSION),
+    sig("NoSuchMethodError", "LIBRARY_MISMATCH", 0.88, _LIBRARY_MISMATCH),
+    sig("AbstractMethodError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("IncompatibleClassChangeError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("java.lang.NullPointerException", "JVM_NULL_POINTER", 0.82, _NIL),
+    sig("ClassCastException", "JVM_CLASS_CAST", 0.8, _CRASH),
+    sig("Exception in thread", "JVM_EXCEPTION", 0.5, _CRASH, r'Exception in thread "'),
+    sig("APPLICATION FAILED TO START", "SPRING_FAILED", 0.5, _CRASH),
+    sig("BeanCreationException", "SPRING_FAILED", 0.45, _CRASH),
+    sig("UnsatisfiedDependencyException", "SPRING_FAILED", 0.5, _CRASH),
+    sig("Cannot start a runtime from within a runtime", "RUST_PANIC_RUNTIME", 0.92, _CRASH),
+    sig("panicked at", "RUST_PANIC", 0.6, _CRASH),
+    sig("error in serde", "RUST_DESERIALIZE", 0.75, _CRASH),
+    sig("UndefinedFunctionError", "ELIXIR_UNDEFINED_FUNCTION", 0.86, _CRASH),
+    sig("(CompileError)", "ELIXIR_COMPILE", 0.88, _SYNTAX),
+    sig("(FunctionClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.82, _CRASH),
+    sig("(MatchError)", "ELIXIR_MATCH", 0.78, _CRASH),
+    sig("(KeyError)", "ELIXIR_EXCEPTION", 0.6, _CRASH),
+    sig("(ArgumentError)", "ELIXIR_EXCEPTION", 0.6, _CRASH),
+    sig("(RuntimeError)", "ELIXIR_EXCEPTION", 0.5, _CRASH),
+    sig("NoMethodError", "RUBY_NO_METHOD", 0.85, _NIL),
+    sig("undefined method", "RUBY_NO_METHOD", 0.84, _NIL),
+    sig("uninitialized constant", "RUBY_NAME_ERROR", 0.84, _CRASH),
+    sig("wrong number of arguments", "RUBY_ARGUMENT", 0.82, _CRASH),
+    sig("rake aborted!", "RUBY_EXCEPTION", 0.3, _CRASH),
+    sig("PHP Parse error", "PHP_PARSE", 0.93, _SYNTAX),
+    sig("Parse error: syntax error", "PHP_PARSE", 0.92, _SYNTAX),
+    sig("Call to undefined method", "PHP_UNDEFINED", 0.88, _CRASH),
+    sig("Call to a member function", "PHP_NULL", 0.85, _NIL),
+    sig("PHP Fatal error", "PHP_FATAL", 0.5, _CRASH),
+    sig("NullReferenceException", "DOTNET_NULL_REFERENCE", 0.86, _NIL),
+    sig("MissingMethodException", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    sig("TypeLoadException", "LIBRARY_MISMATCH", 0.84, _LIBRARY_MISMATCH),
+    sig("aka.ms/dotnet/app-launch-failed", "RUNTIME_VERSION", 0.88, _RUNTIME_VERSION),
+    sig("You must install or update .NET", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
+    sig("Unhandled exception.", "DOTNET_UNHANDLED", 0.45, _CRASH),
+    sig("Segmentation fault", "SEGFAULT", 0.8, _CRASH),
+    sig("SIGSEGV", "SEGFAULT", 0.8, _CRASH),
+    sig(
+        "Unexpected token",
+        "JS_SYNTAX",
+        0.7,
+        _SYNTAX,
+        r"(SyntaxError|ERROR): Unexpected token(?!.*JSON)",
+    ),
+    sig(
+        "An attempt was made to call a method that does not exist",
+        "LIBRARY_MISMATCH",
+        0.9,
+        _LIBRARY_MISMATCH,
+    ),
+    sig("(CaseClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.78, _CRASH),
+    sig("RecursionError", "PY_EXCEPTION", 0.82, _CRASH),
+    sig("ZeroDivisionError", "PY_EXCEPTION", 0.8, _CRASH),
+    sig("UnboundLocalError", "PY_EXCEPTION", 0.85, _CRASH),
+    sig("IndexError: list index out of range", "PY_EXCEPTION", 0.75, _CRASH),
+    sig("Maximum call stack size exceeded", "JS_STACK_OVERFLOW", 0.82, _CRASH),
+    sig("is not a function", "TYPE_ERROR", 0.8, _CRASH, r"TypeError: .* is not a function"),
+    sig("ArrayIndexOutOfBoundsException", "JVM_EXCEPTION", 0.78, _CRASH),
+    sig("StackOverflowError", "JVM_EXCEPTION", 0.82, _CRASH),
+    sig(
+        "index out of range", "GO_PANIC", 0.82, _CRASH, r"panic: runtime error: index out of range"
+    ),
+    sig("concurrent map writes", "GO_PANIC", 0.9, _CRASH),
+    sig("interface conversion", "GO_PANIC", 0.84, _CRASH, r"panic: interface conversion"),
+    sig(
+        "attempt to",
+        "RUST_PANIC",
+        0.82,
+        _CRASH,
+        r"attempt to (add|subtract|multiply|divide) with overflow",
+    ),
+    sig("InvalidCastException", "DOTNET_EXCEPTION", 0.8, _CRASH),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.
@@ -320,11 +398,6 @@ GENERIC = frozenset(
         "PY_VALUE_ERROR",
     }
 )
-# Errors that typically follow another cause (reading a property of the undefined connection or
-# variable, parsing an empty value): demoted to a symptom when the log names that cause.
-DOWNSTREAM = GENERIC | {"TYPE_ERROR", "PY_ATTRIBUTE_ERROR", "JSON_PARSE"}
-# A symptom keeps a trace of weight, below any prior-weighted finding of the cause it follows.
-SYMPTOM_CAP = 0.1
 
 _MISS_TITLES = {
     "ESM_IMPORT_WITHOUT_EXTENSION": _ESM_EXTENSION,
@@ -348,18 +421,6 @@ def _module_matches(misses: tuple[ModuleMiss, ...]) -> list[Match]:
         if m is not None:
             matches.append(m)
     return matches
-
-
-def _elsewhere() -> tuple[Signature, ...]:
-    """Signatures of the causes a bare crash is usually a symptom of."""
-    return (
-        *db_connection.SIGNATURES,
-        *cloudsql_permission.SIGNATURES,
-        *specific(migration_sql.SIGNATURES, migration_sql.GENERIC),
-        *secret_config.SIGNATURES,
-        *resource_limit.SIGNATURES,
-        *specific(missing_artifact.SIGNATURES, {"MIGRATIONS_EMPTY"}),
-    )
 
 
 def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
@@ -403,26 +464,27 @@ def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+# Exit statuses that say the process itself crashed: a segmentation fault (139 = 128 + SIGSEGV)
+# and an abort (134 = 128 + SIGABRT). Weak on their own: a named error in the log says more.
+_SEGFAULT = Signature("", "SEGFAULT", 0.55, _CRASH)
+_ABORT = Signature("", "ABORTED", 0.45, _CRASH)
+EXIT_CODES = {139: _SEGFAULT, 134: _ABORT}
+EXIT_SIGNALS = {11: _SEGFAULT, 6: _ABORT}
+
+
 def analyze(evidence: Evidence) -> Finding | None:
     """The program crashed for a code or module reason (ESM/CJS, imports, syntax, types, ORM)."""
     misses = classify(evidence)
     matches = _module_matches(misses) + match_signatures(evidence, SIGNATURES)
+    exits = exit_status_hits(evidence, EXIT_CODES, EXIT_SIGNALS)
     named = [m for m in matches if m.signature.signature not in GENERIC]
     if named:  # a named error explains the crash markers around it; quote it alone
         matches = named
-    finding = build_finding(CAUSE, matches=matches)
+    finding = build_finding(CAUSE, matches=matches, status=exits)
     if finding is None:
         return None
     checks = (*_specific_checks(evidence, finding), *CAUSE.checks(evidence.ref))
-    finding = build_finding(CAUSE, matches=matches, checks=checks)
-    assert finding is not None
-    if finding.signature in DOWNSTREAM and (
-        any(m.side is Side.IMAGE for m in misses)
-        or any_signature(evidence, _elsewhere())
-        or secret_config.missing_variables(evidence)
-    ):
-        return as_symptom(finding, cap=SYMPTOM_CAP, title=_SYMPTOM)
-    return finding
+    return build_finding(CAUSE, matches=matches, status=exits, checks=checks)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -25,6 +25,7 @@ from analyzers.base import (
     image_that_ran,
     match_signatures,
     match_status,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -102,6 +103,14 @@ _IMPORT = Text(
     ko="Cloud Run이 컨테이너 이미지를 가져오지 못함",
 )
 
+_RATE = Text(
+    en="The registry refused to serve the image: pull rate limit reached",
+    ko="레지스트리가 이미지 제공을 거부함: pull 속도 제한 도달",
+)
+_START = Text(
+    en="The container did not start (image, entrypoint or port)",
+    ko="컨테이너가 시작되지 않음(이미지·엔트리포인트·포트)",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("CONTAINER_MISSING", "IMAGE_NOT_FOUND", 0.95, _NOT_FOUND),
     Signature(
@@ -119,6 +128,20 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("exec format error", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
     Signature("no matching manifest for linux/amd64", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
     Signature("Container import failed", "IMAGE_IMPORT_FAILED", 0.85, _IMPORT),
+    # Other registries and runtimes (signatures reviewed against the failure corpus's dev part)
+    sig("Back-off pulling image", "IMAGE_PULL_BACKOFF", 0.9, _NOT_FOUND),
+    sig("ImagePullBackOff", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
+    sig("ErrImagePull", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
+    sig("Failed to pull image", "IMAGE_PULL_BACKOFF", 0.86, _NOT_FOUND),
+    sig("name unknown", "IMAGE_NOT_FOUND", 0.88, _NOT_FOUND, r"name unknown: "),
+    sig("failed to resolve reference", "IMAGE_NOT_FOUND", 0.86, _NOT_FOUND),
+    sig("no matching manifest for", "EXEC_FORMAT_ERROR", 0.9, _ARCH),
+    sig("toomanyrequests", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
+    sig("pull rate limit", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
+    sig("Expected an image path", "IMAGE_NOT_FOUND", 0.85, _NOT_FOUND),
+    sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),
+    sig("artifactregistry.repositories.downloadArtifacts", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
+    sig("Container failed to start", "CONTAINER_START_FAILED", 0.5, _START),
 )
 
 

@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import re
 
-from analyzers import cloudsql_permission, commands, db_connection, secret_config
+from analyzers import commands
 from analyzers.base import (
     Analyzer,
     Cause,
     Check,
     Finding,
     Signature,
-    any_signature,
-    as_symptom,
     build_finding,
     match_signatures,
     match_status,
-    specific,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -250,8 +248,6 @@ SIGNATURES: tuple[Signature, ...] = (
         _PRIVILEGE,
         re.compile(r"(?i)permission denied for (?:schema|table|relation|sequence|database)"),
     ),
-    Signature("must be owner of", "INSUFFICIENT_PRIVILEGE", 0.86, _PRIVILEGE),
-    Signature("command denied to user", "INSUFFICIENT_PRIVILEGE", 0.86, _PRIVILEGE),
     Signature(
         "extension",
         "MISSING_EXTENSION",
@@ -336,15 +332,50 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("django.db.utils.ProgrammingError", "QUERY_FAILED", 0.65, _GENERIC),
     Signature("django.db.utils.IntegrityError", "QUERY_FAILED", 0.65, _GENERIC),
     Signature("sqlalchemy.exc.ProgrammingError", "QUERY_FAILED", 0.65, _GENERIC),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("without schema history table", "P3005", 0.9, _FAILED_STATE),
+    sig("checksum mismatch", "CHECKSUM_MISMATCH", 0.92, _FAILED_STATE),
+    sig("check sum", "CHECKSUM_MISMATCH", 0.9, _FAILED_STATE, r"check ?sums?"),
+    sig("but is now", "CHECKSUM_MISMATCH", 0.88, _FAILED_STATE, r"was: \S+ but is now"),
+    sig("was previously applied but has been modified", "CHECKSUM_MISMATCH", 0.92, _FAILED_STATE),
+    sig("was previously applied but is missing", "HISTORY_MISMATCH", 0.9, _FAILED_STATE),
+    sig("Validate failed", "VALIDATE_FAILED", 0.88, _FAILED_STATE),
+    sig("PendingModelChangesWarning", "EF_PENDING_MODEL_CHANGES", 0.92, _APPLY_FAILED),
+    sig("PendingMigrationError", "PENDING_MIGRATIONS", 0.9, _APPLY_FAILED),
+    sig(
+        "Migrations are pending",
+        "PENDING_MIGRATIONS",
+        0.88,
+        _APPLY_FAILED,
+        r"(?<!No )Migrations are pending\. To resolve",
+    ),
+    sig("SQLSTATE[42S01]", "DUPLICATE_TABLE", 0.9, _EXISTS),
+    sig("SQLSTATE[42S21]", "DUPLICATE_COLUMN", 0.9, _EXISTS),
+    sig("SQLSTATE[42S02]", "UNDEFINED_TABLE", 0.86, _MISSING),
+    sig("SQLSTATE[42000]", "SQL_SYNTAX", 0.8, _SYNTAX),
+    sig("Integrity constraint violation", "CONSTRAINT_VIOLATION", 0.78, _CONSTRAINT),
+    sig(
+        "already exists",
+        "DUPLICATE_OBJECT",
+        0.8,
+        _EXISTS,
+        r"^(?!.*(NOTICE|skipping))(.*)\b(relation|table|column|index|type|constraint|schema"
+        r"|sequence|function|view|database|enum)\b.{0,80}already exists",
+    ),
+    sig(
+        "does not exist",
+        "UNDEFINED_TABLE",
+        0.78,
+        _MISSING,
+        r"^(?!.*(NOTICE|skipping))(.*)\b(relation|table|column|index|type"
+        r"|constraint)\b.{0,80}does not exist",
+    ),
+    sig("Error executing DDL", "QUERY_FAILED", 0.6, _GENERIC),
+    sig("StatementInvalid", "QUERY_FAILED", 0.6, _GENERIC),
+    sig("Postgrex.Error", "QUERY_FAILED", 0.6, _GENERIC),
 )
 
 GENERIC = frozenset({"QUERY_FAILED", "MIGRATION_FAILED"})
-
-_SYMPTOM = Text(
-    en="The migration failed, but only after a connection or configuration error "
-    "(likely a symptom)",
-    ko="마이그레이션이 실패했지만 연결·설정 오류 뒤에 발생함(증상일 가능성이 큼)",
-)
 
 
 def _tool_checks(signature: str) -> tuple[Check, ...]:
@@ -389,19 +420,7 @@ def analyze(evidence: Evidence) -> Finding | None:
         [m.signature for m in matches] + [h.signature for h in status], key=lambda s: s.strength
     )
     checks = (*_tool_checks(best.signature), *CAUSE.checks(evidence.ref))
-    finding = build_finding(CAUSE, matches=matches, status=status, checks=checks)
-    if finding is None:
-        return None
-    elsewhere = (
-        *db_connection.SIGNATURES,
-        *cloudsql_permission.SIGNATURES,
-        *specific(secret_config.SIGNATURES, ()),
-    )
-    if finding.signature in GENERIC and (
-        any_signature(evidence, elsewhere) or secret_config.missing_variables(evidence)
-    ):
-        return as_symptom(finding, cap=0.15, title=_SYMPTOM)
-    return finding
+    return build_finding(CAUSE, matches=matches, status=status, checks=checks)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

@@ -32,6 +32,7 @@ from analyzers.base import (
     line_match,
     match_signatures,
     match_status,
+    sig,
 )
 from analyzers.module_resolution import Side, classify
 from jobtriage.evidence import Evidence, ExecutionRef
@@ -134,6 +135,14 @@ _MIGRATION_FILE = Text(
     ko="이미지의 마이그레이션 폴더에 마이그레이션 파일이 없음",
 )
 
+_LIBRARY = Text(
+    en="The image's system libraries are older than the binary needs (base image too old)",
+    ko="이미지의 시스템 라이브러리가 바이너리가 요구하는 것보다 오래됨(베이스 이미지가 오래됨)",
+)
+_DEPENDENCY_MISSING = Text(
+    en="A library, driver or package the job needs is not installed in the image",
+    ko="Job에 필요한 라이브러리·드라이버·패키지가 이미지에 설치되어 있지 않음",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("executable file not found in $PATH", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
     Signature("error finding executable", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
@@ -246,6 +255,80 @@ SIGNATURES: tuple[Signature, ...] = (
         0.55,
         _MIGRATIONS_EMPTY,
     ),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("GLIBC_", "GLIBC_MISMATCH", 0.88, _LIBRARY, r"GLIBC_[\d.]+'? not found"),
+    sig("no main manifest attribute", "JAR_MANIFEST", 0.93, _ENTRY),
+    sig("Could not find migrations directory", "MIGRATIONS_DIR_MISSING", 0.93, _MIGRATIONS_DIR),
+    sig("migration directory does not exist", "MIGRATIONS_DIR_MISSING", 0.92, _MIGRATIONS_DIR),
+    sig(
+        "unknown driver",
+        "DRIVER_NOT_COMPILED_IN",
+        0.86,
+        _DEPENDENCY_MISSING,
+        r"unknown driver \S+ \(forgott?on import\?\)",
+    ),
+    sig(
+        "module manually",
+        "DRIVER_MISSING",
+        0.92,
+        _DEPENDENCY_MISSING,
+        r"Please install '?\S+'? module manually",
+    ),
+    sig("could not find driver", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    sig("Bundler::GemNotFound", "GEM_MISSING", 0.92, _DEPENDENCY_MISSING),
+    sig("Could not find gem", "GEM_MISSING", 0.88, _DEPENDENCY_MISSING),
+    sig("cannot load such file", "RUBY_LOAD_ERROR", 0.84, _DEPENDENCY_MISSING),
+    sig("NoClassDefFoundError", "CLASS_MISSING", 0.78, _DEPENDENCY_MISSING),
+    sig("ClassNotFoundException", "CLASS_MISSING", 0.78, _DEPENDENCY_MISSING),
+    sig("Could not load file or assembly", "ASSEMBLY_MISSING", 0.88, _DEPENDENCY_MISSING),
+    sig(
+        "Microsoft.EntityFrameworkCore.Design",
+        "EF_DESIGN_MISSING",
+        0.92,
+        _DEPENDENCY_MISSING,
+        r"doesn't reference Microsoft\.EntityFrameworkCore\.Design",
+    ),
+    sig("Run a NuGet package restore", "NUGET_RESTORE", 0.88, _DEPENDENCY_MISSING),
+    sig("was not found and is not optional", "FILE_NOT_IN_IMAGE", 0.9, _FILE),
+    sig(
+        "did not initialize yet",
+        "PRISMA_CLIENT_NOT_GENERATED",
+        0.93,
+        _DEPENDENCY_MISSING,
+        r"prisma generate",
+    ),
+    sig("Failed to read migration", "MIGRATIONS_DIR_MISSING", 0.85, _MIGRATIONS_DIR),
+    sig(
+        "command not found",
+        "EXECUTABLE_NOT_FOUND",
+        0.85,
+        _EXECUTABLE,
+        r"(?:^|: )\S+: (?:\d+: )?\S*:? ?command not found|command not found: \S+",
+    ),
+    sig(
+        "No such file or directory",
+        "FILE_NOT_IN_IMAGE",
+        0.6,
+        _FILE,
+        r"(Error when reading|can't open|cannot open|Could not open input file|not found: )",
+    ),
+    sig(
+        "init terminating in do_boot",
+        "ERLANG_MODULE_MISSING",
+        0.8,
+        _DEPENDENCY_MISSING,
+        r"\{undef,|no such file",
+    ),
+    sig(
+        "No module named",
+        "PY_MODULE_NOT_FOUND",
+        0.8,
+        _DEPENDENCY_MISSING,
+        r"(Error importing module|ImportError).*No module named",
+    ),
+    sig(
+        "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
+    ),
 )
 
 _EXIT_127 = Text(
@@ -321,9 +404,15 @@ def _specific_checks(evidence: Evidence, paths: list[str]) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+_DEPENDENCY = Text(
+    en="A dependency the job imports is not installed in the image",
+    ko="Job이 불러오는 의존성(패키지)이 이미지에 설치되어 있지 않음",
+)
 _MISS_TITLES = {
     "ENTRYPOINT_NOT_FOUND": _ENTRY,
     "FILE_NOT_IN_IMAGE": _FILE,
+    "MODULE_NOT_FOUND": _DEPENDENCY,
+    "PY_MODULE_NOT_FOUND": _DEPENDENCY,
 }
 
 

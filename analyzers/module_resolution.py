@@ -8,9 +8,11 @@ Two causes share these lines, so the decision lives in one place and both `entry
   `python -m` of a module that is not there) → **image** (`missing_artifact`);
 - an absolute path a tool was told to load is not there (a TypeORM data-source file, a
   migrations file) → **image**;
-- a package specifier (`'pg'`, `'typeorm'`) or a relative import inside the code (`'./config'`, an
-  ES module import without its `.js` extension) → **code** (`entrypoint_runtime`): the fix is in
-  the source or its dependencies, not in what the Dockerfile copies.
+- a package (`'pg'`, `'typeorm'`, Python's `No module named 'pendulum'`) → **image**
+  (`missing_artifact`): the dependency was not installed into the image (the failure corpus's
+  threads were fixed in the Dockerfile or the dependency list, not in the code);
+- a relative import inside the code (`'./config'`, an ES module import without its `.js`
+  extension) → **code** (`entrypoint_runtime`): the fix is in the source.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ _PY_DASH_M = re.compile(
 )
 _PY_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 
-_NEEDLES = (
+NEEDLES = (
     "Cannot find module",
     "Cannot find package",
     "can't open file",
@@ -66,14 +68,14 @@ def _node_miss(evidence: Evidence, index: int, line: LogLine) -> ModuleMiss | No
     text = line.text
     pkg = _ESM_PACKAGE.search(text)
     if pkg:
-        return ModuleMiss(line, Side.CODE, "ERR_MODULE_NOT_FOUND", pkg.group(1), 0.85)
+        return ModuleMiss(line, Side.IMAGE, "MODULE_NOT_FOUND", pkg.group(1), 0.85)
     esm = _ESM_MODULE.search(text)
     if esm:
         spec, importer = esm.group(1), esm.group(2)
         if importer.endswith("/"):  # the entry point itself, resolved from the working dir
             return ModuleMiss(line, Side.IMAGE, "ENTRYPOINT_NOT_FOUND", spec, 0.92)
         if "/node_modules/" in spec:
-            return ModuleMiss(line, Side.CODE, "ERR_MODULE_NOT_FOUND", spec, 0.75)
+            return ModuleMiss(line, Side.IMAGE, "MODULE_NOT_FOUND", spec, 0.75)
         if not _extension(spec):  # ESM needs the file extension in relative imports
             return ModuleMiss(line, Side.CODE, "ESM_IMPORT_WITHOUT_EXTENSION", spec, 0.88)
         return ModuleMiss(line, Side.IMAGE, "FILE_NOT_IN_IMAGE", spec, 0.7)
@@ -93,7 +95,9 @@ def _node_miss(evidence: Evidence, index: int, line: LogLine) -> ModuleMiss | No
         return ModuleMiss(
             line, Side.IMAGE, "FILE_NOT_IN_IMAGE", spec, 0.85 if loaded_by_tool else 0.7
         )
-    return ModuleMiss(line, Side.CODE, "MODULE_NOT_FOUND", spec, 0.85)
+    if spec.startswith("."):  # a relative import inside the code
+        return ModuleMiss(line, Side.CODE, "MODULE_NOT_FOUND", spec, 0.8)
+    return ModuleMiss(line, Side.IMAGE, "MODULE_NOT_FOUND", spec, 0.85)
 
 
 def _python_miss(line: LogLine) -> ModuleMiss | None:
@@ -107,14 +111,14 @@ def _python_miss(line: LogLine) -> ModuleMiss | None:
         return ModuleMiss(line, Side.IMAGE, "ENTRYPOINT_NOT_FOUND", spec, 0.85)
     module = _PY_MODULE.search(text)
     if module:
-        return ModuleMiss(line, Side.CODE, "PY_MODULE_NOT_FOUND", module.group(1), 0.85)
+        return ModuleMiss(line, Side.IMAGE, "PY_MODULE_NOT_FOUND", module.group(1), 0.85)
     return None
 
 
 def classify(evidence: Evidence) -> tuple[ModuleMiss, ...]:
     """Every module-resolution error in the log, each classified as code or image."""
     found: list[ModuleMiss] = []
-    for index, line in grep_indexed(evidence, *_NEEDLES):
+    for index, line in grep_indexed(evidence, *NEEDLES):
         miss = _node_miss(evidence, index, line) or _python_miss(line)
         if miss is not None:
             found.append(miss)

@@ -25,6 +25,7 @@ from analyzers.base import (
     build_finding,
     match_signatures,
     match_status,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef, Outcome
 from jobtriage.text import Text
@@ -110,6 +111,14 @@ _TIMEOUT = Text(
 _MEMORY_LINE = re.compile(r"Memory limit of (\d+)\s*M(?:iB)? exceeded with (\d+)\s*M(?:iB)? used")
 _TIMEOUT_LINE = re.compile(r"maximum timeout of (\d+) seconds")
 
+_DISK = Text(
+    en="The disk is full (in Cloud Run, files written count against the memory limit)",
+    ko="디스크가 가득 참(Cloud Run에서는 기록한 파일이 메모리 한도에 포함됨)",
+)
+_RUNTIME_HEAP = Text(
+    en="The runtime ran out of heap memory (heap limit or container memory too small)",
+    ko="런타임 힙 메모리 부족(힙 한도 또는 컨테이너 메모리가 작음)",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("Memory limit of", "MEMORY_LIMIT_EXCEEDED", 0.96, _OOM, _MEMORY_LINE),
     Signature("JavaScript heap out of memory", "JS_HEAP_OOM", 0.93, _HEAP),
@@ -135,6 +144,50 @@ SIGNATURES: tuple[Signature, ...] = (
             r"^\s*Killed\s*$|\bsh: (?:line )?\d+: +(?:\d+ +)?Killed\b|\bline \d+: +\d+ Killed\b"
         ),
     ),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig(
+        "Allowed memory size of",
+        "PHP_MEMORY_LIMIT",
+        0.93,
+        _OOM,
+        r"Allowed memory size of \d+ bytes exhausted",
+    ),
+    sig("OutOfMemoryError", "JVM_OOM", 0.93, _RUNTIME_HEAP),
+    sig(
+        "Unable to allocate",
+        "PY_MEMORY_ERROR",
+        0.88,
+        _PY_OOM,
+        r"Unable to allocate .* for an array",
+    ),
+    sig("memory limit was reached", "MEMORY_LIMIT_EXCEEDED", 0.95, _OOM),
+    sig(
+        "Out of memory",
+        "OOM_KILLED",
+        0.88,
+        _OOM,
+        r"Out of memory: Kill(ed)? process|out of memory|OOMKilled|oom-kill",
+    ),
+    sig("OOMKilled", "OOM_KILLED", 0.9, _OOM),
+    sig("exit code 137", "SIGKILL", 0.62, _KILLED),
+    sig("Exit status 137", "SIGKILL", 0.62, _KILLED),
+    sig("low on memory", "OOM_KILLED", 0.86, _OOM),
+    sig("memory allocation of", "OOM_KILLED", 0.88, _OOM, r"memory allocation of \d+ bytes failed"),
+    sig("Resources exceeded during query execution", "QUERY_RESOURCES", 0.9, _OOM),
+    sig("No space left on device", "DISK_FULL", 0.88, _DISK),
+    sig("Killed", "SIGKILL", 0.55, _KILLED, r"^\s*Killed\s*$"),
+    sig(
+        "Memory limit of",
+        "MEMORY_LIMIT_EXCEEDED",
+        0.95,
+        _OOM,
+        r"Memory limit of \S+ \S*B? ?exceeded",
+    ),
+    sig("A fatal error has been detected by the Java Runtime", "JVM_FATAL", 0.6, _OOM),
+    sig("OutOfMemoryException", "DOTNET_OOM", 0.92, _RUNTIME_HEAP),
+    sig("errno 137", "SIGKILL", 0.62, _KILLED),
+    sig("oom_score_adj", "OOM_KILLED", 0.85, _OOM),
+    sig("invoked oom-killer", "OOM_KILLED", 0.9, _OOM),
 )
 
 # Cloud Run memory limits a job can be raised to, in MiB.

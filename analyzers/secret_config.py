@@ -31,6 +31,7 @@ from analyzers.base import (
     match_status,
     neighbours,
     service_account_fact,
+    sig,
 )
 from jobtriage.evidence import Evidence, ExecutionRef, LogLine
 from jobtriage.text import Text
@@ -230,6 +231,74 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("invalid dsn", "URL_INVALID", 0.85, _URL_INVALID),
     Signature("in connection info string", "URL_INVALID", 0.85, _URL_INVALID),
     Signature("URI malformed", "URL_INVALID", 0.75, _URL_INVALID),
+    # Other stacks (signatures reviewed against the failure corpus's development part)
+    sig("invalid userinfo", "URL_INVALID", 0.9, _URL_INVALID),
+    sig("cannot parse `", "URL_INVALID", 0.86, _URL_INVALID, r"cannot parse `\w+://"),
+    sig("invalid port", "URL_INVALID", 0.88, _URL_INVALID, r'invalid port ".*" after host'),
+    sig("ParseConnectOptions", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("RelativeUrlWithoutBase", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("Could not resolve placeholder", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
+    sig("secret_key_base", "CONFIG_INVALID", 0.9, _CONFIG_INVALID, r"Missing .?secret_key_base"),
+    sig("using password: NO", "PASSWORD_NOT_SET", 0.96, _CONFIG_INVALID),
+    sig(
+        "problem refreshing your current auth tokens", "CREDENTIALS_INVALID", 0.86, _CONFIG_INVALID
+    ),
+    sig("invalid_grant", "CREDENTIALS_INVALID", 0.84, _CONFIG_INVALID),
+    sig("Could not load the default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
+    sig("DefaultCredentialsError", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
+    sig("application_default_credentials.json", "CREDENTIALS_MISSING", 0.8, _CONFIG_INVALID),
+    sig(
+        "environment variable",
+        "ENV_VAR_MISSING",
+        0.84,
+        _ENV_MISSING,
+        r"(environment variable \S+ (is )?(not set|missing|required|undefined|empty)"
+        r"|missing (required )?environment variable)",
+    ),
+    sig(
+        "KeyError: '",
+        "ENV_VAR_MISSING",
+        0.8,
+        _ENV_MISSING,
+        r"os\.environ|KeyError: '[A-Z][A-Z0-9_]{2,}'",
+    ),
+    sig("The specified bucket does not exist", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
+    sig("NoSuchBucket", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
+    sig("could not find default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
+    # Configuration loaders of other stacks (domain knowledge; no corpus case needed them)
+    sig(
+        "validation error for",
+        "CONFIG_INVALID",
+        0.85,
+        _CONFIG_INVALID,
+        r"validation errors? for \w*(Settings|Config)",
+    ),
+    sig(
+        "ImproperlyConfigured",
+        "CONFIG_INVALID",
+        0.8,
+        _CONFIG_INVALID,
+        r"ImproperlyConfigured(?!.*(No module named|Error loading|Error importing))",
+    ),
+    sig("Failed to bind properties under", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig("Failed to configure a DataSource", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("AdapterNotSpecified", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
+    sig(
+        "key not found",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r'KeyError: key not found: "?[A-Z][A-Z0-9_]{2,}',
+    ),
+    sig("required key", "ENV_VAR_MISSING", 0.88, _ENV_MISSING, r"required key \S+ missing value"),
+    sig("required environment variable", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("ConnectionString property has not been initialized", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("initialization string does not conform", "URL_INVALID", 0.9, _URL_INVALID),
+    sig("Parameter 'connectionString'", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    sig(
+        "No application encryption key has been specified", "CONFIG_INVALID", 0.92, _CONFIG_INVALID
+    ),
+    sig("Invalid JWT Signature", "CREDENTIALS_INVALID", 0.85, _CONFIG_INVALID),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

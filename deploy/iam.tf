@@ -48,6 +48,14 @@ resource "google_project_iam_member" "event_datastore_user" {
   project = var.project_id
   role    = "roles/datastore.user"
   member  = google_service_account.event.member
+
+  # Only the product's own database: the role is granted on the project (Firestore has no
+  # per-database IAM policy), and this condition keeps it off every other database there.
+  condition {
+    title       = "jobtriage database only"
+    description = "roles/datastore.user on the jobtriage incident database alone"
+    expression  = local.firestore_condition
+  }
 }
 
 resource "google_secret_manager_secret_iam_member" "event_reads_bot_token" {
@@ -63,6 +71,14 @@ resource "google_project_iam_member" "action_datastore_user" {
   project = var.project_id
   role    = "roles/datastore.user"
   member  = google_service_account.action.member
+
+  # Only the product's own database: the role is granted on the project (Firestore has no
+  # per-database IAM policy), and this condition keeps it off every other database there.
+  condition {
+    title       = "jobtriage database only"
+    description = "roles/datastore.user on the jobtriage incident database alone"
+    expression  = local.firestore_condition
+  }
 }
 
 resource "google_secret_manager_secret_iam_member" "action_reads_bot_token" {
@@ -89,9 +105,10 @@ resource "google_cloud_run_v2_service_iam_member" "push_invokes_event" {
 
   project  = var.project_id
   location = var.region
-  name     = google_cloudfunctions2_function.event[0].name
-  role     = "roles/run.invoker"
-  member   = google_service_account.push.member
+  # The Cloud Run service behind the function (usually, not always, of the same name).
+  name   = google_cloudfunctions2_function.event[0].service_config[0].service
+  role   = "roles/run.invoker"
+  member = google_service_account.push.member
 }
 
 # The one public grant: Slack's servers call the interactivity endpoint without Google
@@ -103,7 +120,7 @@ resource "google_cloud_run_v2_service_iam_member" "slack_invokes_action" {
 
   project  = var.project_id
   location = var.region
-  name     = google_cloudfunctions2_function.action[0].name
+  name     = google_cloudfunctions2_function.action[0].service_config[0].service
   role     = "roles/run.invoker"
   member   = "allUsers"
 }

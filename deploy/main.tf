@@ -39,4 +39,7 @@ locals {
   pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
   firestore_database = var.create_firestore_database ? google_firestore_database.incidents[0].name : var.firestore_database
+  # IAM condition limiting roles/datastore.user to that database (resource.name of a Firestore
+  # database: projects/PROJECT/databases/DATABASE).
+  firestore_condition = "resource.name == \"projects/${var.project_id}/databases/${local.firestore_database}\""
 }

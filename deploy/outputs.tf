@@ -28,7 +28,7 @@ output "service_accounts" {
 }
 
 output "sink_writer_identity" {
-  description = "Identity the Logging sink writes as (granted publish on event_topic only)."
+  description = "Identity the Logging sink writes as: the project's Logging writer account, shared by its sinks; granted publish on event_topic only."
   value       = google_logging_project_sink.job_outcomes.writer_identity
 }
 

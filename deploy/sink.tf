@@ -28,7 +28,10 @@ resource "google_logging_project_sink" "job_outcomes" {
   destination = "pubsub.googleapis.com/${google_pubsub_topic.events.id}"
   filter      = local.sink_filter
 
-  # A writer identity of its own, granted publish on this one topic below.
+  # The sink writes as a Google-managed identity (writer_identity), granted publish on this one
+  # topic below. It is not the sink's own: Logging uses one writer service account per project
+  # (service-PROJECT_NUMBER@gcp-sa-logging.iam.gserviceaccount.com) for all its sinks, so any
+  # other sink of the project pointed at this topic could publish to it too.
   unique_writer_identity = true
 
   depends_on = [google_project_service.apis]

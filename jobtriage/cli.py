@@ -2,14 +2,16 @@
 
     python -m jobtriage demo [--lang ko] [--format text|json|slack]
     python -m jobtriage diagnose --project P --region R --job J --execution E [--format …]
-    python -m jobtriage diagnose --log-file F [--execution-file X] [--job-file Y] [--format …]
+    python -m jobtriage diagnose --log-file F [--input-format auto|text|json|jsonl]
+                                 [--execution-file X] [--job-file Y] [--format …]
 
 `demo` replays the seed incident (o4o-api-migrations-h5x5h, asia-northeast3) through the whole
 pipeline: a recorded Cloud Run / Logging API served on 127.0.0.1, the real clients, a CloudEvent
 through functions-framework into `main.on_job_event`, the analyzers, the incident store (in memory)
 and the Slack message — posted for real when SLACK_BOT_TOKEN and SLACK_CHANNEL are set.
 
-Exit codes: 0 report printed, 2 usage or input error (the message says what to fix).
+Exit codes: 0 report printed, 2 usage or input error (the message says what to fix), 3 live mode
+could read nothing from Google (the report is printed; its gaps say why).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from jobtriage.errors import PermanentError
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.settings import ConfigError, Settings
 from jobtriage.text import Lang, parse_lang
+
+NOTHING_READ = 3
 
 
 class CliError(Exception):
@@ -48,11 +52,12 @@ def _slack_preview(report: Report, lang: Lang, out: TextIO, *, as_json: bool) ->
         lang=lang,
     )
     message = render_alert(report, draft, lang=lang)
-    if as_json:
+    if as_json:  # stdout holds the document alone (`| jq` works); the link goes to stderr
         out.write(json.dumps(message.payload(), ensure_ascii=False, indent=2) + "\n")
+        sys.stderr.write(f"Block Kit Builder: {builder_url(message)}\n")
     else:
         out.write(render_terminal(message) + "\n")
-    out.write(f"\nBlock Kit Builder: {builder_url(message)}\n")
+        out.write(f"\nBlock Kit Builder: {builder_url(message)}\n")
 
 
 def _print(report: Report, fmt: str, lang: Lang, out: TextIO) -> None:
@@ -75,14 +80,24 @@ def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
         from jobtriage.evidence.files import evidence_from_files
 
         ref = ExecutionRef(*live) if all(live) else None
+        from jobtriage.evidence.logfile import InputFormat
+
         evidence = evidence_from_files(
             log_file=args.log_file,
             execution_file=args.execution_file,
             job_file=args.job_file,
             ref=ref,
+            input_format=InputFormat(args.input_format),
         )
     elif all(live):
         evidence = _live_evidence(ExecutionRef(*live))
+        if evidence.execution is None and evidence.job is None and not evidence.logs:
+            _print(build_report(evidence), args.format, lang, out)
+            sys.stderr.write(
+                "error: nothing could be read from Google for this execution; the gaps above "
+                "say why\n"
+            )
+            return NOTHING_READ
     else:
         raise CliError(
             "say which execution: --project, --region, --job and --execution (live), "
@@ -209,6 +224,15 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
     return 0
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (tests pass a StringIO)
+        pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m jobtriage",
@@ -231,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-file",
         help="plain text, a JSON array (gcloud logging read --format=json) or JSON lines",
     )
+    diag.add_argument(
+        "--input-format",
+        choices=("auto", "text", "json", "jsonl"),
+        default="auto",
+        help="how to read --log-file (auto: decided from its first bytes; in JSON lines a line "
+        "that is not JSON is read as text)",
+    )
     diag.add_argument("--execution-file", help="REST JSON of the v2 Execution")
     diag.add_argument("--job-file", help="REST JSON of the v2 Job")
     return parser
@@ -243,6 +274,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "demo":
             return _demo(args, out)
         return _diagnose(args, out)
+    except BrokenPipeError:
+        # `… | head` closed the pipe: end quietly, as other command-line tools do.
+        _quiet_stdout()
+        return 0
     except (CliError, ConfigError, PermanentError) as exc:
         fix = getattr(exc, "fix", "")
         sys.stderr.write(f"error: {exc}" + (f"\n  fix: {fix}" if fix else "") + "\n")

@@ -135,3 +135,61 @@ def test_live_without_credentials_says_what_to_run(
     )
     assert code == 2
     assert "gcloud auth application-default login" in capsys.readouterr().err
+
+
+def test_slack_and_json_formats_print_only_their_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("Error: connect ECONNREFUSED 10.20.0.3:5432\n", encoding="utf-8")
+    for fmt in ("json", "slack"):
+        out = io.StringIO()
+        assert main(["diagnose", "--log-file", str(log), "--format", fmt], out=out) == 0
+        json.loads(out.getvalue())  # nothing else on stdout
+    assert "Block Kit Builder: https://app.slack.com/block-kit-builder" in capsys.readouterr().err
+
+
+def test_input_format_can_be_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "app.log"
+    log.write_text('{"msg": "relation \\"users\\" already exists"}\nplain\n', encoding="utf-8")
+    out = io.StringIO()
+    assert main(["diagnose", "--log-file", str(log), "--format", "json"], out=out) == 0
+    assert json.loads(out.getvalue())["verdict"]["cause"] == "migration_sql"
+    args = ["diagnose", "--log-file", str(log), "--input-format", "jsonl"]
+    assert main(args, out=io.StringIO()) == 2
+    assert "line 2 is not valid JSON" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `… | head`: the reader went away. (This machine's pipes do not report EPIPE to a writer,
+    # so the closed pipe is a stream that raises as a closed pipe does.)
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    log = tmp_path / "app.log"
+    log.write_text("Error: connect ECONNREFUSED 10.20.0.3:5432\n", encoding="utf-8")
+    assert main(["diagnose", "--log-file", str(log)], out=ClosedPipe()) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "BrokenPipeError" not in captured.err
+
+
+def test_live_with_google_unreachable_says_so_and_exits_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("CLOUD_RUN_EMULATOR_HOST", closed)
+    monkeypatch.setenv("CLOUD_LOGGING_EMULATOR_HOST", closed)
+    monkeypatch.setenv("LOG_WAIT_SECONDS", "0")
+    monkeypatch.setenv("API_TIMEOUT_SECONDS", "2")
+    argv = ["diagnose", "--project", "p-1", "--region", "us-central1", "--job", "j"]
+    code, text = run([*argv, "--execution", "j-abc12"])
+    assert code == 3
+    assert "could not reach the Cloud Run Admin API: the connection failed" in text
+    assert "bug in jobtriage" not in text
+    assert "nothing could be read from Google" in capsys.readouterr().err

@@ -48,6 +48,10 @@ FIELDS: dict[str, Text] = {
         en="No configuration change since the last successful execution",
         ko="마지막 성공 이후 설정 변경 없음",
     ),
+    "not_checked": Text(
+        en="Not checked (see the gaps below)",
+        ko="확인하지 못함(아래 누락된 증거 참고)",
+    ),
     "no_baseline": Text(
         en="No successful execution found to compare with",
         ko="비교할 성공 실행을 찾지 못함",
@@ -57,6 +61,10 @@ FIELDS: dict[str, Text] = {
     "sampled": Text(
         en="logs sampled: {kept} of {fetched} lines kept (errors and the tail first)",
         ko="로그 샘플링: {fetched}줄 중 {kept}줄 사용 (오류와 마지막 부분 우선)",
+    ),
+    "likely_error": Text(
+        en="No analyzer recognised this failure. The line most likely to be the error:",
+        ko="알려진 원인 패턴과 일치하지 않았습니다. 오류일 가능성이 가장 높은 줄:",
     ),
     "nothing_recognised": Text(
         en="No analyzer recognised this failure. These are the last lines it wrote:",

@@ -86,6 +86,8 @@ class Report:
     log_stats: LogStats
     # The last lines seen, for the report's "what was seen" when nothing was recognised.
     last_lines: tuple[Fact, ...] = ()
+    # With nothing recognised: the line most likely to be the error (`diagnosis.error_line`).
+    error_line: Fact | None = None
     # The last successful execution the changes were computed against (None: none found).
     baseline_execution: str | None = None
 

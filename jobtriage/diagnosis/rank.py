@@ -6,20 +6,29 @@ ratio that grows steeply with the finding's strength (a 0.9 finding ≈ ×50). T
 normalised so the confidences add up to 1. With no finding at all, `unknown` leads and the other
 causes follow in prior order — the report then says what was seen instead of guessing.
 
-An analyzer that raises does not blank the report: its crash becomes a gap and the rest go on.
+Symptoms (`analyzers.symptoms`) are capped after every analyzer has run. An analyzer that raises
+does not blank the report: its crash becomes a gap and the rest go on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from analyzers import ANALYZERS, UNKNOWN, Analyzer, Finding
+from analyzers import ANALYZERS, UNKNOWN, Analyzer, Fact, Finding
+from analyzers.base import status_texts
+from analyzers.symptoms import apply_symptoms
+from jobtriage.diagnosis import fallback
 from jobtriage.diagnosis.model import RankedCause
 from jobtriage.evidence import Evidence, Gap, Source
+from jobtriage.text import Text
 
 # Share of belief left for "something we do not recognise" when no analyzer found anything.
 UNKNOWN_WHEN_SILENT = 0.55
+# What a rules' finding below fallback.RULES_SILENT_BELOW weighs once the model has spoken.
+WEAK_BESIDE_LEARNED = 0.1
+# Below this strength a finding is a hint (a capped symptom, a bare crash marker), not a cause.
+NAMES_A_CAUSE = 0.2
 # Prior weight of `unknown` when at least one analyzer found something.
 UNKNOWN_PRIOR = 0.02
 
@@ -30,7 +39,13 @@ class AnalysisResult:
     gaps: tuple[Gap, ...]
 
 
-def run_analyzers(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) -> AnalysisResult:
+def run_analyzers(
+    evidence: Evidence,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    *,
+    learned: bool = True,
+    model: fallback.Model | None = None,
+) -> AnalysisResult:
     findings: list[Finding] = []
     gaps: list[Gap] = []
     for analyzer in analyzers:
@@ -52,7 +67,50 @@ def run_analyzers(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS)
                 )
                 continue
             findings.append(finding)
-    return AnalysisResult(tuple(findings), tuple(gaps))
+    found = apply_symptoms(findings)
+    guess = learned_finding(evidence, found, analyzers, model) if learned else None
+    if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
+        weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)
+        found = (*(f for f in weak if f.cause != guess.cause), guess)
+    return AnalysisResult(found, tuple(gaps))
+
+
+_LEARNED_TITLE = Text(
+    en="Looks like: {name} (learned from similar failures; no known error message matched)",
+    ko="유사 사례 기반 추정: {name} (알려진 오류 메시지와는 일치하지 않음)",
+)
+
+
+def learned_finding(
+    evidence: Evidence,
+    findings: Sequence[Finding],
+    analyzers: Sequence[Analyzer],
+    model: fallback.Model | None = None,
+) -> Finding | None:
+    """The learned fallback's finding, when the rules found nothing that names a cause."""
+    if any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
+        return None
+    statuses = [s.text for s in status_texts(evidence)]
+    texts = [line.text for line in evidence.logs[-fallback.MAX_LINES :]]
+    guess = fallback.guess([*texts, *statuses], model)
+    by_id = {a.id: a.cause for a in analyzers}
+    if guess is None or guess.cause not in by_id:
+        return None
+    cause = by_id[guess.cause]
+    quoted = [evidence.logs[-len(texts) :][i] for i in guess.lines if i < len(texts)]
+    earlier = next((f for f in findings if f.cause == cause.id), None)
+    return Finding(
+        cause=cause.id,
+        strength=max(fallback.MAX_STRENGTH * guess.accuracy, earlier.strength if earlier else 0),
+        title=Text(
+            en=_LEARNED_TITLE.en.format(name=cause.name.en),
+            ko=_LEARNED_TITLE.ko.format(name=cause.name.ko),
+        ),
+        facts=tuple(Fact.from_line(line) for line in quoted) + (earlier.facts if earlier else ()),
+        signature="LEARNED",
+        checks=cause.checks(evidence.ref),
+        calibrated=guess.accuracy,
+    )
 
 
 def likelihood_ratio(strength: float) -> float:
@@ -65,11 +123,15 @@ def rank(
 ) -> tuple[RankedCause, ...]:
     by_cause = {f.cause: f for f in findings}
     order = {a.id: i for i, a in enumerate(analyzers)}
-    if not by_cause:
+    if all(f.strength < NAMES_A_CAUSE for f in by_cause.values()):
+        # Nothing names a cause (no finding, or only capped symptoms): `unknown` leads rather
+        # than the cause with the largest prior and no evidence; weak findings stay attached.
         total_prior = sum(a.cause.prior for a in analyzers) or 1.0
         ranked = [RankedCause(UNKNOWN, UNKNOWN_WHEN_SILENT)]
         ranked += [
-            RankedCause(a.cause, (1 - UNKNOWN_WHEN_SILENT) * a.cause.prior / total_prior)
+            RankedCause(
+                a.cause, (1 - UNKNOWN_WHEN_SILENT) * a.cause.prior / total_prior, by_cause.get(a.id)
+            )
             for a in analyzers
         ]
     else:

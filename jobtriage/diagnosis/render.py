@@ -24,6 +24,7 @@ from jobtriage.diagnosis.labels import (
     percent,
 )
 from jobtriage.diagnosis.model import RankedCause, Report
+from jobtriage.evidence import Source
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
 
@@ -45,6 +46,7 @@ def cause_to_json(rc: RankedCause, report: Report, lang: Lang) -> dict[str, Any]
         "signature": rc.finding.signature if rc.finding else None,
         "checks": [{"purpose": c.purpose.get(lang), "command": _r(c.command)} for c in checks],
         "workarounds": [w.get(lang) for w in rc.cause.workarounds],
+        "docs": list(rc.cause.docs),
     }
 
 
@@ -108,6 +110,7 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             "sampled": report.log_stats.sampled,
         },
         "last_lines": [_r(fact_text(f, lang)) for f in report.last_lines],
+        "error_line": _r(fact_text(report.error_line, lang)) if report.error_line else None,
     }
 
 
@@ -159,6 +162,10 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
             out.append(f"       > {fact_text(fact, lang)}")
         for check in (rc.checks + rc.cause.checks(s.ref))[:2] if rc.finding else ():
             out.append(f"       {label(FIELDS, 'confirm', lang)}: {check.command}")
+    if report.error_line is not None:
+        out.append("")
+        out.append(f"  {FIELDS['likely_error'].get(lang)}")
+        out.append(f"       > {fact_text(report.error_line, lang)}")
     if report.last_lines:
         out.append("")
         out.append(f"  {FIELDS['nothing_recognised'].get(lang)}")
@@ -185,7 +192,12 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
 
     h("changes")
     if not report.changes:
-        key = "no_changes" if report.baseline_execution else "no_baseline"
+        unchecked = any(g.source is Source.LAST_SUCCESS for g in report.gaps)
+        key = (
+            "no_changes"
+            if report.baseline_execution
+            else ("not_checked" if unchecked else "no_baseline")
+        )
         out.append(f"  {FIELDS[key].get(lang)}")
     for c in report.changes:
         mark = f"  ← {FIELDS['lines_up'].get(lang)}" if c.related_cause else ""

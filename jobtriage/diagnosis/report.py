@@ -11,7 +11,10 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
+from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
+from jobtriage.diagnosis.error_line import likely_error
+from jobtriage.diagnosis.fallback import Model
 from jobtriage.diagnosis.model import Links, Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
 from jobtriage.evidence import Evidence, ExecutionRef, Outcome, Stream
@@ -135,9 +138,25 @@ def _last_lines(evidence: Evidence) -> tuple[Fact, ...]:
     return tuple(Fact.from_line(line) for line in interesting[-LAST_LINES:])
 
 
-def build_report(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) -> Report:
-    analysis = run_analyzers(evidence, analyzers)
+def _error_line(evidence: Evidence) -> Fact | None:
+    line = likely_error(evidence.logs)
+    return Fact.from_line(line) if line is not None else None
+
+
+def build_report(
+    evidence: Evidence,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    *,
+    calibrated: bool = True,
+    learned: bool = True,
+    model: Model | None = None,
+) -> Report:
+    """The report for one execution. `calibrated` and `learned` are on in the product; the
+    corpus evaluation turns them off to measure the rules alone."""
+    analysis = run_analyzers(evidence, analyzers, learned=learned, model=model)
     causes = rank(analysis.findings, analyzers)
+    if calibrated:
+        causes = calibrate(causes)
     top = causes[0]
     changes = diff_executions(
         last_success=evidence.last_success,
@@ -154,5 +173,6 @@ def build_report(evidence: Evidence, analyzers: Sequence[Analyzer] = ANALYZERS) 
         links=console_links(evidence.ref, evidence),
         log_stats=evidence.log_stats,
         last_lines=_last_lines(evidence) if top.finding is None else (),
+        error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
     )

@@ -2,7 +2,8 @@
 
     --log-file F        plain text (one line per line), a JSON array as
                         `gcloud logging read --format=json` prints it, or JSON lines
-                        (one LogEntry — or one application JSON log record — per line)
+                        (one LogEntry — or one application JSON log record — per line);
+                        any size (see `jobtriage.evidence.logfile`)
     --execution-file F  the v2 REST JSON of an Execution
                         (GET https://run.googleapis.com/v2/projects/P/locations/R/jobs/J/executions/E)
     --job-file F        the v2 REST JSON of a Job
@@ -19,33 +20,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jobtriage.errors import PermanentError
-from jobtriage.evidence.cloud_logging import clean_text, line_from_resource, merge, parse_timestamp
 from jobtriage.evidence.cloud_run import execution_info, job_info
+from jobtriage.evidence.logfile import InputFileError, InputFormat, LogFile, read_log_file
 from jobtriage.evidence.model import (
     Evidence,
     ExecutionInfo,
     ExecutionRef,
+    Gap,
     JobInfo,
     LogLine,
     LogStats,
-    Stream,
+    Source,
 )
 
-# A log file larger than this is cut to its last MAX_FILE_LINES lines (and marked sampled).
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_FILE_LINES = 100_000
 MAX_RESOURCE_BYTES = 10 * 1024 * 1024
-
-_LEADING_TIME = re.compile(
-    r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+"
-)
 _V2_NAME = re.compile(r"^projects/([^/]+)/locations/([^/]+)/jobs/([^/]+)(?:/executions/([^/]+))?$")
-_LOGENTRY_KEYS = ("textPayload", "jsonPayload", "protoPayload", "logName", "insertId")
-
-
-class InputFileError(PermanentError):
-    """A file given on the command line cannot be used; the message says why and what to give."""
+# The execution a LogEntry file names is read from its first megabyte.
+_REF_HEAD_BYTES = 1024 * 1024
 
 
 def _read_bytes(path: Path, what: str, limit: int) -> bytes:
@@ -76,92 +67,12 @@ def _json_error(what: str, path: Path, exc: json.JSONDecodeError, *, line_offset
     )
 
 
-# --- logs -----------------------------------------------------------------------------------------
+# --- logs (any size and format: jobtriage.evidence.logfile) ------------------------------------
 
 
-def _plain_line(raw: str) -> LogLine:
-    timestamp = None
-    match = _LEADING_TIME.match(raw)
-    if match:
-        timestamp = parse_timestamp(match.group(1))
-        if timestamp is not None:
-            raw = raw[match.end() :]
-    return LogLine(
-        timestamp=timestamp, stream=Stream.OTHER, severity="DEFAULT", text=clean_text(raw)
-    )
-
-
-def _record_line(record: Any, path: Path, where: str) -> Any:
-    """One JSON value of a log file → an entry for `merge`."""
-    if not isinstance(record, dict):
-        raise InputFileError(
-            f"log file {path}: {where} is a JSON {type(record).__name__}, expected an object "
-            "(a LogEntry as `gcloud logging read --format=json` prints it)"
-        )
-    if any(key in record for key in _LOGENTRY_KEYS):
-        return line_from_resource(record)
-    # An application's own JSON log record (pino, structlog, ...): treat it as a jsonPayload.
-    return line_from_resource(
-        {
-            "jsonPayload": record,
-            "severity": record.get("severity") or record.get("level"),
-            "timestamp": record.get("timestamp") or record.get("time"),
-        }
-    )
-
-
-def parse_log_text(text: str, *, path: Path) -> tuple[tuple[LogLine, ...], bool]:
-    """The lines of a log file's text, and whether it was cut to `MAX_FILE_LINES`."""
-    stripped = text.strip()
-    if not stripped:
-        return (), False
-    records: list[Any] | None = None
-    if stripped[0] in "[{":
-        try:
-            whole = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            whole_error: json.JSONDecodeError | None = exc
-        else:
-            whole_error = None
-            if isinstance(whole, list):
-                records = whole
-            elif isinstance(whole, dict):
-                entries = whole.get("entries")
-                records = entries if isinstance(entries, list) else [whole]
-        if records is None and stripped[0] == "{":
-            records = []
-            for number, raw in enumerate(text.splitlines(), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    records.append(json.loads(raw))
-                except json.JSONDecodeError as exc:
-                    raise InputFileError(
-                        f"log file {path}: line {number} is not valid JSON ({exc.msg}); "
-                        "JSON lines need one complete JSON object per line"
-                    ) from None
-        elif (
-            records is None and whole_error is not None and stripped.startswith(("[{", "[\n", "[]"))
-        ):
-            raise InputFileError(_json_error("log file", path, whole_error)) from None
-    if records is None:  # plain text (also "[INFO] …"-style lines that merely start with '[')
-        raws = text.splitlines()
-        cut = len(raws) > MAX_FILE_LINES
-        return tuple(_plain_line(r) for r in raws[-MAX_FILE_LINES:] if r.strip()), cut
-    entries = [_record_line(r, path, f"item {i + 1}") for i, r in enumerate(records)]
-    lines = merge(entries)
-    cut = len(lines) > MAX_FILE_LINES
-    return lines[-MAX_FILE_LINES:], cut
-
-
-def load_log_file(path: str | Path) -> tuple[LogLine, ...]:
+def load_log_file(path: str | Path, fmt: InputFormat = InputFormat.AUTO) -> tuple[LogLine, ...]:
     """The log lines of a file in any of the three formats."""
-    lines, _ = _load_logs(Path(path))
-    return lines
-
-
-def _load_logs(path: Path) -> tuple[tuple[LogLine, ...], bool]:
-    return parse_log_text(_text(_read_bytes(path, "log file", MAX_FILE_BYTES)), path=path)
+    return read_log_file(path, fmt).lines
 
 
 # --- Run API resources ----------------------------------------------------------------------------
@@ -216,12 +127,15 @@ def _ref_from_name(name: str) -> ExecutionRef | None:
 
 
 def _ref_from_lines(path: Path) -> ExecutionRef | None:
-    """A LogEntry file knows its execution: resource labels + the execution label."""
-    text = _text(_read_bytes(path, "log file", MAX_FILE_BYTES)).strip()
+    """A LogEntry file knows its execution: resource labels + the execution label (read from
+    its first megabyte)."""
+    with path.open("rb") as handle:
+        head = handle.read(_REF_HEAD_BYTES)
+    text = _text(head).strip()
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        try:  # JSON lines: the first record is enough
+        try:  # JSON lines (or a cut array): the first record is enough
             data = json.loads(text.splitlines()[0]) if text else None
         except json.JSONDecodeError:
             return None
@@ -247,6 +161,7 @@ def evidence_from_files(
     execution_file: str | Path | None = None,
     job_file: str | Path | None = None,
     ref: ExecutionRef | None = None,
+    input_format: InputFormat = InputFormat.AUTO,
 ) -> Evidence:
     """Evidence built only from files. `ref` defaults to what the files name."""
     if log_file is None and execution_file is None and job_file is None:
@@ -258,9 +173,10 @@ def evidence_from_files(
     )
     job_pb = _resource(Path(job_file), "job file", "Job") if job_file is not None else None
     lines: tuple[LogLine, ...] = ()
-    cut = False
+    read: LogFile | None = None
     if log_file is not None:
-        lines, cut = _load_logs(Path(log_file))
+        read = read_log_file(log_file, input_format)
+        lines = read.lines
     if ref is None and execution_pb is not None:
         ref = _ref_from_name(execution_pb.name)
     if ref is None and log_file is not None:
@@ -268,10 +184,58 @@ def evidence_from_files(
     if ref is None and job_pb is not None:
         job_ref = _ref_from_name(job_pb.name)
         if job_ref is not None:
-            ref = ExecutionRef(job_ref.project, job_ref.region, job_ref.job, "unknown")
+            ref = ExecutionRef(job_ref.project, job_ref.region, job_ref.job, PLACEHOLDERS[3])
     if ref is None:
-        ref = ExecutionRef("unknown", "unknown", "unknown", "unknown")
+        ref = ExecutionRef(*PLACEHOLDERS)
     execution = execution_info(execution_pb) if execution_pb is not None else None
     job = job_info(job_pb) if job_pb is not None else None
-    stats = LogStats(fetched=len(lines), kept=len(lines), requests=0, sampled=cut)
-    return Evidence(ref=ref, execution=execution, job=job, logs=lines, log_stats=stats)
+    total = read.total if read is not None else 0
+    # what was kept and dropped is said exactly by the log file's gap, not as "sampled"
+    stats = LogStats(fetched=total, kept=len(lines), requests=0)
+    gaps: list[Gap] = [read.gap] if read is not None and read.gap is not None else []
+    gaps.extend(_not_given(ref, execution_pb is not None, job_pb is not None))
+    return Evidence(
+        ref=ref, execution=execution, job=job, logs=lines, log_stats=stats, gaps=tuple(gaps)
+    )
+
+
+# What the commands say where a name was not given (shell-quoted, so a pasted command fails
+# loudly rather than acting on the wrong project).
+PLACEHOLDERS = ("<PROJECT>", "<REGION>", "<JOB>", "<EXECUTION>")
+
+
+def _not_given(ref: ExecutionRef, execution: bool, job: bool) -> list[Gap]:
+    """An offline report states only what it read: every source it did not have is a gap."""
+    gaps: list[Gap] = []
+    missing = [
+        p
+        for p, v in zip(
+            PLACEHOLDERS, (ref.project, ref.region, ref.job, ref.execution), strict=True
+        )
+        if v == p
+    ]
+    if missing:
+        gaps.append(
+            Gap(
+                Source.EVENT,
+                f"execution names not given: the commands below hold {', '.join(missing)}",
+                "pass --project, --region, --job and --execution with --log-file",
+            )
+        )
+    if not execution and not job:
+        gaps.append(
+            Gap(
+                Source.JOB,
+                "job configuration not given: Cloud SQL attachment, service account, image, "
+                "secrets, limits and exit codes not checked",
+                "pass --execution-file and --job-file (the v2 REST JSON), or run live",
+            )
+        )
+    gaps.append(
+        Gap(
+            Source.LAST_SUCCESS,
+            "not checked offline: what changed since the last successful execution",
+            "run live (--project --region --job --execution with Google credentials)",
+        )
+    )
+    return gaps

@@ -64,16 +64,69 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError)
 
 
+# Exceptions (anywhere in the chain of causes) that mean the network path failed: the transports'
+# (requests, urllib3, google-auth, gRPC) and the socket's own.
+_UNREACHABLE = frozenset(
+    {
+        "ConnectionError",
+        "ServiceUnavailable",
+        "TransportError",
+        "NewConnectionError",
+        "MaxRetryError",
+        "NameResolutionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "gaierror",
+    }
+)
+_DNS_WORDS = (
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "nodename nor servname",
+    "NameResolutionError",
+    "Failed to resolve",
+    "getaddrinfo",
+)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 def _is_unreachable(exc: BaseException) -> bool:
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    unreachable = {"ConnectionError", "ServiceUnavailable"}
-    return bool(names & unreachable) and _http_code(exc) in (None, 503)
+    if _http_code(exc) not in (None, 503):
+        return False
+    for link in _chain(exc):
+        names = {cls.__name__ for cls in type(link).__mro__}
+        if names & _UNREACHABLE:
+            return True
+    return False
+
+
+def _is_dns(exc: BaseException) -> bool:
+    for link in _chain(exc):
+        if type(link).__name__ in ("gaierror", "NameResolutionError"):
+            return True
+        text = f"{link!r} {link}"
+        if any(word in text for word in _DNS_WORDS):
+            return True
+    return False
 
 
 def _service_disabled(exc: BaseException) -> bool:
     text = _quote(exc)
     reason = str(getattr(exc, "reason", "") or "")
     return reason == "SERVICE_DISABLED" or "has not been used in project" in text
+
+
+def _root(exc: BaseException) -> str:
+    deepest = _chain(exc)[-1]
+    return type(deepest).__name__
 
 
 def gap_for(
@@ -151,10 +204,17 @@ def gap_for(
             f"{api.title} error {code}: {_quote(exc)}",
             "a fault on Google's side, usually brief; diagnose again in a minute",
         )
-    if _is_unreachable(exc):
+    if _is_unreachable(exc) or _is_dns(exc):
+        if _is_dns(exc):
+            return Gap(
+                source,
+                f"could not reach the {api.title}: its host name did not resolve (no network "
+                "or no DNS)",
+                "check this machine's network and DNS (or the emulator host setting)",
+            )
         return Gap(
             source,
-            f"could not reach the {api.title}",
+            f"could not reach the {api.title}: the connection failed ({_root(exc)})",
             "check the network path to Google APIs (or the emulator host setting)",
         )
     if code is not None:

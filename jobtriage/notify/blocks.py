@@ -153,6 +153,11 @@ _W: dict[str, Text] = {
     "started_by": Text(en="Started by", ko="실행한 주체"),
     "started_at": Text(en="Started", ko="시작"),
     "top": Text(en="Most likely: {title}", ko="가장 유력: {title}"),
+    "likely_error": Text(
+        en="No known cause recognised. Most likely the error:",
+        ko="알려진 원인을 찾지 못했습니다. 오류일 가능성이 가장 높은 줄:",
+    ),
+    "then_last_lines": Text(en="The last lines of the log:", ko="로그의 마지막 줄:"),
     "nothing_recognised": Text(
         en="No known cause recognised. The last lines of the log:",
         ko="알려진 원인을 찾지 못했습니다. 로그의 마지막 줄:",
@@ -468,8 +473,21 @@ def _top(report: Report, lang: Lang) -> Block:
     elif not notes:
         # nothing recognised: show what was seen, as the report's "last lines"
         last = report.last_lines[-LAST_LINES:]
+        error = report.error_line
+        if error is not None:  # the line most likely to be the error, then the last lines
+            likely = _w("likely_error", lang)
+            parts.append(likely)
+            block = mrkdwn.code_block(
+                (_evidence_line(error),), limit=room // 2, line_limit=EVIDENCE_LINE_CHARS
+            )
+            parts.append(block)
+            room -= len(likely) + len(block) + 2
+            last = tuple(f for f in last if f.quote != error.quote)
         label = _w("nothing_recognised", lang) if last else _w("no_lines", lang)
-        parts.append(label)
+        if error is not None:
+            label = _w("then_last_lines", lang)
+        if last or error is None:
+            parts.append(label)
         if last:
             room -= len(label) + 1
             parts.append(

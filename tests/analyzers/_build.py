@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from analyzers import ANALYZERS
 from analyzers.base import Finding
+from analyzers.symptoms import apply_symptoms
 from jobtriage.evidence import (
     ContainerConfig,
     Evidence,
@@ -141,8 +142,13 @@ def evidence(
 
 def rank(ev: Evidence) -> list[Finding]:
     """Every analyzer's finding, strongest first (ties keep registry order)."""
-    found = [f for f in (a.analyze(ev) for a in ANALYZERS) if f is not None]
+    found = apply_symptoms([f for f in (a.analyze(ev) for a in ANALYZERS) if f is not None])
     return sorted(found, key=lambda f: f.strength, reverse=True)
+
+
+def finding_for(ev: Evidence, cause: str) -> Finding | None:
+    """`cause`'s finding as the diagnosis sees it: after the symptom table was applied."""
+    return next((f for f in rank(ev) if f.cause == cause), None)
 
 
 def weighted_winner(ev: Evidence) -> str:
@@ -208,9 +214,13 @@ def fact_text(finding: Finding) -> str:
 
 
 def check_case(case: Case, analyze: object) -> None:
-    """The assertions every table row makes."""
+    """The assertions every table row makes, on the finding as the diagnosis sees it (after
+    `analyzers.symptoms` capped what another finding explains)."""
     assert callable(analyze)
-    finding = analyze(case.evidence())
+    ev = case.evidence()
+    finding = analyze(ev)
+    if finding is not None:
+        finding = finding_for(ev, finding.cause)
     if case.expect is None:
         assert finding is None, f"unexpected finding {finding}"
         return

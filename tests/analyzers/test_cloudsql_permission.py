@@ -14,6 +14,7 @@ from tests.analyzers._build import (
     check_case,
     config,
     evidence,
+    finding_for,
     rank,
     system,
     winner,
@@ -126,7 +127,7 @@ def test_connector_line_outranks_refused_socket_even_weighted_by_prior() -> None
         cfg=config(),
     )
     perm = cloudsql_permission.analyze(ev)
-    conn = db_connection.analyze(ev)
+    conn = finding_for(ev, "db_connection")  # after the symptom table
     assert perm is not None
     assert conn is not None
     assert perm.strength > conn.strength

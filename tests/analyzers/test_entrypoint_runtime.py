@@ -13,9 +13,11 @@ from tests.analyzers._build import (
     check_case,
     config,
     evidence,
+    finding_for,
     out,
     rank,
     system,
+    task,
     winner,
 )
 
@@ -85,7 +87,7 @@ CASES = [
             "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'typeorm' imported from"
             " /app/dist/migrate.js",
         ),
-        "ERR_MODULE_NOT_FOUND",
+        None,  # a package not installed is the image's (missing_artifact)
     ),
     Case(
         "commonjs driver package missing",
@@ -95,7 +97,7 @@ CASES = [
             "- /app/node_modules/typeorm/driver/postgres/PostgresDriver.js",
             "    at Module._resolveFilename (node:internal/modules/cjs/loader:1080:15)",
         ),
-        "MODULE_NOT_FOUND",
+        None,  # missing_artifact's
     ),
     Case(
         "relative require inside the code",
@@ -198,7 +200,8 @@ CASES = [
             '  File "/app/manage.py", line 22, in <module>',
             "ModuleNotFoundError: No module named 'psycopg2'",
         ),
-        "PY_MODULE_NOT_FOUND",
+        "UNCAUGHT_EXCEPTION",  # only the traceback marker, capped: missing_artifact explains it
+        max_strength=0.1,
     ),
     Case(
         "python import error",
@@ -334,10 +337,10 @@ def test_type_error_after_unset_variable_is_a_symptom() -> None:
             "TypeError: Cannot read properties of undefined (reading 'replace')",
         ]
     )
-    finding = entrypoint_runtime.analyze(ev)
+    finding = finding_for(ev, "entrypoint_runtime")
     assert finding is not None
     assert finding.signature == "TYPE_ERROR"
-    assert finding.strength <= entrypoint_runtime.SYMPTOM_CAP
+    assert finding.strength <= 0.1
 
 
 def test_crash_after_db_error_is_reported_as_symptom() -> None:
@@ -348,7 +351,21 @@ def test_crash_after_db_error_is_reported_as_symptom() -> None:
             " async function without a catch block.] { code: 'ERR_UNHANDLED_REJECTION' }",
         ]
     )
-    finding = entrypoint_runtime.analyze(ev)
+    finding = finding_for(ev, "entrypoint_runtime")
     assert finding is not None
     assert finding.strength <= 0.2
     assert "symptom" in finding.title.en
+
+
+def test_a_segmentation_fault_exit_status_is_read_as_a_crash() -> None:
+    ev = evidence(["processing 3 files"], tasks=[task(exit_code=139, term_signal=11)])
+    finding = entrypoint_runtime.analyze(ev)
+    assert finding is not None
+    assert finding.signature == "SEGFAULT"
+    assert 0.4 <= finding.strength <= 0.6
+    assert any("exit code 139" in (f.quote or "") for f in finding.facts)
+
+
+def test_an_ordinary_exit_status_says_nothing() -> None:
+    ev = evidence(["processing 3 files"], tasks=[task(exit_code=1)])
+    assert entrypoint_runtime.analyze(ev) is None

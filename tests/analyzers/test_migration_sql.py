@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from analyzers import migration_sql
-from tests.analyzers._build import HEALTHY, Case, check_case, config, evidence, out, rank, winner
+from tests.analyzers._build import (
+    HEALTHY,
+    Case,
+    check_case,
+    config,
+    evidence,
+    finding_for,
+    out,
+    rank,
+    winner,
+)
 
 CASES = [
     Case(
@@ -229,6 +239,6 @@ def test_competing_causes(name: str, lines: tuple[str, ...], expected: str) -> N
 
 def test_wrapper_after_connection_error_is_a_symptom() -> None:
     ev = evidence(["migration failed with error: connect ECONNREFUSED 10.20.0.3:5432"])
-    finding = migration_sql.analyze(ev)
+    finding = finding_for(ev, "migration_sql")
     assert finding is not None
     assert finding.strength <= 0.2

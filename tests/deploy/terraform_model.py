@@ -83,11 +83,12 @@ def one(value: Any) -> Any:
     return value[0]
 
 
-_REF = re.compile(r"\$\{([a-z0-9_]+)\.([a-z0-9_]+)(?:\[0\])?\.([a-z0-9_]+)\}")
+_REF = re.compile(r"\$\{([a-z0-9_]+)\.([a-z0-9_]+)(?:\[0\])?\.([a-z0-9_]+)(?:\[0\]\.[a-z0-9_]+)?\}")
 
 
 def reference(expr: Any) -> tuple[str, str, str] | None:
-    """`${type.name.attr}` (optionally `type.name[0].attr`) → (type, name, attr)."""
+    """`${type.name.attr}` (optionally `type.name[0].attr`, or a nested block's attribute as in
+    `type.name[0].block[0].attr`) → (type, name, attr)."""
     if not isinstance(expr, str):
         return None
     match = _REF.fullmatch(expr)

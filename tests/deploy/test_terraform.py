@@ -372,9 +372,32 @@ def test_dead_letters_are_kept_for_inspection() -> None:
     assert tf.one(inspect["expiration_policy"]) == {"ttl": ""}
 
 
-def test_sink_has_its_own_writer_identity() -> None:
+def test_sink_writes_as_a_managed_identity_granted_on_this_topic_only() -> None:
     sink = tf.resource("google_logging_project_sink", "job_outcomes").body
     assert sink["unique_writer_identity"] is True
+    grant = tf.resource("google_pubsub_topic_iam_member", "sink_publishes").body
+    assert grant["member"] == "${google_logging_project_sink.job_outcomes.writer_identity}"
+    assert grant["topic"] == "${google_pubsub_topic.events.name}"
+
+
+def test_invokers_are_bound_to_the_service_behind_each_function() -> None:
+    for name, function in (("push_invokes_event", "event"), ("slack_invokes_action", "action")):
+        grant = tf.resource("google_cloud_run_v2_service_iam_member", name).body
+        assert grant["name"] == (
+            f"${{google_cloudfunctions2_function.{function}[0].service_config[0].service}}"
+        )
+
+
+def test_firestore_access_is_limited_to_the_products_database() -> None:
+    for who in ("event", "action"):
+        grant = tf.resource("google_project_iam_member", f"{who}_datastore_user").body
+        [condition] = grant["condition"]
+        assert condition["expression"] == "${local.firestore_condition}"
+    main = (tf.DEPLOY / "main.tf").read_text(encoding="utf-8")
+    assert (
+        'firestore_condition = "resource.name == \\"projects/${var.project_id}/databases/'
+        '${local.firestore_database}\\""' in main
+    )
 
 
 def test_firestore_database_is_created_or_reused_by_variable() -> None:
@@ -525,7 +548,9 @@ def test_all_users_appears_only_as_invoker_of_the_interactivity_service() -> Non
     ]
     grant = tf.resource("google_cloud_run_v2_service_iam_member", "slack_invokes_action").body
     assert grant["role"] == "roles/run.invoker"
-    assert grant["name"] == "${google_cloudfunctions2_function.action[0].name}"
+    assert grant["name"] == (
+        "${google_cloudfunctions2_function.action[0].service_config[0].service}"
+    )
     assert service_config("event")["ingress_settings"] != "ALLOW_ALL"
 
 

@@ -82,3 +82,14 @@ def test_a_finding_for_another_cause_is_refused() -> None:
     result = run_analyzers(Evidence(ref=REF), [liar])
     assert not result.findings
     assert "returned cause b" in result.gaps[0].reason
+
+
+def test_only_a_hint_leaves_unknown_first_with_the_hint_attached() -> None:
+    # A capped symptom (0.1) names no cause: the cause with the largest prior and no evidence
+    # must not be shown as the answer.
+    analyzers = [_analyzer("entrypoint_runtime", 0.5, None), _analyzer("data_error", 0.05, 0.1)]
+    ranked = rank(run_analyzers(Evidence(ref=REF), analyzers, learned=False).findings, analyzers)
+    assert ranked[0].id == "unknown"
+    hint = next(r for r in ranked if r.id == "data_error")
+    assert hint.finding is not None
+    assert abs(sum(r.confidence for r in ranked) - 1) < 1e-9

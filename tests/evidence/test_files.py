@@ -91,29 +91,44 @@ def test_plain_text_one_line_per_line(tmp_path: Path) -> None:
     assert lines[0].stream is Stream.OTHER
 
 
-def test_binary_junk_does_not_crash(tmp_path: Path) -> None:
-    lines = load_log_file(
-        write(tmp_path, "junk.log", b"ok line\n\xff\xfe\x00bin\x1b[2Jary\n" + bytes(range(256)))
-    )
+def test_a_stray_bad_byte_in_text_is_replaced_not_refused(tmp_path: Path) -> None:
+    lines = load_log_file(write(tmp_path, "junk.log", b"ok line\n\xff\xfebin\x1b[2Jary\nend\n"))
     assert lines[0].text == "ok line"
     assert lines[1].text == "\ufffd\ufffdbinary"
     for line in lines:
         line.text.encode("utf-8")
 
 
-def test_empty_file_has_no_lines(tmp_path: Path) -> None:
-    assert load_log_file(write(tmp_path, "empty.log", "  \n")) == ()
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"ok line\n\xff\xfe\x00bin" + bytes(range(256)), "binary data (it holds NUL bytes)"),
+        (b"\x1f\x8b\x08\x00" + bytes(200), "gzip-compressed data (unpack it first: gunzip)"),
+        (b"\x7fELF\x02\x01\x01" + bytes(100), "an executable (ELF)"),
+        (bytes(range(128, 256)) * 20, "binary data (most of it is not text)"),
+    ],
+)
+def test_a_binary_file_is_refused_saying_what_it_looks_like(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    path = write(tmp_path, "junk.log", content)
+    with pytest.raises(InputFileError) as caught:
+        load_log_file(path)
+    assert str(caught.value) == f"log file {path}: this is {said}, not a log"
+
+
+@pytest.mark.parametrize("content", ["", "  \n\n", "\ufeff\n"])
+def test_an_empty_file_is_refused(tmp_path: Path, content: str) -> None:
+    path = write(tmp_path, "empty.log", content)
+    with pytest.raises(InputFileError) as caught:
+        load_log_file(path)
+    assert str(caught.value) == f"log file {path}: the log file is empty"
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
         ("bad.json", '[{"textPayload": "a"},', "log file {path}: not valid JSON (line 1, column"),
-        (
-            "bad.jsonl",
-            '{"textPayload": "a"}\n{"textPayload": \n',
-            "log file {path}: line 2 is not valid JSON",
-        ),
         ("list.json", "[1, 2]", "log file {path}: item 1 is a JSON int, expected an object"),
     ],
 )
@@ -198,3 +213,28 @@ def test_evidence_from_files(tmp_path: Path) -> None:
     assert only_logs.ref.job == "o4o-api-migrations"
     with pytest.raises(InputFileError, match="nothing to diagnose"):
         evidence_from_files()
+
+
+def test_a_log_file_alone_reports_only_what_it_read(tmp_path: Path) -> None:
+    log = write(tmp_path, "app.log", "Error: connect ECONNREFUSED 10.20.0.3:5432\n")
+    ev = evidence_from_files(log_file=log)
+    assert ev.ref == ExecutionRef("<PROJECT>", "<REGION>", "<JOB>", "<EXECUTION>")
+    reasons = {str(g.source): g.reason for g in ev.gaps}
+    assert "<PROJECT>, <REGION>, <JOB>, <EXECUTION>" in reasons["event"]
+    assert "Cloud SQL attachment, service account" in reasons["job"]
+    assert "not checked offline" in reasons["last_success"]
+    named = evidence_from_files(
+        log_file=log, ref=ExecutionRef("proj-1", "europe-west1", "migrate", "migrate-x1")
+    )
+    assert "event" not in {str(g.source) for g in named.gaps}
+
+
+def test_the_offline_report_says_what_it_did_not_check(tmp_path: Path) -> None:
+    from jobtriage.diagnosis import build_report, to_text
+
+    log = write(tmp_path, "app.log", "Error: connect ECONNREFUSED 10.20.0.3:5432\n")
+    text = to_text(build_report(evidence_from_files(log_file=log)))
+    assert "No successful execution found" not in text
+    assert "Not checked (see the gaps below)" in text
+    assert "--project='<PROJECT>'" in text
+    assert "unknown" not in text

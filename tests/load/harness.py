@@ -577,6 +577,9 @@ class HarnessConfig:
     api_timeout: float = 5.0
     via_framework: bool = False  # deliver as HTTP requests through functions-framework
     clicks: list[tuple[str, str]] = field(default_factory=list)  # (job, action) once it opens
+    # The virtual clock's wall time at the start (default: now). Anything that depends on the
+    # wall clock (the digest's 10-minute windows) is then the same on every run.
+    start: datetime | None = None
 
 
 @dataclass
@@ -655,7 +658,7 @@ class Harness:
     ) -> None:
         self.config = config
         self.plan = plan
-        self.vt = VirtualTime(config.scale)
+        self.vt = VirtualTime(config.scale, base=config.start)
         self.journal = Journal()
         self.store = ObservedStore(store or MemoryStore(), self.journal)
         self.replay = GoogleReplay(

@@ -356,3 +356,23 @@ def test_unlikely_causes_without_findings_stay_out_of_the_phone_view() -> None:
     others = next(b for b in message.blocks if b.get("block_id") == BLOCK_OTHERS)["text"]["text"]
     assert CAUSES["image_pull"].name.en not in others
     assert "…and " in others  # left out, visibly
+
+
+def test_unknown_alert_leads_with_the_line_most_likely_to_be_the_error() -> None:
+    error = R.log_fact(3, "RuntimeError: export bucket gs://nightly-exports is locked")
+    report = replace(
+        R.unknown_report(),
+        error_line=error,
+        last_lines=(
+            R.log_fact(3, "RuntimeError: export bucket gs://nightly-exports is locked"),
+            R.log_fact(4, "npm ERR! A complete log of this run can be found in: /root/.npm"),
+        ),
+    )
+    for lang, heading in (("en", "Most likely the error"), ("ko", "오류일 가능성이 가장 높은 줄")):
+        alert = render_alert(report, R.STATES["open"], lang=lang)  # type: ignore[arg-type]
+        top = next(b for b in alert.blocks if b.get("block_id") == B.BLOCK_TOP)["text"]["text"]
+        assert heading in top
+        # the error line is shown once, before the remaining last lines
+        assert top.count("export bucket") == 1
+        assert top.index("export bucket") < top.index("complete log")
+        assert_valid(alert)

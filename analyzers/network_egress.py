@@ -1,0 +1,181 @@
+"""The job cannot reach a private IP or the internet.
+
+A connection to a private address (10/8, 172.16/12, 192.168/16) that times out rather than being
+refused — the job has no Serverless VPC Access connector or Direct VPC egress — and the kernel's
+own answers (`Network is unreachable`, `No route to host`, `ENETUNREACH`, `EHOSTUNREACH`), a DNS
+look-up that fails temporarily (`EAI_AGAIN`, `Temporary failure in name resolution`) when egress
+is forced through a VPC without Cloud NAT. A refused connection means the host was reached, so it
+stays `db_connection`. When the configuration is known, a job with no VPC wiring is said so.
+"""
+
+from __future__ import annotations
+
+from analyzers import commands
+from analyzers.base import (
+    Analyzer,
+    Cause,
+    Check,
+    Fact,
+    Finding,
+    Signature,
+    sig,
+    signature_finding,
+)
+from jobtriage.evidence import Evidence, ExecutionRef
+from jobtriage.text import Text
+
+
+def _checks(ref: ExecutionRef) -> tuple[Check, ...]:
+    return (
+        Check(
+            Text(
+                en="Which VPC connector or Direct VPC egress the job uses, and for which traffic",
+                ko="Job이 쓰는 VPC 커넥터·Direct VPC egress와 적용 트래픽 확인",
+            ),
+            commands.job_network(ref),
+        ),
+        Check(
+            Text(
+                en="Read the unreachable-host errors of this execution",
+                ko="이 실행의 호스트 도달 불가 오류 로그 확인",
+            ),
+            commands.read_logs(
+                ref,
+                extra='(textPayload:"timeout" OR textPayload:"unreachable" OR '
+                'textPayload:"No route to host" OR textPayload:"EAI_AGAIN")',
+            ),
+        ),
+    )
+
+
+CAUSE = Cause(
+    id="network_egress",
+    prior=0.04,
+    name=Text(
+        en="The job cannot reach the host over the network (VPC egress, firewall, NAT)",
+        ko="Job이 네트워크로 호스트에 도달하지 못함(VPC egress, 방화벽, NAT)",
+    ),
+    checks=_checks,
+    workarounds=(
+        Text(
+            en="Give the job a way into the VPC: gcloud run jobs update JOB --network=NETWORK "
+            "--subnet=SUBNET --vpc-egress=private-ranges-only (Direct VPC egress) or "
+            "--vpc-connector=CONNECTOR",
+            ko="Job에 VPC 경로 추가: gcloud run jobs update JOB --network=NETWORK --subnet=SUBNET "
+            "--vpc-egress=private-ranges-only (Direct VPC egress) 또는 --vpc-connector=CONNECTOR",
+        ),
+        Text(
+            en="With --vpc-egress=all-traffic the internet is reached only through Cloud NAT: "
+            "add a NAT on the subnet's router, or switch to private-ranges-only",
+            ko="--vpc-egress=all-traffic이면 인터넷은 Cloud NAT로만 나감: 서브넷 라우터에 NAT "
+            "추가 또는 private-ranges-only로 변경",
+        ),
+        Text(
+            en="Check the VPC firewall allows egress from the job's subnet to the target port",
+            ko="VPC 방화벽이 Job 서브넷에서 대상 포트로의 egress를 허용하는지 확인",
+        ),
+    ),
+    refute_hint=Text(
+        en="no timeout to a private address or unreachable-network error in the log",
+        ko="로그에 사설 IP로의 시간 초과나 네트워크 도달 불가 오류가 없음",
+    ),
+    docs=(
+        "https://cloud.google.com/run/docs/configuring/vpc-direct-vpc",
+        "https://cloud.google.com/run/docs/configuring/connecting-vpc",
+    ),
+)
+
+_PRIVATE_TIMEOUT = Text(
+    en="A connection to a private address timed out (no VPC path from the job?)",
+    ko="사설 IP로의 연결이 시간 초과됨(Job에서 VPC로 가는 경로 없음?)",
+)
+_UNREACHABLE = Text(
+    en="The network is unreachable from the job",
+    ko="Job에서 네트워크에 도달할 수 없음",
+)
+_DNS = Text(
+    en="DNS look-ups fail temporarily (egress without NAT or DNS?)",
+    ko="DNS 조회가 일시적으로 실패함(NAT·DNS 없는 egress?)",
+)
+
+_PRIVATE = r"(?:\b10\.\d{1,3}|\b172\.(?:1[6-9]|2\d|3[01])|\b192\.168)\.\d{1,3}\.\d{1,3}"
+
+SIGNATURES: tuple[Signature, ...] = (
+    sig(
+        "timeout",
+        "PRIVATE_IP_TIMEOUT",
+        0.88,
+        _PRIVATE_TIMEOUT,
+        _PRIVATE + r".*(i/o timeout|timed? ?out)|(timed? ?out|ETIMEDOUT).*" + _PRIVATE,
+    ),
+    sig(
+        "timed out",
+        "PRIVATE_IP_TIMEOUT",
+        0.88,
+        _PRIVATE_TIMEOUT,
+        _PRIVATE + r".*timed out|timed out.*" + _PRIVATE,
+    ),
+    sig("Network is unreachable", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("ENETUNREACH", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
+    sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
+    sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),
+    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS),
+    sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
+    sig(
+        "vpc",
+        "VPC_CONNECTOR",
+        0.8,
+        _UNREACHABLE,
+        r"VPC connector .*(not found|not ready|failed)|vpc-access",
+    ),
+    sig("i/o timeout", "DIAL_TIMEOUT", 0.8, _UNREACHABLE, r"dial tcp .*i/o timeout"),
+    sig(
+        "port 443",
+        "HTTPS_TIMEOUT",
+        0.84,
+        _UNREACHABLE,
+        r"Failed to connect to \S+ port 443.*timed out",
+    ),
+    sig("UnknownHostException", "DNS_FAILURE", 0.75, _DNS),
+    sig("Unable to find the server at", "DNS_FAILURE", 0.82, _DNS),
+    sig("insufficient free IP addresses", "SUBNET_FULL", 0.9, _UNREACHABLE),
+    sig("waiting for initial communication packet", "PRIVATE_IP_TIMEOUT", 0.75, _UNREACHABLE),
+    sig("VPC Service Controls", "VPC_SC", 0.88, _UNREACHABLE),
+    sig("vpcServiceControls", "VPC_SC", 0.88, _UNREACHABLE),
+    sig(
+        "connection timed out",
+        "HTTP_TIMEOUT",
+        0.8,
+        _UNREACHABLE,
+        r":(80|443)\b.{0,40}(connection )?timed out|Could not connect to .*:(80|443)",
+    ),
+    sig("Cannot assign requested address", "NO_ROUTE", 0.8, _UNREACHABLE),
+)
+
+
+def _config_fact(evidence: Evidence) -> Fact | None:
+    cfg = evidence.config
+    if not cfg.containers or cfg.vpc_connector or cfg.vpc_egress:
+        return None
+    return Fact.config(
+        Text(
+            en="The job has no VPC connector and no Direct VPC egress: private addresses are "
+            "not reachable from it",
+            ko="Job에 VPC 커넥터도 Direct VPC egress도 없어 사설 IP에 도달할 수 없음",
+        )
+    )
+
+
+def analyze(evidence: Evidence) -> Finding | None:
+    """A private address timed out, or the network / route / DNS was unreachable."""
+    fact = _config_fact(evidence)
+    return signature_finding(
+        CAUSE,
+        SIGNATURES,
+        evidence,
+        extra_facts=(fact,) if fact else (),
+        bonus=0.04 if fact else 0.0,
+    )
+
+
+ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

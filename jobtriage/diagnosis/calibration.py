@@ -1,0 +1,64 @@
+"""Make the confidence the report prints mean what it says.
+
+The ranking's posterior is a good order but a poor number: a single matching line gives 90 %+
+whether or not that signature is right nine times in ten, and the seed's priors push it higher
+still for the seed's causes (on the corpus's held-out part, tops shown at 90–100 % were right
+less often than those at 70–80 %). What does track accuracy is the strength of the top finding —
+how specific its signature is. `calibration.json` maps that strength to the accuracy observed
+(`make calibrate`; pool-adjacent-violators, so a stronger match never shows less). The learned
+fallback brings its own cross-validated accuracy (`Finding.calibrated`). The top cause shows the
+calibrated figure; the others share the rest in their ranked proportions and never overtake it.
+The held-out part then shows whether it holds (`make eval`, reliability table).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+
+from jobtriage.diagnosis.model import RankedCause
+
+TABLE = Path(__file__).with_name("calibration.json")
+
+
+@cache
+def table(path: Path = TABLE) -> tuple[tuple[float, float], ...]:
+    """(lowest finding strength, calibrated confidence) rows, ascending; empty without a file."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["rules"]
+    except FileNotFoundError:
+        return ()
+    return tuple((float(lo), float(value)) for lo, value in rows)
+
+
+def calibrated_top(strength: float, rows: Sequence[tuple[float, float]]) -> float:
+    value = strength
+    for lo, calibrated in rows:
+        if strength >= lo:
+            value = calibrated
+    return value
+
+
+def calibrate(ranked: Sequence[RankedCause]) -> tuple[RankedCause, ...]:
+    """The same order with the top cause's confidence calibrated (unknown is left as it is)."""
+    if not ranked or ranked[0].finding is None:
+        return tuple(ranked)
+    top = ranked[0]
+    finding = top.finding
+    assert finding is not None
+    if finding.calibrated is not None:
+        target = finding.calibrated
+    else:
+        rows = table()
+        if not rows:
+            return tuple(ranked)
+        target = calibrated_top(finding.strength, rows)
+    target = min(0.99, max(0.01, target))
+    rest = sum(r.confidence for r in ranked[1:])
+    scale = (1.0 - target) / rest if rest > 0 else 0.0
+    out = [replace(top, confidence=target)]
+    out += [replace(r, confidence=min(target, r.confidence * scale)) for r in ranked[1:]]
+    return tuple(out)

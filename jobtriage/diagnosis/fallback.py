@@ -1,0 +1,138 @@
+"""The learned fallback: when no signature names the failure, what do similar failures say?
+
+A linear model over word uni- and bigrams and character 4-grams of the log (and Cloud Run's status
+text), trained on the failure corpus's development part by `tests/corpus/train.py` (`make train`)
+and shipped as a small JSON weights file. Scoring is plain Python — no numerical library on the
+function's cold path; the file is read on first use only.
+
+Its finding is capped at `MAX_STRENGTH`, below every real signature, so a recognised error always
+wins; it quotes the lines whose words pushed the model hardest towards its answer, and its
+confidence is the model's cross-validated accuracy at that score, not the raw score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+WEIGHTS = Path(__file__).with_name("fallback_weights.json")
+
+# Below every signature's strength (≥ 0.6 for anything that names a cause), above a bare crash.
+MAX_STRENGTH = 0.55
+# The model speaks only when rules found nothing stronger than this.
+RULES_SILENT_BELOW = 0.6
+# At most this many lines (the last ones, where errors are) are scored.
+MAX_LINES = 400
+
+_TOKEN = re.compile(r"[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)*")
+_HEX = re.compile(r"^[a-f0-9]{6,}$")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words; numbers and hex ids dropped (they name instances, not kinds)."""
+    return [t for t in _TOKEN.findall(text.lower()) if not _HEX.match(t) and len(t) < 60]
+
+
+CHAR_N = 4
+
+
+def features(text: str) -> set[str]:
+    """Word unigrams and bigrams of one line, and the character 4-grams of its words (`c:` —
+    they carry `authentication` over to `authenticate`, `ECONNREFUSED` over to `:econnrefused`).
+    The exact features the training script uses."""
+    words = tokens(text)
+    out = set(words)
+    out.update(f"{a} {b}" for a, b in pairwise(words))
+    for word in words:
+        padded = f"#{word}#"
+        out.update("c:" + padded[i : i + CHAR_N] for i in range(len(padded) - CHAR_N + 1))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    classes: tuple[str, ...]
+    intercept: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+    # (lowest top probability, observed accuracy) rows, ascending: cross-validated on dev
+    reliability: tuple[tuple[float, float], ...]
+    min_probability: float
+
+    def accuracy_at(self, probability: float) -> float:
+        acc = 0.0
+        for lo, observed in self.reliability:
+            if probability >= lo:
+                acc = observed
+        return acc
+
+
+@cache
+def load(path: Path = WEIGHTS) -> Model | None:
+    """The shipped model, or None when no weights file is present (rules still work)."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return Model(
+        classes=tuple(data["classes"]),
+        intercept=tuple(float(x) for x in data["intercept"]),
+        weights={k: tuple(float(x) for x in v) for k, v in data["weights"].items()},
+        reliability=tuple((float(a), float(b)) for a, b in data["reliability"]),
+        min_probability=float(data["min_probability"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    cause: str
+    probability: float
+    accuracy: float  # cross-validated accuracy of the model at this probability
+    lines: tuple[int, ...]  # indexes (into the texts given) of the lines that drove it
+
+
+def score(model: Model, texts: Sequence[str]) -> Guess | None:
+    """The model's best cause for these lines, or None when it is not sure enough."""
+    lines = list(texts)[-MAX_LINES:]
+    offset = max(0, len(texts) - MAX_LINES)
+    per_line = [features(t) for t in lines]
+    present: set[str] = set().union(*per_line) if per_line else set()
+    n = len(model.classes)
+    logits = list(model.intercept)
+    for feat in present:
+        w = model.weights.get(feat)
+        if w is not None:
+            for i in range(n):
+                logits[i] += w[i]
+    top = max(range(n), key=lambda i: logits[i])
+    peak = max(logits)
+    total = sum(math.exp(x - peak) for x in logits)
+    probability = 1.0 / total
+    if probability < model.min_probability:
+        return None
+    contribution = []
+    for index, feats in enumerate(per_line):
+        c = sum(model.weights[f][top] for f in feats if f in model.weights)
+        contribution.append((c, index))
+    best = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
+    return Guess(
+        cause=model.classes[top],
+        probability=probability,
+        accuracy=model.accuracy_at(probability),
+        lines=tuple(sorted(offset + i for _, i in best)),
+    )
+
+
+def guess(texts: Iterable[str], model: Model | None = None) -> Guess | None:
+    """The shipped model's guess (or `model`'s: the corpus evaluation scores each development
+    case with a model that was not trained on it)."""
+    model = model if model is not None else load()
+    if model is None:
+        return None
+    return score(model, list(texts))
