@@ -125,14 +125,21 @@ def path_like(token: str) -> bool:
     return any(len(part) >= 3 and part.isalpha() and part.islower() for part in token.split("/"))
 
 
+_SEPARATORS = re.compile(r"[_\-./]+")
+_WORD = re.compile(r"[A-Za-z][a-z]{2,}|[A-Z]{2,}")
 _CHUNKS = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+(?![a-z])|[0-9]+|[^A-Za-z0-9]+")
 
 
 def identifier_like(token: str) -> bool:
     """A name made of words: `AddPartnerSettlementTable1736651200000` (a TypeORM migration),
     `PostgreSQL95Dialect`, `users_email_key`. Generated key material almost always has a letter
-    run shorter than three (`wJalrXUtnFEMI` → w, Jalr, X, …)."""
-    digits = 0
+    run shorter than three (`wJalrXUtnFEMI` → w, Jalr, X, …); one is allowed (`OAuth2`,
+    `ProfileToSkill`). A name of several words joined by `_ - . /` is one too
+    (`beam_bq_job_COPY_STEP_76772e260e0c`)."""
+    parts = [p for p in _SEPARATORS.split(token) if p]
+    if len(parts) >= 3 and sum(_WORD.fullmatch(p) is not None for p in parts) * 3 >= len(parts) * 2:
+        return True
+    digits = short = 0
     for chunk in _CHUNKS.findall(token):
         first = chunk[0]
         if first.isdigit():
@@ -140,7 +147,9 @@ def identifier_like(token: str) -> bool:
             if digits > 2:
                 return False
         elif first.isalpha() and len(chunk) < 3 and not (chunk.isupper() and len(chunk) == 2):
-            return False
+            short += 1
+            if short > 1:
+                return False
     return True
 
 
@@ -306,7 +315,7 @@ _PASSWORD_WORDS = frozenset(
 # Quoted values follow backslash escapes (an escaped quote inside a JSON password).
 _KEY_VALUE = re.compile(
     r"(?P<tail>[A-Za-z0-9_.\-]{0,40}?)(?:\\?[\"'])?\]?[ \t]{0,3}"
-    r"(?P<sep>=>|:=|[:=])[ \t]{0,3}(?:\n[ \t]{0,8})?"
+    r"(?P<sep>=>|:=|[:=])[ \t]{0,3}(?:(?<==)\n[ \t]{0,8})?"
     r"(?:\"(?P<dq>(?:[^\"\\\n]|\\[^\n]){0,1024}+)\""
     r"|'(?P<sq>(?:[^'\\\n]|\\[^\n]){0,1024}+)'"
     r"|\\\"(?P<eq>(?:[^\"\\\n]|\\\\\\\"|\\[^\"\n]){0,1024}+)\\\""
@@ -314,6 +323,8 @@ _KEY_VALUE = re.compile(
 )
 # "password hunter2", "--password hunter2", "password is hunter2": passwords only, and only a
 # value that is not a plain word ("password authentication failed" must stay whole).
+# "cloud-java-ci-it-service-account": the name of a secret, not its value
+_LOWER_NAME = re.compile(r"[a-z]+(?:[-_.][a-z]+)+")
 _SPACED = re.compile(
     r"""[A-Za-z0-9_\-]{0,20}?[ \t]+(?:is[ \t]+)?(?P<v>["']?[^\s'"]{4,256}+["']?)"""
 )
@@ -349,6 +360,12 @@ _XML_ELEMENT = re.compile(
     r"|privatekey|credential)[A-Za-z0-9_:\-]{0,20})>(?P<v>[^<\n]{1,1024}+)</(?P=tag)>"
 )
 
+# A key that names where a secret is or what it is like, not the secret itself.
+_NAMES_A_THING = re.compile(
+    r"(?i)(?:name|ref|path|file|version|arn|type|url|uri|endpoint|manager|provider|length|size"
+    r"|count|expiry|expires|expiration|ttl|policy)$"
+)
+_CALL = re.compile(r"[A-Za-z_][\w.]*\(")
 _VALUE_END = frozenset(" \t\n'\",;&`")
 _PLACEHOLDERS = frozenset(
     {
@@ -361,9 +378,15 @@ _PLACEHOLDERS = frozenset(
         "false",
         "yes",
         "no",
-        "***",
-        "****",
-        "********",
+        "redacted",
+        "masked",
+        "hidden",
+        "secret",
+        "password",
+        "pass",
+        "passwd",
+        "changeme",
+        "token",
     }
 )
 
@@ -381,8 +404,22 @@ class _Spans:
             self.items.append((start, end))
 
 
+def placeholder(value: str) -> bool:
+    """A stand-in, not a secret: `****`, `xxxxxx`, `REDACTED`, `PASS`, `$DB_PASSWORD`, `${X}`,
+    `<password>`."""
+    v = value.strip("\"'")
+    return (
+        v.lower() in _PLACEHOLDERS
+        or v.startswith(("$", "<", "{{", "%(", MASK))
+        or set(v) <= {"*"}
+        or set(v.lower()) <= {"x"}
+    )
+
+
 def _value_ok(value: str, *, strong: bool) -> bool:
-    if value.startswith(MASK) or value.lower() in _PLACEHOLDERS or value.startswith("${"):
+    if placeholder(value):
+        return False
+    if _CALL.match(value):  # "creds = ServiceAccountCredentials.from_json_keyfile_name(path": code
         return False
     if value.startswith("projects/"):  # a Google resource name (a secret's *name*) is no secret
         return False
@@ -462,6 +499,8 @@ def _keyword_spans(text: str, low: str, spans: _Spans) -> None:
                 skip_until = c.end()
             continue
         kv = _KEY_VALUE.match(text, end)
+        if kv and _NAMES_A_THING.search(kv.group("tail")):
+            kv = None  # "secret_key_ref.name: Permission denied …", "token_url=https://…"
         if kv:
             group = next((g for g in ("dq", "sq", "eq") if kv.group(g) is not None), None)
             if group is not None:
@@ -488,15 +527,19 @@ def _keyword_spans(text: str, low: str, spans: _Spans) -> None:
                 quoted_value = sp.group("v")[:1] in "\"'"
                 if (
                     value
-                    and not value.startswith(MASK)
+                    and not placeholder(value)
                     and "://" not in value
-                    and not value.startswith("projects/")
+                    and not value.startswith(("projects/", "-"))
+                    and ("/" not in value or word.startswith("pass"))
+                    and not _LOWER_NAME.fullmatch(value)
                     and (quoted_value or not value.isalpha())
                     and not value.endswith(":")
                 ):
                     spans.add(*sp.span("v"))
                     skip_until = sp.end()
                     continue
+        if word == "key" and text.startswith(" (", end):
+            continue  # Postgres: 'Key (email)=(a@b.c) already exists.' quotes data, not a key
         # A token within 24 characters of the word. `near_clear`: no run of 16 token
         # characters lies wholly before it past the last look, so a flood of words is linear.
         window = min(n, end + 40)
@@ -531,7 +574,10 @@ def _candidate_spans(text: str, cstart: int, cend: int, spans: _Spans) -> None:
             continue
         spans.add(start, m.end())
     for m in _LONG_TOKEN.finditer(text, cstart, cend):
-        if looks_random(m.group(), min_len=32) and _classes(m.group()) == 3:
+        token = m.group()
+        if m.start() and text[m.start() - 1] == "%":
+            token = token[2:]  # "%2F74db120f-…": the "2F" belongs to the escape
+        if looks_random(token, min_len=32) and _classes(token) == 3:
             spans.add(*m.span())
 
 
@@ -618,7 +664,8 @@ def _url_spans(text: str, spans: _Spans) -> None:
             if at == -1:
                 clean_spaced = max(clean_spaced, stop)
         if at > start:
-            spans.add(start, at)
+            if not placeholder(text[start:at]):  # "postgres://user:****@host"
+                spans.add(start, at)
             done = at
 
 

@@ -287,6 +287,7 @@ CLOUD_RUN = [
     "Built image gcr.io/netureyoutube/etl@sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1 from commit 9fceb02c6a1b5e3d7f8a2b4c6d8e0f1a2b3c4d5e",
     "etl-orders-2b8vz: task 3 of 10 retried 2 times",
     "uid=5e0c6b8a-3f1d-4c2b-9a7e-1d2c3b4a5f6e generation=12",
+    "spec.template.spec.containers[0].env[0].value_from.secret_key_ref.name: Permission denied on secret: projects/123456789012/secrets/db-password/versions/latest for Revision service account jobs-runner@netureyoutube.iam.gserviceaccount.com.",
 ]
 CLOUD_SQL_PROXY = [
     "2026/01/12 06:12:04 Authorizing with Application Default Credentials",
