@@ -29,6 +29,7 @@ def main() -> None:
             "Diagnosis time and peak memory",
             ["diagnosis.py", "--repeat", "3" if args.quick else "5"],
         ),
+        ("Redaction: hostile lines, the entry pass, detection", ["redaction.py"]),
         ("Cold start", ["coldstart.py", "--runs", "3" if args.quick else "7"]),
         ("Failure storm", ["storm.py", "--scale", scale, "--before"]),
     ]

@@ -15,9 +15,17 @@ Evidence sources never raise either: a Run API or Logging failure becomes a `Gap
 
 from __future__ import annotations
 
+from jobtriage.redact import scrub
+
 
 class TriageError(Exception):
-    """Base of the errors the pipeline raises on purpose."""
+    """Base of the errors the pipeline raises on purpose.
+
+    Its message is scrubbed when it is made: an exception's text ends up in our logs, in the
+    incident store and, for the command line, on a terminal (issue 9)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class TransientError(TriageError):
@@ -29,7 +37,7 @@ class PermanentError(TriageError):
 
     def __init__(self, message: str, *, fix: str = "") -> None:
         super().__init__(message)
-        self.fix = fix
+        self.fix = scrub(fix)
 
 
 class BadEvent(PermanentError):

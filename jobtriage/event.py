@@ -26,6 +26,7 @@ from typing import Any
 
 from jobtriage.errors import BadEvent
 from jobtriage.evidence.model import ExecutionRef, JobEvent, Outcome
+from jobtriage.evidence.redaction import config_secrets
 
 PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 SYSTEM_EVENT_LOG = "cloudaudit.googleapis.com%2Fsystem_event"
@@ -175,6 +176,7 @@ def parse_log_entry(entry: Mapping[str, Any]) -> JobEvent:
 
     return JobEvent(
         ref=ExecutionRef(project=project, region=region, job=job, execution=execution),
+        known_values=_spec_secrets(response),
         outcome=outcome,
         status_code=code,
         status_message=message[:500],
@@ -184,6 +186,33 @@ def parse_log_entry(entry: Mapping[str, Any]) -> JobEvent:
         completed_message=completed[:500] if completed else None,
         job_generation=_str(mlabels.get("run.googleapis.com/jobGeneration")),
     )
+
+
+def _spec_secrets(response: Mapping[str, Any]) -> tuple[str, ...]:
+    """The plain env values and args of the execution spec the audit entry embeds, to be masked
+    wherever they appear (`jobtriage.evidence.redaction.config_secrets`)."""
+    node: Any = response
+    for key in ("spec", "template", "spec", "containers"):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    if not isinstance(node, list):
+        return ()
+    found: list[str] = []
+    for container in node[:10]:
+        if not isinstance(container, Mapping):
+            continue
+        env = container.get("env")
+        pairs = [
+            (str(var.get("name") or ""), var["value"])
+            for var in (env if isinstance(env, list) else [])
+            if isinstance(var, Mapping) and isinstance(var.get("value"), str)
+        ]
+        args: list[str] = []
+        for key in ("command", "args"):
+            values = container.get(key)
+            if isinstance(values, list):
+                args.extend(a for a in values if isinstance(a, str))
+        found.extend(config_secrets(pairs, args))
+    return tuple(dict.fromkeys(found))
 
 
 def parse_cloud_event_data(event_type: str | None, data: object) -> JobEvent:

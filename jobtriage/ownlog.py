@@ -2,7 +2,8 @@
 
 `severity` and `message` are the fields Cloud Logging maps; everything else lands in jsonPayload,
 so each line can carry the job and execution it is about and be searched by them. Messages and
-every string field pass through `redact` — a secret in an exception text never reaches our logs.
+every string field pass through `scrub` — a secret in an exception text never reaches our logs,
+nor does an invisible or control character.
 See https://cloud.google.com/functions/docs/monitoring/logging#writing_structured_logs
 """
 
@@ -14,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from jobtriage.redact import redact
+from jobtriage.redact import scrub
 
 LOGGER_NAME = "jobtriage"
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -27,14 +28,14 @@ class JsonFormatter(logging.Formatter):
             message = f"{message}: {record.exc_info[0].__name__}: {record.exc_info[1]}"
         line: dict[str, Any] = {
             "severity": "WARNING" if record.levelname == "WARN" else record.levelname,
-            "message": redact(message)[:8000],
+            "message": scrub(message)[:8000],
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "logger": record.name,
         }
         for key, value in vars(record).items():
             if key in _RESERVED or key.startswith("_"):
                 continue
-            line[key] = redact(value)[:2000] if isinstance(value, str) else value
+            line[key] = scrub(value)[:2000] if isinstance(value, str) else value
         return json.dumps(line, ensure_ascii=False, default=str)
 
 

@@ -1,4 +1,5 @@
-"""Report → terminal text and → JSON. Both redact every string on the way out.
+"""Report → terminal text and → JSON. Both scrub every string on the way out (the last check of
+issue 9: invisible characters dropped, secrets masked; the evidence was redacted already).
 
 The JSON is a stable contract (the command line's `--format json`): an object with `causes`, a
 list sorted by confidence, each with `id`, `confidence` (0–1), `title`, `evidence` (strings); plus
@@ -24,14 +25,14 @@ from jobtriage.diagnosis.labels import (
 )
 from jobtriage.diagnosis.model import RankedCause, Report
 from jobtriage.evidence import Source
-from jobtriage.redact import redact
+from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
 
 JSON_SCHEMA_VERSION = 1
 
 
 def _r(text: str) -> str:
-    return redact(text)
+    return scrub(text)
 
 
 def cause_to_json(rc: RankedCause, report: Report, lang: Lang) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
 
 
 def to_json(report: Report, *, lang: Lang = "en") -> str:
-    return json.dumps(to_json_obj(report, lang=lang), ensure_ascii=False, indent=2)
+    return json.dumps(scrub_tree(to_json_obj(report, lang=lang)), ensure_ascii=False, indent=2)
 
 
 def to_text(report: Report, *, lang: Lang = "en") -> str:
@@ -218,4 +219,5 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     h("links")
     out.append(f"  {label(FIELDS, 'execution_page', lang)}: {report.links.execution}")
     out.append(f"  {label(FIELDS, 'logs_page', lang)}: {report.links.logs}")
-    return "\n".join(_r(line) for line in out) + "\n"
+    # line by line, then once more as a whole: a secret the report split over lines is seen
+    return scrub("\n".join(_r(line) for line in out)) + "\n"

@@ -43,14 +43,15 @@ from urllib.parse import unquote
 
 from jobtriage.evidence.gaps import LOGGING_API, gap_for
 from jobtriage.evidence.model import (
+    RAW_LINE_CHARS,
     ExecutionRef,
     Gap,
     LogLine,
     LogStats,
     Source,
     Stream,
-    clip_line,
 )
+from jobtriage.redact import strip_invisible
 from jobtriage.settings import Settings
 
 PAGE_SIZE = 1000  # the API's maximum page size
@@ -216,10 +217,10 @@ def important_filter(ref: ExecutionRef, window: LogWindow) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Untrusted log text made safe to keep: valid Unicode, no control codes, bounded length."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = _CONTROL.sub("", text)
-    return clip_line(text)
+    """Untrusted log text made safe to keep: valid Unicode, no control or invisible characters,
+    bounded to `RAW_LINE_CHARS` — `Evidence` redacts it and only then clips it."""
+    text = text[:RAW_LINE_CHARS].encode("utf-8", "replace").decode("utf-8")
+    return strip_invisible(_CONTROL.sub("", text))
 
 
 def stream_of(log_name: str | None) -> Stream:

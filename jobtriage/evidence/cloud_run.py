@@ -7,7 +7,9 @@ first use, never at import, and then kept for the life of the instance.
 
 Conversion to the evidence model happens here, and it is where configuration stops being
 sensitive: plain env values are dropped (only the names are kept), args are kept only after
-redaction, and Secret Manager references keep their secret and version but never a value.
+redaction, and Secret Manager references keep their secret and version but never a value. The
+values that must not appear anywhere (`redaction.config_secrets`) travel, never shown, to the
+evidence, which masks them in every log line and message.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from jobtriage.evidence.model import (
     TaskAttempt,
     TaskTemplateConfig,
 )
+from jobtriage.evidence.redaction import config_secrets
 from jobtriage.redact import MASK, redact
 from jobtriage.settings import Settings
 
@@ -217,6 +220,7 @@ def redact_args(args: Sequence[str], *, known: Iterable[str] = ()) -> tuple[str,
 def _container(pb: Any) -> ContainerConfig:
     env_names: list[str] = []
     plain_values: list[str] = []
+    plain_env: list[tuple[str, str]] = []
     secrets: list[SecretEnv] = []
     for var in pb.env:
         if "value_source" in var and var.value_source.secret_key_ref.secret:
@@ -226,7 +230,9 @@ def _container(pb: Any) -> ContainerConfig:
             env_names.append(var.name)
             if var.value:
                 plain_values.append(var.value)
+                plain_env.append((var.name, var.value))
     limits = dict(pb.resources.limits) if "resources" in pb else {}
+    known = config_secrets(plain_env, [*pb.command, *pb.args])
     return ContainerConfig(
         name=pb.name,
         image=pb.image,
@@ -238,6 +244,7 @@ def _container(pb: Any) -> ContainerConfig:
         cpu_limit=limits.get("cpu"),
         mount_paths=tuple(m.mount_path for m in pb.volume_mounts if m.mount_path),
         working_dir=pb.working_dir or None,
+        known_values=known,
     )
 
 

@@ -3,11 +3,12 @@
 Analyzers receive exactly one `Evidence` and must not do I/O. Everything here is frozen and made of
 tuples so that an analyzer cannot change what the next one sees.
 
-Text that came from the job (log lines, condition messages) is untrusted and *not* redacted here:
-redaction happens where text leaves the process (`jobtriage.redact`, applied by every renderer
-and by our own log formatter), so that analyzers can still recognise what they look for. Log
-lines are cut to `MAX_LINE_CHARS` on the way in, so a hostile 1 MB line costs no more than a
-normal one.
+Text that came from the job (log lines, condition messages) is untrusted. Building an `Evidence`
+is where it is redacted, once (`jobtriage.evidence.redaction`): secrets become `[REDACTED]` — only
+the values, so analyzers still see the keys, hosts, paths and error words they look for — and
+invisible characters go. Log lines arrive bounded to `RAW_LINE_CHARS` and are clipped to
+`MAX_LINE_CHARS` only after redaction, so a secret that crosses the clip leaves no fragment and
+a hostile 1 MB line costs no more than a normal one. Every exit checks again (`jobtriage.redact`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from typing import Any, ClassVar
 
 import ahocorasick
 
+from jobtriage.evidence.redaction import redacted_fields
+
 # A log line longer than this is cut (with a visible marker) when evidence is built.
 MAX_LINE_CHARS = 2000
+# What a source keeps of one line before evidence redacts and clips it: enough that a secret
+# starting before the clip is seen whole (a longer one is still recognised from its start).
+RAW_LINE_CHARS = 8 * MAX_LINE_CHARS
 CUT_MARKER = " …[cut]"
 
 
@@ -81,6 +87,9 @@ class JobEvent:
     # "Task x-task0 failed with message: The configured timeout was reached."
     completed_message: str | None = None
     job_generation: str | None = None
+    # Configuration values the audit entry carries (plain env values, args) that evidence masks
+    # wherever they appear; never shown, never compared.
+    known_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -96,7 +105,7 @@ class Stream(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LogLine:
-    """One log line of the execution: untrusted text, bounded by `clip_line`."""
+    """One log line of the execution: untrusted text, redacted and clipped by `Evidence`."""
 
     timestamp: datetime | None
     stream: Stream
@@ -238,6 +247,9 @@ class ContainerConfig:
     cpu_limit: str | None = None
     mount_paths: tuple[str, ...] = ()
     working_dir: str | None = None
+    # Plain env values and args to mask wherever they appear (`redaction.config_secrets`); only
+    # evidence uses them, they are never shown or compared.
+    known_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def image_pinned_by_digest(self) -> bool:
@@ -368,6 +380,9 @@ class Evidence:
     index: LogIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # The one redaction pass over untrusted text (issue 9): before anything reads it.
+        for name, value in redacted_fields(self).items():
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "index", LogIndex(self.logs))
 
     @property

@@ -63,6 +63,7 @@ from google.api_core.retry import Retry, if_exception_type
 
 from jobtriage.errors import PermanentError, TransientError, TriageError
 from jobtriage.incident.model import Incident, State
+from jobtriage.redact import scrub
 
 if TYPE_CHECKING:
     from jobtriage.settings import Settings
@@ -177,6 +178,8 @@ def _utc(value: datetime, what: str) -> datetime:
 
 def _plain(value: Any, where: str) -> Any:
     """A deep copy of `value` if Firestore can store it as a map value, else ValueError."""
+    if type(value) is str:
+        return scrub(value)  # the last check before a document is written (issue 9)
     if value is None or isinstance(value, bool | str | float):
         return value
     if isinstance(value, int):
@@ -209,6 +212,8 @@ def _normalised(incident: Incident) -> Incident:
         value = getattr(incident, f.name)
         if isinstance(value, datetime):
             changes[f.name] = _utc(value, f"Incident.{f.name}")
+        elif type(value) is str and f.name not in ("id", "job_path", "fingerprint"):
+            changes[f.name] = scrub(value)  # the last check before a document is written
     return replace(incident, **changes)
 
 

@@ -45,6 +45,7 @@ from jobtriage.notify.mrkdwn import (
     untrusted,
     untrusted_plain,
 )
+from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang, Text
 
 Block = dict[str, Any]
@@ -116,6 +117,12 @@ class Message:
 
     text: str
     blocks: tuple[Block, ...]
+
+    def __post_init__(self) -> None:
+        # The last check before anything reaches Slack, Block Kit Builder or the incident store:
+        # every string but our own ids and button values is scrubbed (issue 9).
+        object.__setattr__(self, "text", scrub(self.text))
+        object.__setattr__(self, "blocks", tuple(scrub_tree(b) for b in self.blocks))
 
     def payload(self) -> dict[str, Any]:
         """The JSON a Web API call or Block Kit Builder takes."""

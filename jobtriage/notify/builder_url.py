@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from jobtriage.notify.blocks import Message
 from jobtriage.notify.mrkdwn import FENCE, clean, unescape
+from jobtriage.redact import scrub_tree
 
 BUILDER_BASE = "https://app.slack.com/block-kit-builder/"
 
@@ -30,7 +31,8 @@ def builder_url(
 ) -> str:
     """A link opening `message` (or bare blocks) in Block Kit Builder, in `team_id`'s workspace."""
     blocks = list(message.blocks) if isinstance(message, Message) else list(message)
-    payload = json.dumps({"blocks": blocks}, ensure_ascii=False, separators=(",", ":"))
+    # the link carries the whole message: the same last check as a post (issue 9)
+    payload = json.dumps(scrub_tree({"blocks": blocks}), ensure_ascii=False, separators=(",", ":"))
     team = quote(team_id, safe="") if team_id else ""
     return f"{BUILDER_BASE}{team}#{quote(payload, safe='')}"
 

@@ -41,6 +41,7 @@ from slack_sdk.web import SlackResponse
 from jobtriage.errors import PermanentError, TransientError, TriageError
 from jobtriage.notify.blocks import Message
 from jobtriage.notify.mrkdwn import truncate
+from jobtriage.redact import scrub, scrub_tree
 from jobtriage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -379,8 +380,8 @@ class SlackNotifier:
             channel,
             lambda: self.client.chat_postMessage(
                 channel=channel,
-                text=message.text,
-                blocks=list(message.blocks),
+                text=scrub(message.text),
+                blocks=scrub_tree(list(message.blocks)),
                 unfurl_links=False,
                 unfurl_media=False,
             ),
@@ -398,8 +399,8 @@ class SlackNotifier:
                 channel=channel,
                 thread_ts=thread_ts,
                 reply_broadcast=broadcast,
-                text=message.text,
-                blocks=list(message.blocks),
+                text=scrub(message.text),
+                blocks=scrub_tree(list(message.blocks)),
                 unfurl_links=False,
                 unfurl_media=False,
             ),
@@ -412,7 +413,10 @@ class SlackNotifier:
             "chat.update",
             channel,
             lambda: self.client.chat_update(
-                channel=channel, ts=ts, text=message.text, blocks=list(message.blocks)
+                channel=channel,
+                ts=ts,
+                text=scrub(message.text),
+                blocks=scrub_tree(list(message.blocks)),
             ),
         )
 
@@ -421,7 +425,7 @@ class SlackNotifier:
         self._call(
             "chat.postEphemeral",
             channel,
-            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=scrub(text)),
         )
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, unquote
 
-from jobtriage.redact import redact
+from jobtriage.redact import redact, scrub, strip_invisible
 
 # What a shortened text ends with: readers must see that something was cut.
 TRUNCATION_MARKER = "…[truncated]"
@@ -33,15 +33,21 @@ REDACT_MARGIN = 4000
 # so a quoted "```" cannot close our code block.
 BACKTICK_LOOKALIKE = "\u02cb"
 
-# C0 control characters other than newline and tab, plus DEL: they mean nothing in a chat message
-# and can hide text in a terminal rendering of it. Also the invisible characters that can make job
-# text show something other than what it says: bidirectional overrides, embeddings, isolates and
-# marks (a right-to-left override turns "gpj.exe" into "exe.jpg" on screen, CVE-2021-42574), and
-# zero-width spaces, the word joiner and the byte-order mark (they split or hide words).
-# Zero-width (non-)joiners stay: emoji and several scripts need them, and they reorder nothing.
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\u061c\ufeff]"
-)
+# Control and invisible characters (C0 but tab and newline, C1, bidirectional controls that make
+# "gpj.exe" show as "exe.jpg" — CVE-2021-42574 —, zero-width characters, the soft hyphen, line
+# and paragraph separators, …) are dropped by `jobtriage.redact.strip_invisible`.
+
+# Slack's own formatting characters in job text: *bold*, _italic_, ~strike~. Slack has no escape
+# for them, so outside code they become look-alikes that it does not read as markup: `*` → `∗`
+# (U+2217) and `~` → `∼` (U+223C) always; `_` → `ˍ` (U+02CD) only where it could open or close
+# italics (at a word's edge), so that DATABASE_URL or node_modules read unchanged.
+_FORMATTING = re.compile(r"[*~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_LOOKALIKE = {"*": "\u2217", "~": "\u223c", "_": "\u02cd"}
+
+
+def neutralise(text: str) -> str:
+    """Job text that Slack cannot read as *bold*, _italic_ or ~strike~ (outside code)."""
+    return _FORMATTING.sub(lambda m: _LOOKALIKE[m.group()], text)
 
 
 def escape(text: str) -> str:
@@ -55,8 +61,9 @@ def unescape(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """Drop control characters (carriage returns, escape sequences) that came with job text."""
-    return _CONTROL.sub("", text)
+    """Drop control and invisible characters (carriage returns, escape sequences, bidi
+    overrides, zero-width and format characters) that came with job text."""
+    return strip_invisible(text)
 
 
 def _bound(text: str, limit: int | None) -> str:
@@ -64,13 +71,19 @@ def _bound(text: str, limit: int | None) -> str:
 
 
 def untrusted(text: str, *, limit: int | None = None) -> str:
-    """Job text made safe for mrkdwn: control characters dropped, secrets redacted, then escaped.
+    """Job text made safe for mrkdwn: control characters dropped, secrets redacted, then escaped,
+    and Slack's formatting characters turned into look-alikes (`neutralise`).
 
     Backticks become a look-alike too: a quoted "```" must not open a code block that swallows the
     rest of the message (or close one of ours). With `limit` (what the caller will show at most),
     text far beyond it is dropped before redaction, which keeps redaction cheap on huge lines.
     """
-    return escape(redact(clean(_bound(text, limit)))).replace("`", BACKTICK_LOOKALIKE)
+    return neutralise(_untrusted_code(text, limit=limit))
+
+
+def _untrusted_code(text: str, *, limit: int | None = None) -> str:
+    """`untrusted` for inside code, where Slack applies no formatting: * _ ~ stay exact."""
+    return escape(scrub(_bound(text, limit))).replace("`", BACKTICK_LOOKALIKE)
 
 
 def untrusted_plain(text: str, *, limit: int | None = None) -> str:
@@ -81,7 +94,7 @@ def untrusted_plain(text: str, *, limit: int | None = None) -> str:
     never form a control sequence. Cloud Run job names cannot contain them: real names are
     unchanged.
     """
-    return redact(clean(_bound(text, limit))).replace("<", "\u2039").replace(">", "\u203a")
+    return scrub(_bound(text, limit)).replace("<", "\u2039").replace(">", "\u203a")
 
 
 def truncate(text: str, limit: int, *, marker: str = TRUNCATION_MARKER) -> str:
@@ -109,7 +122,7 @@ def one_line(text: str) -> str:
 
 def inline_code(text: str, *, limit: int = 200) -> str:
     """Untrusted text as `inline code`, on one line, backticks neutralised, within `limit` chars."""
-    body = untrusted(one_line(text[: limit + REDACT_MARGIN]), limit=limit) or " "
+    body = _untrusted_code(one_line(text[: limit + REDACT_MARGIN]), limit=limit) or " "
     return "`" + truncate(body, max(1, limit - 2)) + "`"
 
 
@@ -123,7 +136,7 @@ def code_block(lines: Iterable[str], *, limit: int, line_limit: int | None = Non
     oversized line is cut with the truncation marker. Returns "" for no lines.
     """
     each = line_limit if line_limit is not None else limit
-    prepared = [truncate(untrusted(line, limit=each), each) for line in lines]
+    prepared = [truncate(_untrusted_code(line, limit=each), each) for line in lines]
     if not prepared:
         return ""
     overhead = len(FENCE) * 2 + 2  # "```\n" + "\n```"
@@ -169,7 +182,7 @@ def link(url: str, label: str) -> str:
     and `&` is escaped as Slack expects. URLs carry job names, so they are redacted like any job
     text; the label is treated as untrusted text.
     """
-    url = redact(clean(url))
+    url = scrub(url)
     decoded = unquote(url)
     redacted = redact(decoded)
     if redacted != decoded:
