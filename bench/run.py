@@ -30,6 +30,10 @@ def main() -> None:
             ["diagnosis.py", "--repeat", "3" if args.quick else "5"],
         ),
         ("Redaction: hostile lines, the entry pass, detection", ["redaction.py"]),
+        (
+            "A huge log file against grep -F",
+            ["logfile.py", "--size-mb", "256" if args.quick else "1024"],
+        ),
         ("Cold start", ["coldstart.py", "--runs", "3" if args.quick else "7"]),
         ("Failure storm", ["storm.py", "--scale", scale, "--before"]),
     ]
