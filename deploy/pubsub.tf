@@ -91,6 +91,15 @@ resource "google_pubsub_subscription" "dead_letter_inspect" {
   }
 }
 
+# Google creates Pub/Sub's service agent (service-PROJECT_NUMBER@gcp-sa-pubsub…) a little while
+# after the API is enabled, not when the enable call returns: on a first apply, granting it a role
+# at once fails with "does not exist". Every grant to it waits for this pause instead.
+resource "time_sleep" "pubsub_service_agent" {
+  create_duration = "90s"
+
+  depends_on = [google_project_service.apis]
+}
+
 # Pub/Sub's service agent publishes what could not be delivered to the dead-letter topic…
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   project = var.project_id
@@ -98,7 +107,7 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   role    = "roles/pubsub.publisher"
   member  = local.pubsub_service_agent
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.pubsub_service_agent]
 }
 
 # …and must be able to acknowledge it on the source subscription when it does.
@@ -109,6 +118,8 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   subscription = google_pubsub_subscription.events[0].name
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
+
+  depends_on = [time_sleep.pubsub_service_agent]
 }
 
 # The service agent mints the push requests' OIDC tokens as the push account. Projects whose
@@ -119,5 +130,5 @@ resource "google_service_account_iam_member" "pubsub_signs_push_tokens" {
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_service_agent
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.pubsub_service_agent]
 }

@@ -19,5 +19,11 @@ terraform {
       source  = "hashicorp/archive"
       version = ">= 2.5.0"
     }
+    # time_sleep: waits for the Pub/Sub service agent, which Google creates shortly after the
+    # API is enabled (pubsub.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9.0"
+    }
   }
 }

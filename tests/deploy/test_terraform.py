@@ -61,6 +61,7 @@ def test_versions_pin_the_providers() -> None:
     assert providers["google"]["source"] == "hashicorp/google"
     assert providers["archive"]["source"] == "hashicorp/archive"
     assert providers["archive"]["version"] == ">= 2.5.0"  # glob patterns in excludes
+    assert providers["time"]["source"] == "hashicorp/time"
     # A drop-in module configures no provider of its own.
     assert all("provider" not in content for content in tf.parsed().values())
 
@@ -378,6 +379,16 @@ def test_sink_writes_as_a_managed_identity_granted_on_this_topic_only() -> None:
     grant = tf.resource("google_pubsub_topic_iam_member", "sink_publishes").body
     assert grant["member"] == "${google_logging_project_sink.job_outcomes.writer_identity}"
     assert grant["topic"] == "${google_pubsub_topic.events.name}"
+
+
+def test_every_grant_to_the_pubsub_service_agent_waits_for_it_to_exist() -> None:
+    agent = "${local.pubsub_service_agent}"
+    grants = [b for kind in ("resource",) for b in tf.blocks(kind) if b.body.get("member") == agent]
+    assert len(grants) == 3
+    for grant in grants:
+        assert "${time_sleep.pubsub_service_agent}" in grant.body["depends_on"], grant.address
+    pause = tf.resource("time_sleep", "pubsub_service_agent").body
+    assert pause["depends_on"] == ["${google_project_service.apis}"]
 
 
 def test_invokers_are_bound_to_the_service_behind_each_function() -> None:
