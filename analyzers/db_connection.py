@@ -203,6 +203,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Login timeout expired", "ETIMEDOUT", 0.85, _TIMEOUT),
     sig("P1002", "ETIMEDOUT", 0.88, _TIMEOUT, r"\bP1002\b"),
     sig("P1017", "PG_UNREACHABLE", 0.85, _UNREACHABLE, r"\bP1017\b"),
+    sig("Exception during pool initialization", "JDBC_POOL", 0.86, _UNREACHABLE),
+    sig("Connection is not available, request timed out", "POOL_TIMEOUT", 0.86, _TIMEOUT),
+    sig("Unable to obtain connection from database", "PG_UNREACHABLE", 0.88, _UNREACHABLE),
+    sig("Unable to acquire JDBC Connection", "JDBC_POOL", 0.86, _UNREACHABLE),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")

@@ -386,6 +386,7 @@ SIGNATURES: tuple[Signature, ...] = (
         r"attempt to (add|subtract|multiply|divide) with overflow",
     ),
     sig("InvalidCastException", "DOTNET_EXCEPTION", 0.8, _CRASH),
+    sig("server version mismatch", "RUNTIME_VERSION", 0.86, _RUNTIME_VERSION),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

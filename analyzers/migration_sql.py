@@ -373,6 +373,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Error executing DDL", "QUERY_FAILED", 0.6, _GENERIC),
     sig("StatementInvalid", "QUERY_FAILED", 0.6, _GENERIC),
     sig("Postgrex.Error", "QUERY_FAILED", 0.6, _GENERIC),
+    sig("Schema-validation: missing", "PENDING_MIGRATIONS", 0.86, _APPLY_FAILED),
+    sig("ValidationFailedException", "CHECKSUM_MISMATCH", 0.86, _FAILED_STATE),
+    sig("FlywayValidateException", "VALIDATE_FAILED", 0.9, _FAILED_STATE),
+    sig("SQLSyntaxErrorException", "SQL_SYNTAX", 0.75, _SYNTAX),
 )
 
 GENERIC = frozenset({"QUERY_FAILED", "MIGRATION_FAILED"})

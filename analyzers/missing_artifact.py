@@ -329,6 +329,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig(
         "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
     ),
+    sig("No suitable driver found for", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
 )
 
 _EXIT_127 = Text(

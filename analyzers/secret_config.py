@@ -299,6 +299,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "No application encryption key has been specified", "CONFIG_INVALID", 0.92, _CONFIG_INVALID
     ),
     sig("Invalid JWT Signature", "CREDENTIALS_INVALID", 0.85, _CONFIG_INVALID),
+    sig("Failed to determine a suitable driver class", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

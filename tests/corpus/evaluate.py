@@ -237,7 +237,8 @@ def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
     """Top finding's strength → observed accuracy, for findings of the rules (the learned fallback
     carries its own cross-validated figure). A step with fewer than CALIBRATION_MIN_CASES is
     merged into the one below; then adjacent steps that would show a stronger match as less
-    likely are pooled (pool-adjacent-violators), so the table is monotone without overstating."""
+    likely are pooled (pool-adjacent-violators), so the table is monotone; each step shows the
+    lower end of its accuracy's one-standard-error interval, never more than the cases show."""
     rule_made = [o for o in outcomes if o.by_rules]
     bins: list[list[float]] = []  # [lowest raw confidence, right, cases]
     for i, lo in enumerate(CALIBRATION_STEPS):
@@ -259,7 +260,24 @@ def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
                 del bins[k]
                 merged = True
                 break
-    return [(lo, round(right / n, 3)) for lo, right, n in bins]
+    return [(lo, round(_lower_bound(right, n), 3)) for lo, right, n in bins]
+
+
+# One standard error: what a bin's accuracy is at least, with about 84 % certainty.
+CALIBRATION_Z = 1.0
+
+
+def _lower_bound(right: float, n: float) -> float:
+    """The Wilson score interval's lower end of a bin's accuracy: a bin of a few dozen cases
+    only tells its accuracy to within several points, and a confidence shown to on-call should
+    not claim more than the cases support."""
+    if n <= 0:
+        return 0.0
+    z = CALIBRATION_Z
+    p = right / n
+    centre = p + z * z / (2 * n)
+    spread = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5)
+    return (centre - spread) / (1 + z * z / n)
 
 
 def cross_fitted(part: Part) -> Part:
