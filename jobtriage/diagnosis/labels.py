@@ -50,7 +50,7 @@ FIELDS: dict[str, Text] = {
     ),
     "not_checked": Text(
         en="Not checked (see the gaps below)",
-        ko="확인하지 못함(아래 누락된 증거 참고)",
+        ko="확인하지 못함(아래 '수집하지 못한 정보' 참고)",
     ),
     "no_baseline": Text(
         en="No successful execution found to compare with",

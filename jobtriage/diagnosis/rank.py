@@ -57,13 +57,19 @@ def run_analyzers(
                     Source.ANALYZER,
                     f"analyzer {analyzer.id} failed: {type(exc).__name__}",
                     "the other causes were still evaluated; report this as a bug",
+                    reason_ko=f"분석기 {analyzer.id} 실패: {type(exc).__name__}",
+                    fix_ko="나머지 원인은 평가됨; 버그로 보고해 주세요",
                 )
             )
             continue
         if finding is not None:
             if finding.cause != analyzer.id:
                 gaps.append(
-                    Gap(Source.ANALYZER, f"analyzer {analyzer.id} returned cause {finding.cause}")
+                    Gap(
+                        Source.ANALYZER,
+                        f"analyzer {analyzer.id} returned cause {finding.cause}",
+                        reason_ko=f"분석기 {analyzer.id}가 다른 원인 {finding.cause}을(를) 반환함",
+                    )
                 )
                 continue
             findings.append(finding)

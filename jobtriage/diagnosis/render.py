@@ -93,7 +93,8 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             for c in report.changes
         ],
         "gaps": [
-            {"source": str(g.source), "reason": _r(g.reason), "fix": _r(g.fix)} for g in report.gaps
+            {"source": str(g.source), "reason": _r(g.says(lang)[0]), "fix": _r(g.says(lang)[1])}
+            for g in report.gaps
         ],
         "commands": [
             {"purpose": c.purpose.get(lang), "command": _r(c.command)} for c in report.commands
@@ -214,7 +215,8 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     if not report.gaps and not report.log_stats.sampled:
         out.append(f"  {FIELDS['no_gaps'].get(lang)}")
     for g in report.gaps:
-        out.append(f"  - {g.source}: {g.reason}" + (f" — {g.fix}" if g.fix else ""))
+        reason, fix = g.says(lang)
+        out.append(f"  - {g.source}: {reason}" + (f" — {fix}" if fix else ""))
 
     h("links")
     out.append(f"  {label(FIELDS, 'execution_page', lang)}: {report.links.execution}")

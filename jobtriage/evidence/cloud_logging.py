@@ -154,16 +154,27 @@ def _skipped_gap(budget: ReadBudget, *, urgent: bool) -> Gap:
             f"logs skipped: this instance's Logging read budget ({budget.per_minute} a minute) "
             "is used up by other failures"
         )
+        reason_ko = (
+            f"로그 생략: 이 인스턴스의 Logging 읽기 예산(분당 {budget.per_minute}회)을 다른 "
+            "실패들이 모두 사용함"
+        )
     else:
         reason = (
             "logs skipped: Logging reads are kept for new incidents while many jobs fail "
             f"(budget {budget.per_minute} a minute, half reserved)"
+        )
+        reason_ko = (
+            "로그 생략: 여러 Job이 동시에 실패하는 동안 Logging 읽기는 새 인시던트에 남겨 둠"
+            f"(예산 분당 {budget.per_minute}회, 절반 예약)"
         )
     return Gap(
         Source.LOGS,
         reason,
         "open the Logs Explorer link; raise LOGGING_READS_PER_MINUTE if the project's Logging "
         "read quota has room (it is shared with everyone reading logs)",
+        reason_ko=reason_ko,
+        fix_ko="로그 탐색기 링크를 열기; 프로젝트의 Logging 읽기 할당량에 여유가 있으면 "
+        "LOGGING_READS_PER_MINUTE를 늘리기(모든 로그 조회와 공유됨)",
     )
 
 
@@ -530,6 +541,14 @@ class CloudLogging:
             if first:
                 # The tail is already in hand; the report says the rest is missing.
                 gap = gap_for(Source.LOGS, exc, api=LOGGING_API, ref=ref, timeout=self.timeout)
-                return done(Gap(gap.source, f"partial logs: {gap.reason}", gap.fix))
+                return done(
+                    Gap(
+                        gap.source,
+                        f"partial logs: {gap.reason}",
+                        gap.fix,
+                        reason_ko=f"일부 로그만 읽음: {gap.says('ko')[0]}",
+                        fix_ko=gap.says("ko")[1],
+                    )
+                )
             return refused(exc)
         return done()

@@ -220,6 +220,9 @@ def _not_given(ref: ExecutionRef, execution: bool, job: bool) -> list[Gap]:
                 Source.EVENT,
                 f"execution names not given: the commands below hold {', '.join(missing)}",
                 "pass --project, --region, --job and --execution with --log-file",
+                reason_ko="실행 이름이 주어지지 않음: 아래 명령에 "
+                f"{', '.join(missing)}가 들어 있음",
+                fix_ko="--log-file과 함께 --project, --region, --job, --execution을 지정",
             )
         )
     if not execution and not job:
@@ -229,6 +232,9 @@ def _not_given(ref: ExecutionRef, execution: bool, job: bool) -> list[Gap]:
                 "job configuration not given: Cloud SQL attachment, service account, image, "
                 "secrets, limits and exit codes not checked",
                 "pass --execution-file and --job-file (the v2 REST JSON), or run live",
+                reason_ko="Job 설정이 주어지지 않음: Cloud SQL 연결, 서비스 계정, 이미지, 시크릿, "
+                "한도, 종료 코드를 확인하지 못함",
+                fix_ko="--execution-file과 --job-file(v2 REST JSON)을 지정하거나 라이브로 실행",
             )
         )
     gaps.append(
@@ -236,6 +242,8 @@ def _not_given(ref: ExecutionRef, execution: bool, job: bool) -> list[Gap]:
             Source.LAST_SUCCESS,
             "not checked offline: what changed since the last successful execution",
             "run live (--project --region --job --execution with Google credentials)",
+            reason_ko="오프라인에서는 확인하지 못함: 마지막 성공 실행 이후의 변경 사항",
+            fix_ko="라이브로 실행(--project --region --job --execution, Google 자격 증명 필요)",
         )
     )
     return gaps

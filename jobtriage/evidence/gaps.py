@@ -40,6 +40,15 @@ _WHAT = {
 }
 
 
+_WHAT_KO = {
+    Source.EXECUTION: "실행",
+    Source.TASKS: "실행의 태스크",
+    Source.JOB: "Job",
+    Source.LAST_SUCCESS: "Job의 이전 실행",
+    Source.LOGS: "로그",
+}
+
+
 def _quote(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc)
     message = " ".join(str(message).split())
@@ -139,6 +148,7 @@ def gap_for(
 ) -> Gap:
     """The gap a failed call leaves in the report, with the fix spelled out."""
     what = _WHAT.get(source, source.value)
+    what_ko = _WHAT_KO.get(source, source.value)
     code = _http_code(exc)
     project = ref.project
     if type(exc).__name__ == "DefaultCredentialsError":
@@ -147,18 +157,26 @@ def gap_for(
             f"no Google credentials to read {what}",
             "run where Application Default Credentials exist (the function's service account), "
             "or locally: gcloud auth application-default login",
+            reason_ko=f"{what_ko}을(를) 읽을 Google 자격 증명이 없음",
+            fix_ko="Application Default Credentials가 있는 곳(함수의 서비스 계정)에서 실행하거나, "
+            "로컬에서는 gcloud auth application-default login",
         )
     if code == 403 and _service_disabled(exc):
         return Gap(
             source,
             f"the {api.title} is not enabled in project {project}",
             f"gcloud services enable {api.service} --project={project}",
+            reason_ko=f"프로젝트 {project}에서 {api.title}가 사용 설정되어 있지 않음",
         )
     if code in (401, 403):
         return Gap(
             source,
             f"permission denied reading {what} ({api.title} answered {code})",
             f"grant {api.role} to the function's service account: gcloud projects "
+            f"add-iam-policy-binding {project} --member=serviceAccount:<function SA> "
+            f"--role={api.role}",
+            reason_ko=f"{what_ko} 읽기 권한 없음({api.title} 응답 {code})",
+            fix_ko=f"함수의 서비스 계정에 {api.role} 부여: gcloud projects "
             f"add-iam-policy-binding {project} --member=serviceAccount:<function SA> "
             f"--role={api.role}",
         )
@@ -169,14 +187,23 @@ def gap_for(
                 "execution no longer exists (Cloud Run keeps the last 1,000 per job)",
                 f"check the name; gcloud run jobs executions list --job={ref.job} "
                 f"--region={ref.region} --project={project}",
+                reason_ko="실행이 더 이상 없음(Cloud Run은 Job마다 최근 1,000개만 보관)",
+                fix_ko=f"이름 확인: gcloud run jobs executions list --job={ref.job} "
+                f"--region={ref.region} --project={project}",
             )
         if source in (Source.JOB, Source.LAST_SUCCESS):
             return Gap(
                 source,
                 f"job {ref.job} no longer exists in {ref.region}",
                 "it was deleted or renamed after this execution ran",
+                reason_ko=f"Job {ref.job}이(가) {ref.region}에 더 이상 없음",
+                fix_ko="이 실행 이후 삭제되었거나 이름이 바뀜",
             )
-        return Gap(source, f"{what}: not found ({_quote(exc)})", "")
+        return Gap(
+            source,
+            f"{what}: not found ({_quote(exc)})",
+            reason_ko=f"{what_ko}: 찾을 수 없음({_quote(exc)})",
+        )
     if code == 429:
         if api is LOGGING_API:
             return Gap(
@@ -185,24 +212,35 @@ def gap_for(
                 "the project's 'Read requests per minute' quota of logging.googleapis.com is used "
                 "up (other log readers share it); diagnose again in a minute, or request a higher "
                 "quota in the Cloud console (IAM & Admin > Quotas)",
+                reason_ko="Logging 읽기 할당량 소진",
+                fix_ko="프로젝트의 logging.googleapis.com '분당 읽기 요청' 할당량이 "
+                "소진됨(다른 로그 조회와 공유); 1분 뒤 다시 진단하거나 Cloud 콘솔"
+                "(IAM 및 관리자 > 할당량)에서 상향 요청",
             )
         return Gap(
             source,
             f"{api.title} read quota exhausted",
             f"the per-region 'Read requests per minute' quota of {api.service} is used up; "
             "diagnose again in a minute, or request a higher quota",
+            reason_ko=f"{api.title} 읽기 할당량 소진",
+            fix_ko=f"{api.service}의 리전별 '분당 읽기 요청' 할당량이 소진됨; 1분 뒤 다시 "
+            "진단하거나 할당량 상향 요청",
         )
     if _is_timeout(exc):
         return Gap(
             source,
             f"{api.title} gave no answer within {timeout:g} s",
             "a slow or overloaded API; diagnose again, or raise API_TIMEOUT_SECONDS",
+            reason_ko=f"{api.title}가 {timeout:g}초 안에 응답하지 않음",
+            fix_ko="API가 느리거나 과부하 상태; 다시 진단하거나 API_TIMEOUT_SECONDS를 늘리기",
         )
     if code is not None and code >= 500:
         return Gap(
             source,
             f"{api.title} error {code}: {_quote(exc)}",
             "a fault on Google's side, usually brief; diagnose again in a minute",
+            reason_ko=f"{api.title} 오류 {code}: {_quote(exc)}",
+            fix_ko="Google 쪽 장애로 대개 잠시뿐임; 1분 뒤 다시 진단",
         )
     if _is_unreachable(exc) or _is_dns(exc):
         if _is_dns(exc):
@@ -211,16 +249,28 @@ def gap_for(
                 f"could not reach the {api.title}: its host name did not resolve (no network "
                 "or no DNS)",
                 "check this machine's network and DNS (or the emulator host setting)",
+                reason_ko=f"{api.title}에 연결할 수 없음: 호스트 이름을 찾지 못함(네트워크 또는 "
+                "DNS 없음)",
+                fix_ko="이 머신의 네트워크와 DNS(또는 에뮬레이터 호스트 설정) 확인",
             )
         return Gap(
             source,
             f"could not reach the {api.title}: the connection failed ({_root(exc)})",
             "check the network path to Google APIs (or the emulator host setting)",
+            reason_ko=f"{api.title}에 연결할 수 없음: 연결 실패({_root(exc)})",
+            fix_ko="Google API까지의 네트워크 경로(또는 에뮬레이터 호스트 설정) 확인",
         )
     if code is not None:
-        return Gap(source, f"{api.title} refused the request ({code}): {_quote(exc)}", "")
+        return Gap(
+            source,
+            f"{api.title} refused the request ({code}): {_quote(exc)}",
+            reason_ko=f"{api.title}가 요청을 거부함({code}): {_quote(exc)}",
+        )
     return Gap(
         source,
         f"unexpected error reading {what}: {type(exc).__name__}: {_quote(exc)}",
         "this is a bug in jobtriage if it repeats; the rest of the report is still valid",
+        reason_ko=f"{what_ko}을(를) 읽는 중 예상하지 못한 오류: {type(exc).__name__}: "
+        f"{_quote(exc)}",
+        fix_ko="반복되면 jobtriage의 버그임; 보고서의 나머지는 유효함",
     )

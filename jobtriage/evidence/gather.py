@@ -118,7 +118,13 @@ def gather(
     tasks: TaskList = TaskList(())
     last: LastSuccess = LastSuccess(None, 0)
     if sources.run is None:
-        gaps.append(Gap(Source.EXECUTION, "the Cloud Run Admin API was not consulted", ""))
+        gaps.append(
+            Gap(
+                Source.EXECUTION,
+                "the Cloud Run Admin API was not consulted",
+                reason_ko="Cloud Run Admin API를 조회하지 않음",
+            )
+        )
     else:
         results = _read_run(sources.run, ref)
         for outcome in results.values():
@@ -140,6 +146,8 @@ def gather(
                     Source.TASKS,
                     f"only the first {len(tasks.attempts)} tasks were read",
                     "the task list of a large fan-out is bounded; see the console for the rest",
+                    reason_ko=f"처음 {len(tasks.attempts)}개 태스크만 읽음",
+                    fix_ko="태스크가 많으면 목록을 제한함; 나머지는 콘솔에서 확인",
                 )
             )
         if results[Source.LAST_SUCCESS].gap is None and last.execution is None:
@@ -148,6 +156,8 @@ def gather(
                     Source.LAST_SUCCESS,
                     f"no successful execution among the job's {last.looked_at} most recent",
                     "nothing to compare with: 'what changed' is left out",
+                    reason_ko=f"Job의 최근 {last.looked_at}개 실행 중 성공한 실행이 없음",
+                    fix_ko="비교할 대상이 없어 '변경 사항'은 생략함",
                 )
             )
 
@@ -158,7 +168,13 @@ def gather(
 
     logs = LogRead()
     if sources.logs is None:
-        gaps.append(Gap(Source.LOGS, "Cloud Logging was not consulted", ""))
+        gaps.append(
+            Gap(
+                Source.LOGS,
+                "Cloud Logging was not consulted",
+                reason_ko="Cloud Logging을 조회하지 않음",
+            )
+        )
     else:
         logs = _read_logs(sources, ref, event, execution, urgent=urgent_logs)
         gaps.extend(logs.gaps)

@@ -96,6 +96,10 @@ class LogFile:
             f" of context each); {self.dropped:,} other lines were not read",
             "give the execution's own lines only (gcloud logging read with its execution name) "
             "to have every line read",
+            reason_ko=f"로그 파일이 {self.total:,}줄: 마지막 {min(TAIL_LINES, self.total):,}줄과 "
+            f"알려진 오류를 담은 앞부분 {self.matched:,}줄(앞뒤 {CONTEXT}줄 포함)만 사용; "
+            f"나머지 {self.dropped:,}줄은 읽지 않음",
+            fix_ko="이 실행의 줄만 주면(실행 이름으로 gcloud logging read) 모든 줄을 읽음",
         )
 
 

@@ -344,11 +344,20 @@ class Source(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Evidence that could not be gathered, why, and how to fix it."""
+    """Evidence that could not be gathered, why, and how to fix it (English; `reason_ko` /
+    `fix_ko` in Korean where written — renderers fall back to English)."""
 
     source: Source
     reason: str
     fix: str = ""
+    reason_ko: str = ""
+    fix_ko: str = ""
+
+    def says(self, lang: str) -> tuple[str, str]:
+        """(reason, fix) in the report's language."""
+        if lang == "ko" and self.reason_ko:
+            return self.reason_ko, self.fix_ko or self.fix
+        return self.reason, self.fix
 
 
 @dataclass(frozen=True, slots=True)

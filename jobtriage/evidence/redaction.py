@@ -218,7 +218,13 @@ def _task(task: TaskAttempt, known: Sequence[str]) -> TaskAttempt:
 
 
 def _gap(gap: Gap, known: Sequence[str]) -> Gap:
-    return replace(gap, reason=_text(gap.reason, known) or "", fix=_text(gap.fix, known) or "")
+    return replace(
+        gap,
+        reason=_text(gap.reason, known) or "",
+        fix=_text(gap.fix, known) or "",
+        reason_ko=_text(gap.reason_ko, known) or "",
+        fix_ko=_text(gap.fix_ko, known) or "",
+    )
 
 
 def redacted_fields(evidence: Evidence) -> dict[str, object]:

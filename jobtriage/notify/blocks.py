@@ -561,8 +561,9 @@ def _gaps(report: Report, lang: Lang) -> Block | None:
         return None
 
     def line(gap: Gap) -> str:
-        text = f"*{gap.source.value}*: {_say(gap.reason, NOTE_CHARS)}"
-        return text + (f" — {_say(gap.fix, NOTE_CHARS)}" if gap.fix else "")
+        reason, fix = gap.says(lang)
+        text = f"*{gap.source.value}*: {_say(reason, NOTE_CHARS)}"
+        return text + (f" — {_say(fix, NOTE_CHARS)}" if fix else "")
 
     lines = (line(gap) for gap in report.gaps)
     text = _bullets(f"*{_w('gaps', lang)}*", lines, len(report.gaps), BUDGET_GAPS, lang)
