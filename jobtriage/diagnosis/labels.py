@@ -58,6 +58,7 @@ FIELDS: dict[str, Text] = {
     ),
     "lines_up": Text(en="lines up with the top cause", ko="가장 유력한 원인과 관련"),
     "no_gaps": Text(en="none", ko="없음"),
+    "none": Text(en="(none)", ko="(없음)"),
     "sampled": Text(
         en="logs sampled: {kept} of {fetched} lines kept (errors and the tail first)",
         ko="로그 샘플링: {fetched}줄 중 {kept}줄 사용 (오류와 마지막 부분 우선)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jobtriage.diagnosis.changes import NONE
 from jobtriage.diagnosis.labels import (
     CHANGE_FIELDS,
     FIELDS,
@@ -202,7 +203,8 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
         out.append(f"  {FIELDS[key].get(lang)}")
     for c in report.changes:
         mark = f"  ← {FIELDS['lines_up'].get(lang)}" if c.related_cause else ""
-        out.append(f"  - {label(CHANGE_FIELDS, c.field, lang)}: {c.before} → {c.after}{mark}")
+        before, after = (FIELDS["none"].get(lang) if v == NONE else v for v in (c.before, c.after))
+        out.append(f"  - {label(CHANGE_FIELDS, c.field, lang)}: {before} → {after}{mark}")
 
     h("gaps")
     if report.log_stats.sampled:

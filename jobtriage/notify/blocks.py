@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analyzers.base import Fact
+from jobtriage.diagnosis.changes import NONE
 from jobtriage.diagnosis.labels import CHANGE_FIELDS, human_duration, percent
 from jobtriage.diagnosis.labels import label as label_of
 from jobtriage.diagnosis.model import Change, RankedCause, Report
@@ -158,6 +159,7 @@ _W: dict[str, Text] = {
         ko="알려진 원인을 찾지 못했습니다. 오류일 가능성이 가장 높은 줄:",
     ),
     "then_last_lines": Text(en="The last lines of the log:", ko="로그의 마지막 줄:"),
+    "none": Text(en="(none)", ko="(없음)"),
     "nothing_recognised": Text(
         en="No known cause recognised. The last lines of the log:",
         ko="알려진 원인을 찾지 못했습니다. 로그의 마지막 줄:",
@@ -531,8 +533,12 @@ def _others(report: Report, lang: Lang) -> Block | None:
 
 def _change_line(change: Change, related: bool, lang: Lang) -> str:
     field = _say(label_of(CHANGE_FIELDS, change.field, lang), 60)
-    before = mrkdwn.inline_code(change.before, limit=VALUE_CHARS) if change.before else "—"
-    after = mrkdwn.inline_code(change.after, limit=VALUE_CHARS) if change.after else "—"
+    before, after = (
+        (_w("none", lang) if value == NONE else mrkdwn.inline_code(value, limit=VALUE_CHARS))
+        if value
+        else "—"
+        for value in (change.before, change.after)
+    )
     line = f"*{field}*: {before} → {after}"
     if change.note is not None:
         line += " — " + _say(change.note.get(lang), NOTE_CHARS)

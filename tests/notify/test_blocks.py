@@ -376,3 +376,16 @@ def test_unknown_alert_leads_with_the_line_most_likely_to_be_the_error() -> None
         assert top.count("export bucket") == 1
         assert top.index("export bucket") < top.index("complete log")
         assert_valid(alert)
+
+
+def test_an_empty_side_of_a_change_is_said_in_the_reports_language() -> None:
+    from jobtriage.diagnosis import to_text
+    from jobtriage.diagnosis.changes import NONE
+
+    change = Change(field="env_names", before=NONE, after="+DATABASE_URL")
+    report = R.esm_report(changes=(change,))
+    assert "(없음) → +DATABASE_URL" in to_text(report, lang="ko")
+    assert "(none) → +DATABASE_URL" in to_text(report, lang="en")
+    ko = json.dumps(render_alert(report, R.STATES["open"], lang="ko").payload(), ensure_ascii=False)
+    assert "(없음)" in ko
+    assert "(none)" not in ko
