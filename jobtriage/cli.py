@@ -35,7 +35,11 @@ NOTHING_READ = 3
 
 
 class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
+    """A problem the user can fix; printed without a traceback (`ko`: in Korean)."""
+
+    def __init__(self, message: str, *, ko: str = "") -> None:
+        super().__init__(message)
+        self.ko = ko
 
 
 def _slack_preview(report: Report, lang: Lang, out: TextIO, *, as_json: bool) -> None:
@@ -94,14 +98,19 @@ def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
         if evidence.execution is None and evidence.job is None and not evidence.logs:
             _print(build_report(evidence), args.format, lang, out)
             sys.stderr.write(
-                "error: nothing could be read from Google for this execution; the gaps above "
-                "say why\n"
+                "오류: 이 실행에 대해 Google에서 아무것도 읽지 못함; 위의 '수집하지 못한 정보'에 "
+                "이유가 있음\n"
+                if lang == "ko"
+                else "error: nothing could be read from Google for this execution; the gaps "
+                "above say why\n"
             )
             return NOTHING_READ
     else:
         raise CliError(
             "say which execution: --project, --region, --job and --execution (live), "
-            "or --log-file (offline)"
+            "or --log-file (offline)",
+            ko="어떤 실행인지 지정: --project, --region, --job, --execution(라이브) 또는 "
+            "--log-file(오프라인)",
         )
     _print(build_report(evidence), args.format, lang, out)
     return 0
@@ -119,7 +128,10 @@ def _live_evidence(ref: ExecutionRef) -> Evidence:
             raise CliError(
                 "no Google credentials found. Run `gcloud auth application-default login` "
                 "(needs roles/run.viewer and roles/logging.viewer on the project), or use "
-                "--log-file for an offline diagnosis"
+                "--log-file for an offline diagnosis",
+                ko="Google 자격 증명이 없음. `gcloud auth application-default login`을 실행"
+                "(프로젝트에 roles/run.viewer와 roles/logging.viewer 필요)하거나 "
+                "--log-file로 오프라인 진단",
             ) from exc
     from jobtriage.evidence.gather import Sources, gather
 
@@ -280,5 +292,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 0
     except (CliError, ConfigError, PermanentError) as exc:
         fix = getattr(exc, "fix", "")
-        sys.stderr.write(f"error: {exc}" + (f"\n  fix: {fix}" if fix else "") + "\n")
+        korean = getattr(exc, "ko", "") if getattr(args, "lang", "en") == "ko" else ""
+        if korean:
+            sys.stderr.write(f"오류: {korean}" + (f"\n  해결: {fix}" if fix else "") + "\n")
+        else:
+            sys.stderr.write(f"error: {exc}" + (f"\n  fix: {fix}" if fix else "") + "\n")
         return 2

@@ -193,3 +193,26 @@ def test_live_with_google_unreachable_says_so_and_exits_3(
     assert "could not reach the Cloud Run Admin API: the connection failed" in text
     assert "bug in jobtriage" not in text
     assert "nothing could be read from Google" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "english", "korean"),
+    [
+        ("", "the log file is empty", "로그 파일이 비어 있음"),
+        ('{"msg": "a"}\n{"msg": \n', "line 2 is not valid JSON", "2번째 줄이 올바른 JSON이 아님"),
+    ],
+)
+def test_input_errors_speak_the_reports_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, english: str, korean: str
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(content, encoding="utf-8")
+    base = ["diagnose", "--log-file", str(log)]
+    if "msg" in content:
+        base += ["--input-format", "jsonl"]
+    assert main([*base, "--lang", "ko"], out=io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("오류: ")
+    assert korean in err
+    assert main(base, out=io.StringIO()) == 2
+    assert english in capsys.readouterr().err

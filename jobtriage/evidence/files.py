@@ -43,11 +43,13 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise InputFileError(f"{what} {path}: no such file") from None
+        raise InputFileError(f"{what} {path}: no such file", ko=f"{path}: 파일이 없음") from None
     except OSError as exc:
         raise InputFileError(f"{what} {path}: cannot read it ({exc.strerror})") from None
     if path.is_dir():
-        raise InputFileError(f"{what} {path}: is a directory, not a file")
+        raise InputFileError(
+            f"{what} {path}: is a directory, not a file", ko=f"{path}: 파일이 아니라 디렉터리임"
+        )
     if size > limit:
         raise InputFileError(f"{what} {path}: {size:,} bytes is more than the {limit:,} we read")
     try:
@@ -165,7 +167,10 @@ def evidence_from_files(
 ) -> Evidence:
     """Evidence built only from files. `ref` defaults to what the files name."""
     if log_file is None and execution_file is None and job_file is None:
-        raise InputFileError("nothing to diagnose: give --log-file, --execution-file or --job-file")
+        raise InputFileError(
+            "nothing to diagnose: give --log-file, --execution-file or --job-file",
+            ko="진단할 대상이 없음: --log-file, --execution-file 또는 --job-file을 지정",
+        )
     execution_pb = (
         _resource(Path(execution_file), "execution file", "Execution")
         if execution_file is not None

@@ -36,6 +36,7 @@ import ahocorasick
 from jobtriage.errors import PermanentError
 from jobtriage.evidence.cloud_logging import clean_text, line_from_resource, merge, parse_timestamp
 from jobtriage.evidence.model import Gap, LogIndex, LogLine, Source, Stream
+from jobtriage.redact import scrub
 
 # The last lines always kept (where a failed job's error usually is).
 TAIL_LINES = 100_000
@@ -71,7 +72,12 @@ class InputFormat(StrEnum):
 
 
 class InputFileError(PermanentError):
-    """A file given on the command line cannot be used; the message says why and what to give."""
+    """A file given on the command line cannot be used; the message says why and what to give
+    (`ko`: the same in Korean, for `--lang ko`)."""
+
+    def __init__(self, message: str, *, ko: str = "", fix: str = "") -> None:
+        super().__init__(message, fix=fix)
+        self.ko = scrub(ko)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +111,16 @@ class LogFile:
 
 def _open_error(path: Path, exc: OSError) -> InputFileError:
     if isinstance(exc, FileNotFoundError):
-        return InputFileError(f"log file {path}: no such file")
+        return InputFileError(f"log file {path}: no such file", ko=f"로그 파일 {path}: 파일이 없음")
     if isinstance(exc, IsADirectoryError):
-        return InputFileError(f"log file {path}: is a directory, not a file")
-    return InputFileError(f"log file {path}: cannot read it ({exc.strerror})")
+        return InputFileError(
+            f"log file {path}: is a directory, not a file",
+            ko=f"로그 파일 {path}: 파일이 아니라 디렉터리임",
+        )
+    return InputFileError(
+        f"log file {path}: cannot read it ({exc.strerror})",
+        ko=f"로그 파일 {path}: 읽을 수 없음({exc.strerror})",
+    )
 
 
 def _binary_kind(head: bytes) -> str | None:
@@ -283,7 +295,10 @@ def read_log_file(path: str | Path, fmt: InputFormat = InputFormat.AUTO) -> LogF
     path = Path(path)
     try:
         if path.is_dir():
-            raise InputFileError(f"log file {path}: is a directory, not a file")
+            raise InputFileError(
+                f"log file {path}: is a directory, not a file",
+                ko=f"로그 파일 {path}: 파일이 아니라 디렉터리임",
+            )
         size = path.stat().st_size
         with path.open("rb") as handle:
             head_bytes = handle.read(_HEAD_BYTES)
@@ -291,10 +306,15 @@ def read_log_file(path: str | Path, fmt: InputFormat = InputFormat.AUTO) -> LogF
         raise _open_error(path, exc) from None
     head_bytes = head_bytes.removeprefix(b"\xef\xbb\xbf")
     if not head_bytes.strip():
-        raise InputFileError(f"log file {path}: the log file is empty")
+        raise InputFileError(
+            f"log file {path}: the log file is empty", ko=f"로그 파일 {path}: 로그 파일이 비어 있음"
+        )
     kind = _binary_kind(head_bytes)
     if kind is not None:
-        raise InputFileError(f"log file {path}: this is {kind}, not a log")
+        raise InputFileError(
+            f"log file {path}: this is {kind}, not a log",
+            ko=f"로그 파일 {path}: 로그가 아니라 다음으로 보임 — {kind}",
+        )
     head = head_bytes.decode("utf-8", "replace")
     chosen = _detect(head) if fmt is InputFormat.AUTO else fmt
 
@@ -310,7 +330,11 @@ def read_log_file(path: str | Path, fmt: InputFormat = InputFormat.AUTO) -> LogF
             records = _records_of_whole(path, text)
         except json.JSONDecodeError as exc:
             if fmt is InputFormat.JSON or text.lstrip().startswith(("[{", "[\n", "[]")):
-                raise InputFileError(_json_error(path, exc)) from None
+                raise InputFileError(
+                    _json_error(path, exc),
+                    ko=f"로그 파일 {path}: 올바른 JSON이 아님({exc.lineno}번째 줄, "
+                    f"{exc.colno}번째 칸: {exc.msg})",
+                ) from None
             chosen = InputFormat.TEXT  # "[INFO] …"-style text that merely starts with '['
         else:
             lines = merge(_entries_of_records(path, records))
@@ -339,7 +363,10 @@ def _jsonl(path: Path, raws: list[str], scan: _Scan, *, forced: bool) -> LogFile
                 raise InputFileError(
                     f"log file {path}: line {number} is not valid JSON ({exc.msg}); "
                     "JSON lines need one complete JSON object per line "
-                    "(--input-format text reads it as plain text)"
+                    "(--input-format text reads it as plain text)",
+                    ko=f"로그 파일 {path}: {number}번째 줄이 올바른 JSON이 아님({exc.msg}); "
+                    "JSON lines는 한 줄에 완전한 JSON 객체 하나가 필요함"
+                    "(--input-format text로 일반 텍스트로 읽을 수 있음)",
                 ) from None
             parsed.append(_plain_line(raw))
             continue
