@@ -209,7 +209,8 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
         )
         if response.status_code != 200 or not reports:
             raise CliError(
-                f"the event function answered {response.status_code}; see the logs above"
+                f"the event function answered {response.status_code}; see the logs above",
+                ko=f"이벤트 함수가 {response.status_code}로 응답함; 위의 로그 참고",
             )
     report = reports[0]
     if args.format == "json":

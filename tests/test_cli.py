@@ -216,3 +216,21 @@ def test_input_errors_speak_the_reports_language(
     assert korean in err
     assert main(base, out=io.StringIO()) == 2
     assert english in capsys.readouterr().err
+
+
+def test_every_input_error_has_korean() -> None:
+    # Every mistake the command line reports is said in Korean too (--lang ko).
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "jobtriage"
+    missing = []
+    for path in (root / "cli.py", root / "evidence" / "files.py", root / "evidence" / "logfile.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("InputFileError", "CliError")
+                and not any(k.arg == "ko" for k in node.keywords)
+            ):
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []

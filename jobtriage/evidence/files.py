@@ -45,17 +45,26 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     except FileNotFoundError:
         raise InputFileError(f"{what} {path}: no such file", ko=f"{path}: 파일이 없음") from None
     except OSError as exc:
-        raise InputFileError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+        raise InputFileError(
+            f"{what} {path}: cannot read it ({exc.strerror})",
+            ko=f"{path}: 읽을 수 없음({exc.strerror})",
+        ) from None
     if path.is_dir():
         raise InputFileError(
             f"{what} {path}: is a directory, not a file", ko=f"{path}: 파일이 아니라 디렉터리임"
         )
     if size > limit:
-        raise InputFileError(f"{what} {path}: {size:,} bytes is more than the {limit:,} we read")
+        raise InputFileError(
+            f"{what} {path}: {size:,} bytes is more than the {limit:,} we read",
+            ko=f"{path}: {size:,}바이트는 읽을 수 있는 {limit:,}바이트보다 큼",
+        )
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputFileError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+        raise InputFileError(
+            f"{what} {path}: cannot read it ({exc.strerror})",
+            ko=f"{path}: 읽을 수 없음({exc.strerror})",
+        ) from None
 
 
 def _text(data: bytes) -> str:
@@ -85,31 +94,48 @@ def _resource(path: Path, what: str, kind: str) -> Any:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputFileError(_json_error(what, path, exc)) from None
+        raise InputFileError(
+            _json_error(what, path, exc),
+            ko=f"{path}: 올바른 JSON이 아님({exc.lineno}번째 줄, {exc.colno}번째 칸: {exc.msg})",
+        ) from None
     if not isinstance(data, dict):
-        raise InputFileError(f"{what} {path}: expected a JSON object (one {kind}), not a list")
+        raise InputFileError(
+            f"{what} {path}: expected a JSON object (one {kind}), not a list",
+            ko=f"{path}: 목록이 아니라 JSON 객체({kind} 하나)여야 함",
+        )
     if data.get("apiVersion") and data.get("kind"):
         raise InputFileError(
             f"{what} {path}: this is a v1 {data.get('kind')} (what `gcloud run jobs ... describe` "
             f'prints); give the v2 REST JSON of the {kind} instead: curl -H "Authorization: '
-            'Bearer $(gcloud auth print-access-token)" https://run.googleapis.com/v2/<name>'
+            'Bearer $(gcloud auth print-access-token)" https://run.googleapis.com/v2/<name>',
+            ko=f"{path}: v1 {data.get('kind')}임(`gcloud run jobs ... describe`의 출력); 대신 "
+            f'{kind}의 v2 REST JSON을 지정: curl -H "Authorization: Bearer '
+            '$(gcloud auth print-access-token)" https://run.googleapis.com/v2/<name>',
         )
     name = data.get("name")
     expected = "/executions/" if kind == "Execution" else "/jobs/"
     if not isinstance(name, str) or expected not in name or not _V2_NAME.match(name):
         raise InputFileError(
             f"{what} {path}: no v2 {kind} name (projects/P/locations/R/jobs/J"
-            f'{"/executions/E" if kind == "Execution" else ""}) in its "name" field'
+            f'{"/executions/E" if kind == "Execution" else ""}) in its "name" field',
+            ko=f'{path}: "name" 필드에 v2 {kind} 이름(projects/P/locations/R/jobs/J'
+            f"{'/executions/E' if kind == 'Execution' else ''})이 없음",
         )
     if kind == "Job" and "/executions/" in name:
-        raise InputFileError(f"{what} {path}: this is an Execution, not a Job")
+        raise InputFileError(
+            f"{what} {path}: this is an Execution, not a Job",
+            ko=f"{path}: Job이 아니라 Execution임",
+        )
     from google.cloud import run_v2
 
     message_type = run_v2.Execution if kind == "Execution" else run_v2.Job
     try:
         return message_type.from_json(json.dumps(data), ignore_unknown_fields=True)
     except Exception as exc:  # protobuf's ParseError names the field that is wrong
-        raise InputFileError(f"{what} {path}: not a valid v2 {kind}: {exc}") from None
+        raise InputFileError(
+            f"{what} {path}: not a valid v2 {kind}: {exc}",
+            ko=f"{path}: 올바른 v2 {kind}가 아님: {exc}",
+        ) from None
 
 
 def load_execution_file(path: str | Path) -> ExecutionInfo:

@@ -174,7 +174,10 @@ def _records_of_whole(path: Path, text: str) -> list[Any]:
     if isinstance(data, dict):
         entries = data.get("entries")
         return entries if isinstance(entries, list) else [data]
-    raise InputFileError(f"log file {path}: a JSON {type(data).__name__}, expected an array")
+    raise InputFileError(
+        f"log file {path}: a JSON {type(data).__name__}, expected an array",
+        ko=f"로그 파일 {path}: JSON {type(data).__name__}임, 배열이어야 함",
+    )
 
 
 def _entries_of_records(path: Path, records: list[Any]) -> list[Any]:
@@ -183,7 +186,9 @@ def _entries_of_records(path: Path, records: list[Any]) -> list[Any]:
         if not isinstance(record, dict):
             raise InputFileError(
                 f"log file {path}: item {i + 1} is a JSON {type(record).__name__}, expected an "
-                "object (a LogEntry as `gcloud logging read --format=json` prints it)"
+                "object (a LogEntry as `gcloud logging read --format=json` prints it)",
+                ko=f"로그 파일 {path}: {i + 1}번째 항목이 JSON {type(record).__name__}임, "
+                "객체여야 함(`gcloud logging read --format=json`이 출력하는 LogEntry)",
             )
         entries.append(_record_entry(record))
     return entries
@@ -323,7 +328,10 @@ def read_log_file(path: str | Path, fmt: InputFormat = InputFormat.AUTO) -> LogF
             raise InputFileError(
                 f"log file {path}: {size:,} bytes of JSON array is more than the "
                 f"{MAX_JSON_BYTES:,} read at once; give it as JSON lines "
-                "(gcloud logging read --format=json | jq -c '.[]') or as text"
+                "(gcloud logging read --format=json | jq -c '.[]') or as text",
+                ko=f"로그 파일 {path}: JSON 배열 {size:,}바이트는 한 번에 읽는 {MAX_JSON_BYTES:,}"
+                "바이트보다 큼; JSON lines(gcloud logging read --format=json | jq -c '.[]') "
+                "또는 텍스트로 지정",
             )
         text = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
         try:
@@ -375,7 +383,9 @@ def _jsonl(path: Path, raws: list[str], scan: _Scan, *, forced: bool) -> LogFile
         elif forced:
             raise InputFileError(
                 f"log file {path}: line {number} is a JSON {type(record).__name__}, "
-                "expected an object"
+                "expected an object",
+                ko=f"로그 파일 {path}: {number}번째 줄이 JSON {type(record).__name__}임, "
+                "객체여야 함",
             )
         else:
             parsed.append(_plain_line(raw))
