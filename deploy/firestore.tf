@@ -15,7 +15,7 @@ resource "google_firestore_database" "incidents" {
   depends_on = [google_project_service.apis]
 }
 
-# Delivery claims (jobtriage/incident/store.py, collection "deliveries") are only needed while
+# Delivery claims (jobtriage/incident/store/, collection "deliveries") are only needed while
 # Pub/Sub may still redeliver an event; each carries `expire_at`, and this TTL policy lets
 # Firestore delete them after it. The field is exempt from indexing: nothing queries it, and an
 # index on an ever-increasing timestamp only adds write cost.

@@ -426,7 +426,7 @@ def test_delivery_claims_expire_by_ttl_policy() -> None:
     assert field["database"] == "${local.firestore_database}"
     assert field["collection"] == store.DELIVERIES
     assert field["field"] == "expire_at"
-    assert "expire_at" in Path(store.__file__).read_text(encoding="utf-8")
+    assert "expire_at" in Path(store.contract.__file__).read_text(encoding="utf-8")
     assert field["ttl_config"] == [{}]
 
 

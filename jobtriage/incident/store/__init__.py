@@ -1,0 +1,95 @@
+"""Where incidents and delivery claims live: Firestore when deployed, memory for local runs.
+
+Two jobs, one store:
+
+- **Delivery claims** make "no alert lost, none posted twice for one execution" hold even though
+  Pub/Sub delivers at least once and a function instance can die at any point. The pipeline:
+
+      claim = store.claim(key, now=now, lease=LEASE)     # LEASE > the function's timeout
+      DONE      -> post nothing, acknowledge the event
+      BUSY      -> raise TransientError: another delivery is on it; Pub/Sub redelivers later
+      NEW       -> post; store.record_post(key, channel, ts) at once; bookkeeping;
+                   store.finish(key, result={...})
+      TAKEOVER  -> a previous delivery died holding the claim. If `claim.posted` is set the Slack
+                   post already happened: skip it and finish the bookkeeping.
+      on a failure before posting: store.release(key, holder=claim.holder), then re-raise
+
+  Who wins a race is decided by Firestore, never by timing: `create()` of the claim document
+  (exactly one creator, the rest get AlreadyExists), and a write conditioned on the
+  `update_time` that was read (exactly one of several takeovers lands).
+
+- **Incidents** (see `model.Incident`): create-if-absent, read, and `update(id, fn)` — an
+  optimistic read-modify-write that re-reads and re-applies `fn` when another writer got there
+  first, so a click and a new failure arriving together both count. `fn` must therefore be pure.
+
+Both stores validate the same way (tz-aware datetimes, safe incident ids, Firestore-storable
+results) so that what works against `MemoryStore` works against Firestore. The contract test in
+tests/incident/test_store_contract.py runs the same functions against both.
+
+Firestore layout (Native mode):
+
+    deliveries/{sha256(key)}   key, state (pending|done), holder, claimed_at, lease_until,
+                               attempt, posted_channel, posted_ts, result, expire_at
+    incidents/{incident_id}    every `Incident` field, plus `open_job` (the job path while the
+                               incident is not closed, else "") and `message` ("channel/ts" of
+                               the parent message, or "") so that every query is a single
+                               equality filter: no composite index to deploy.
+
+`deliveries.expire_at` is meant for a Firestore TTL policy (claims are only needed for as long as
+Pub/Sub may redeliver — hours, until the dead-letter topic takes the event — kept 30 days for
+forensics).
+
+Errors: Firestore unreachable, overloaded or timing out -> `TransientError` (redeliver);
+permission denied, database missing or in Datastore mode -> `PermanentError` with the fix.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jobtriage.incident.store.contract import (
+    DATABASE_FIX,
+    DELIVERIES,
+    DELIVERY_RETENTION,
+    INCIDENTS,
+    MAX_OPEN_PER_JOB,
+    PERMISSION_FIX,
+    Claim,
+    ClaimOutcome,
+    IncidentStore,
+    PostedMessage,
+    UnknownClaim,
+    UnknownIncident,
+)
+from jobtriage.incident.store.firestore import FirestoreStore, _incident_to_doc
+from jobtriage.incident.store.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from jobtriage.settings import Settings
+
+
+def make_store(settings: Settings) -> IncidentStore:
+    """The store `settings.incident_store` names; a Firestore client is built on first use."""
+    if settings.incident_store == "memory":
+        return MemoryStore()
+    return FirestoreStore.from_settings(settings)
+
+
+__all__ = [
+    "DATABASE_FIX",
+    "DELIVERIES",
+    "DELIVERY_RETENTION",
+    "INCIDENTS",
+    "MAX_OPEN_PER_JOB",
+    "PERMISSION_FIX",
+    "Claim",
+    "ClaimOutcome",
+    "FirestoreStore",
+    "IncidentStore",
+    "MemoryStore",
+    "PostedMessage",
+    "UnknownClaim",
+    "UnknownIncident",
+    "_incident_to_doc",
+    "make_store",
+]

@@ -1,0 +1,286 @@
+"""The store's contract: the protocol both stores implement, the claim model, and the
+validation both apply (so that what works against `MemoryStore` works against Firestore).
+See `jobtriage.incident.store` for what the store is for and how races are decided."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from jobtriage.errors import PermanentError
+from jobtriage.incident.model import Incident, State
+from jobtriage.redact import scrub
+
+if TYPE_CHECKING:
+    pass
+
+
+DELIVERIES = "deliveries"
+INCIDENTS = "incidents"
+# How long a claim document is kept after the claim (for the TTL policy on `expire_at`).
+DELIVERY_RETENTION = timedelta(days=30)
+# At most this many open incidents are read for one job; more would mean a runaway fingerprint.
+MAX_OPEN_PER_JOB = 50
+# Rounds of read-then-conditional-write before giving up on a document that keeps changing.
+MAX_CONTENDED_ROUNDS = 25
+
+PERMISSION_FIX = (
+    "grant the function's service account roles/datastore.user on the project (deploy/ does "
+    "this), and check FIRESTORE_DATABASE names a Firestore database in Native mode"
+)
+DATABASE_FIX = (
+    "create the Firestore database in Native mode, or set FIRESTORE_DATABASE to the database "
+    "id to use"
+)
+
+_INCIDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_PENDING = "pending"
+_DONE = "done"
+
+
+# --- public types -----------------------------------------------------------------------------
+
+
+class ClaimOutcome(StrEnum):
+    NEW = "new"  # the claim is yours: post
+    DONE = "done"  # already delivered: post nothing
+    BUSY = "busy"  # another delivery holds a fresh claim: redeliver later (TransientError)
+    TAKEOVER = "takeover"  # the previous holder's lease ran out unfinished: the claim is yours
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """The Slack message a delivery posted, recorded right after posting."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    outcome: ClaimOutcome
+    key: str
+    holder: str  # token of the delivery holding the claim now: yours for NEW and TAKEOVER
+    lease_until: datetime | None  # None once DONE
+    attempt: int  # 1 for the first holder, +1 for every takeover
+    posted: PostedMessage | None = None  # set when a post already happened (TAKEOVER, DONE)
+    result: Mapping[str, Any] | None = None  # what `finish` stored (DONE only)
+
+    @property
+    def owned(self) -> bool:
+        """True when the caller now holds the claim and must finish or release it."""
+        return self.outcome in (ClaimOutcome.NEW, ClaimOutcome.TAKEOVER)
+
+
+class UnknownIncident(PermanentError):
+    """No incident with that id (e.g. a click on a message whose incident was never stored)."""
+
+
+class UnknownClaim(PermanentError):
+    """`record_post` / `finish` for a key that was never claimed, or was released."""
+
+
+class IncidentStore(Protocol):
+    """What the pipeline and the click handler need from storage. See the module docstring."""
+
+    def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim: ...
+
+    def record_post(self, key: str, channel: str, ts: str) -> None: ...
+
+    def finish(self, key: str, *, result: Mapping[str, Any]) -> None: ...
+
+    def release(self, key: str, *, holder: str | None = None) -> bool: ...
+
+    def get(self, incident_id: str) -> Incident | None: ...
+
+    def create(self, incident: Incident) -> bool: ...
+
+    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident: ...
+
+    def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...
+
+    def open_incidents(self, job_path: str) -> list[Incident]: ...
+
+    def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    """A plain `datetime` in UTC. Naive datetimes are refused: their meaning is a guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    v = value.astimezone(UTC)
+    # Rebuild as a plain datetime: Firestore hands back a subclass carrying nanoseconds.
+    return datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, tzinfo=UTC)
+
+
+def _plain(value: Any, where: str) -> Any:
+    """A deep copy of `value` if Firestore can store it as a map value, else ValueError."""
+    if type(value) is str:
+        return scrub(value)  # the last check before a document is written (issue 9)
+    if value is None or isinstance(value, bool | str | float):
+        return value
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(f"{where}: integer out of Firestore's 64-bit range")
+        return value
+    if isinstance(value, datetime):
+        return _utc(value, where)
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                raise ValueError(f"{where}: map keys must be non-empty strings, got {k!r}")
+            out[k] = _plain(v, f"{where}.{k}")
+        return out
+    raise ValueError(f"{where}: {type(value).__name__} cannot be stored")
+
+
+def _normalised(incident: Incident) -> Incident:
+    """The incident exactly as either store hands it back: checked, datetimes in UTC."""
+    if not isinstance(incident, Incident):
+        raise TypeError(f"expected an Incident, got {type(incident).__name__}")
+    _check_id(incident.id)
+    if not incident.job_path or not incident.fingerprint:
+        raise ValueError("an incident needs a job_path and a fingerprint")
+    changes: dict[str, Any] = {"state": State(incident.state)}
+    for f in fields(Incident):
+        value = getattr(incident, f.name)
+        if isinstance(value, datetime):
+            changes[f.name] = _utc(value, f"Incident.{f.name}")
+        elif type(value) is str and f.name not in ("id", "job_path", "fingerprint"):
+            changes[f.name] = scrub(value)  # the last check before a document is written
+    return replace(incident, **changes)
+
+
+def _check_id(incident_id: str) -> str:
+    if not isinstance(incident_id, str) or not _INCIDENT_ID.match(incident_id):
+        raise ValueError(f"incident id must match {_INCIDENT_ID.pattern}, not {incident_id!r}")
+    return incident_id
+
+
+def _message_key(channel: str | None, ts: str | None) -> str:
+    return f"{channel}/{ts}" if channel and ts else ""
+
+
+def _delivery_doc_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_claim_args(key: str, now: datetime, lease: timedelta) -> datetime:
+    if not key:
+        raise ValueError("a delivery key must not be empty")
+    if lease <= timedelta(0):
+        raise ValueError(f"lease must be positive, got {lease}")
+    return _utc(now, "now")
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """One claim record, as stored."""
+
+    key: str
+    state: str
+    holder: str
+    claimed_at: datetime
+    lease_until: datetime
+    attempt: int
+    expire_at: datetime
+    posted_channel: str | None = None
+    posted_ts: str | None = None
+    result: dict[str, Any] | None = None
+
+    def as_claim(self, outcome: ClaimOutcome) -> Claim:
+        done = self.state == _DONE
+        posted = (
+            PostedMessage(self.posted_channel, self.posted_ts)
+            if self.posted_channel and self.posted_ts
+            else None
+        )
+        return Claim(
+            outcome=outcome,
+            key=self.key,
+            holder=self.holder,
+            lease_until=None if done else self.lease_until,
+            attempt=self.attempt,
+            posted=posted,
+            result=_plain(self.result, "result") if done and self.result is not None else None,
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(_Delivery)}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> _Delivery:
+        try:
+            return cls(
+                key=str(doc["key"]),
+                state=str(doc["state"]),
+                holder=str(doc["holder"]),
+                claimed_at=_utc(doc["claimed_at"], "claimed_at"),
+                lease_until=_utc(doc["lease_until"], "lease_until"),
+                attempt=int(doc["attempt"]),
+                expire_at=_utc(doc["expire_at"], "expire_at"),
+                posted_channel=doc.get("posted_channel"),
+                posted_ts=doc.get("posted_ts"),
+                result=_plain(doc.get("result"), "result"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise PermanentError(f"delivery claim document is malformed: {exc}") from exc
+
+
+def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _Delivery:
+    return _Delivery(
+        key=key,
+        state=_PENDING,
+        holder=holder,
+        claimed_at=now,
+        lease_until=now + lease,
+        attempt=1,
+        expire_at=now + DELIVERY_RETENTION,
+    )
+
+
+def _judge(
+    current: _Delivery, *, holder: str, now: datetime, lease: timedelta
+) -> tuple[ClaimOutcome, _Delivery | None]:
+    """What a claim finds on an existing record, and the record to write if it takes over."""
+    if current.state == _DONE:
+        return ClaimOutcome.DONE, None
+    if current.lease_until > now:
+        return ClaimOutcome.BUSY, None
+    taken = replace(
+        current,
+        holder=holder,
+        claimed_at=now,
+        lease_until=now + lease,
+        attempt=current.attempt + 1,
+        expire_at=now + DELIVERY_RETENTION,
+    )
+    return ClaimOutcome.TAKEOVER, taken
+
+
+def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> Incident | None:
+    """fn(current) as the next stored version, or None when fn changed nothing."""
+    new = fn(current)
+    if not isinstance(new, Incident):
+        raise TypeError(f"update function must return an Incident, got {type(new).__name__}")
+    if new.id != current.id:
+        raise ValueError(f"update function changed the incident id {current.id!r} -> {new.id!r}")
+    new = _normalised(new)
+    if replace(new, version=current.version) == current:
+        return None
+    return replace(new, version=current.version + 1)
+
+
+def _by_opening(incidents: list[Incident]) -> list[Incident]:
+    return sorted(incidents, key=lambda i: (i.opened_at, i.id))
+
+
+# --- memory -----------------------------------------------------------------------------------

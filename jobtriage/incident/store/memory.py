@@ -1,0 +1,131 @@
+"""The in-memory store: local runs, the demo and the tests. One lock; the same validation
+and the same answers as `FirestoreStore` (tests/incident/test_store_contract.py runs both)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from jobtriage.incident.model import Incident
+
+if TYPE_CHECKING:
+    pass
+
+from jobtriage.incident.store.contract import (
+    _DONE,
+    MAX_OPEN_PER_JOB,
+    Claim,
+    ClaimOutcome,
+    UnknownClaim,
+    UnknownIncident,
+    _by_opening,
+    _check_claim_args,
+    _check_id,
+    _checked_update,
+    _Delivery,
+    _fresh_claim,
+    _judge,
+    _message_key,
+    _normalised,
+    _plain,
+)
+
+
+class MemoryStore:
+    """Everything in this process, behind one lock. For local runs and tests; lost on exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deliveries: dict[str, _Delivery] = {}
+        self._incidents: dict[str, Incident] = {}
+
+    def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim:
+        now = _check_claim_args(key, now, lease)
+        holder = secrets.token_hex(8)
+        with self._lock:
+            current = self._deliveries.get(key)
+            if current is None:
+                self._deliveries[key] = _fresh_claim(key, holder, now, lease)
+                return self._deliveries[key].as_claim(ClaimOutcome.NEW)
+            outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
+            if taken is not None:
+                self._deliveries[key] = taken
+                return taken.as_claim(outcome)
+            return current.as_claim(outcome)
+
+    def record_post(self, key: str, channel: str, ts: str) -> None:
+        with self._lock:
+            current = self._deliveries.get(key)
+            if current is None:
+                raise UnknownClaim(f"no delivery claim for {key!r} to record the post on")
+            self._deliveries[key] = replace(current, posted_channel=channel, posted_ts=ts)
+
+    def finish(self, key: str, *, result: Mapping[str, Any]) -> None:
+        stored = _plain(dict(result), "result")
+        with self._lock:
+            current = self._deliveries.get(key)
+            if current is None:
+                raise UnknownClaim(f"no delivery claim for {key!r} to finish")
+            self._deliveries[key] = replace(current, state=_DONE, result=stored)
+
+    def release(self, key: str, *, holder: str | None = None) -> bool:
+        with self._lock:
+            current = self._deliveries.get(key)
+            if current is None or current.state == _DONE:
+                return False
+            if holder is not None and current.holder != holder:
+                return False
+            del self._deliveries[key]
+            return True
+
+    def get(self, incident_id: str) -> Incident | None:
+        _check_id(incident_id)
+        with self._lock:
+            return self._incidents.get(incident_id)
+
+    def create(self, incident: Incident) -> bool:
+        incident = _normalised(incident)
+        with self._lock:
+            if incident.id in self._incidents:
+                return self._incidents[incident.id] == incident
+            self._incidents[incident.id] = incident
+            return True
+
+    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident:
+        _check_id(incident_id)
+        # fn runs under the lock: it must not call back into the store.
+        with self._lock:
+            current = self._incidents.get(incident_id)
+            if current is None:
+                raise UnknownIncident(f"no incident {incident_id!r}")
+            new = _checked_update(current, fn)
+            if new is None:
+                return current
+            self._incidents[incident_id] = new
+            return new
+
+    def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
+        found = [i for i in self.open_incidents(job_path) if i.fingerprint == fingerprint]
+        return found[-1] if found else None
+
+    def open_incidents(self, job_path: str) -> list[Incident]:
+        with self._lock:
+            found = [
+                i for i in self._incidents.values() if i.job_path == job_path and not i.state.closed
+            ]
+        return _by_opening(found)[:MAX_OPEN_PER_JOB]
+
+    def find_by_message(self, channel: str, ts: str) -> Incident | None:
+        wanted = _message_key(channel, ts)
+        if not wanted:
+            return None
+        with self._lock:
+            found = [i for i in self._incidents.values() if _message_key(i.channel, i.ts) == wanted]
+        return _by_opening(found)[-1] if found else None
+
+
+# --- Firestore --------------------------------------------------------------------------------
