@@ -38,7 +38,7 @@ ANALYZERS: tuple[Analyzer, ...] = (
     resource_limit.ANALYZER,
     secret_config.ANALYZER,
     image_pull.ANALYZER,
-    # Batch-job causes (DESIGN.md, "Batch-job cause ids")
+    # Batch-job causes (README, "Causes")
     gcp_permission.ANALYZER,
     db_privilege.ANALYZER,
     upstream_service.ANALYZER,

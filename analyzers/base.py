@@ -88,7 +88,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Cause:
-    """The static description of one cause id (see DESIGN.md, "Cause ids")."""
+    """The static description of one cause id (the README's table of causes lists them all)."""
 
     id: str
     prior: float

@@ -520,9 +520,9 @@ def process_click(
     results: list[str] = []
 
     def apply(current: Incident) -> Incident:
-        if click.action is actions.Action.ACKNOWLEDGE:
+        if click.action is actions.ButtonAction.ACKNOWLEDGE:
             t = acknowledge(current, user=click.user_id, now=now)
-        elif click.action is actions.Action.RESOLVE:
+        elif click.action is actions.ButtonAction.RESOLVE:
             t = resolve(current, user=click.user_id, now=now)
         else:
             choice = click.snooze or actions.Snooze.HOUR

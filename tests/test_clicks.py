@@ -17,7 +17,7 @@ from jobtriage.evidence.gather import Sources
 from jobtriage.incident.decide import new_incident
 from jobtriage.incident.model import State
 from jobtriage.incident.store import MemoryStore
-from jobtriage.notify.actions import Action, ButtonValue, Snooze, encode_value
+from jobtriage.notify.actions import ButtonAction, ButtonValue, Snooze, encode_value
 from jobtriage.pipeline import Runtime, process_click
 from jobtriage.settings import Settings
 
@@ -41,9 +41,9 @@ def _runtime(store: MemoryStore, *, allowed: frozenset[str] = frozenset()) -> Ru
     )
 
 
-def _request(value: str, action: Action, *, user: str = "U0ONCALL", action_ts: str) -> Any:
+def _request(value: str, action: ButtonAction, *, user: str = "U0ONCALL", action_ts: str) -> Any:
     element: dict[str, Any] = {"action_id": str(action), "action_ts": action_ts}
-    if action is Action.SNOOZE:
+    if action is ButtonAction.SNOOZE:
         element |= {"type": "static_select", "selected_option": {"value": value}}
     else:
         element |= {"type": "button", "value": value}
@@ -85,9 +85,9 @@ def _only(store: MemoryStore) -> Any:
 def test_a_replayed_snooze_changes_nothing(store: MemoryStore) -> None:
     rt = _runtime(store)
     incident = _only(store)
-    value = encode_value(ButtonValue(Action.SNOOZE, incident.id, Snooze.HOUR))
+    value = encode_value(ButtonValue(ButtonAction.SNOOZE, incident.id, Snooze.HOUR))
     clicked = f"{time.time() - 20:.6f}"
-    body, headers = _request(value, Action.SNOOZE, action_ts=clicked)
+    body, headers = _request(value, ButtonAction.SNOOZE, action_ts=clicked)
     assert process_click(body, headers, rt).status == 200
     first = store.get(incident.id)
     assert first is not None
@@ -95,7 +95,7 @@ def test_a_replayed_snooze_changes_nothing(store: MemoryStore) -> None:
     expected_end = datetime.fromtimestamp(float(clicked), UTC) + timedelta(hours=1)
     assert first.snoozed_until == expected_end  # the click's own time, not when it arrived
 
-    body, headers = _request(value, Action.SNOOZE, action_ts=clicked)  # the same click again
+    body, headers = _request(value, ButtonAction.SNOOZE, action_ts=clicked)  # the same click again
     assert process_click(body, headers, rt).status == 200
     again = store.get(incident.id)
     assert again is not None
@@ -108,8 +108,8 @@ def test_someone_not_on_the_allow_list_is_told_and_nothing_changes(
 ) -> None:
     rt = _runtime(store, allowed=frozenset({"U0LEAD"}))
     incident = _only(store)
-    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
-    body, headers = _request(value, Action.ACKNOWLEDGE, user="U0INTRUDER", action_ts="1.0")
+    value = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
+    body, headers = _request(value, ButtonAction.ACKNOWLEDGE, user="U0INTRUDER", action_ts="1.0")
     assert process_click(body, headers, rt).status == 200
     assert _only(store).state is State.OPEN
     notifier = rt.notifier
@@ -125,13 +125,13 @@ def test_acknowledge_is_audited_with_who_what_which(
 ) -> None:
     rt = _runtime(store)
     incident = _only(store)
-    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
-    body, headers = _request(value, Action.ACKNOWLEDGE, action_ts=f"{time.time():.6f}")
+    value = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
+    body, headers = _request(value, ButtonAction.ACKNOWLEDGE, action_ts=f"{time.time():.6f}")
     assert process_click(body, headers, rt).status == 200
     assert _only(store).acked_by == "U0ONCALL"
     audit = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"audit"' in x]
     assert audit[-1]["user"] == "U0ONCALL"
-    assert audit[-1]["action"] == str(Action.ACKNOWLEDGE)
+    assert audit[-1]["action"] == str(ButtonAction.ACKNOWLEDGE)
     assert audit[-1]["incident"] == incident.id
     assert audit[-1]["result"].startswith("applied")
 
@@ -161,16 +161,18 @@ def test_members_of_the_allow_list_group_may_click_others_may_not(store: MemoryS
     from tests.fakes.slack_api import FakeSlack
 
     incident = _only(store)
-    value = encode_value(ButtonValue(Action.ACKNOWLEDGE, incident.id))
+    value = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
     with FakeSlack() as slack:
         slack.usergroups["S0ONCALL"] = ["U0MEMBER"]
         rt = _slack_runtime(store, slack, "S0ONCALL")
-        body, headers = _request(value, Action.ACKNOWLEDGE, user="U0STRANGER", action_ts="1.0")
+        body, headers = _request(
+            value, ButtonAction.ACKNOWLEDGE, user="U0STRANGER", action_ts="1.0"
+        )
         assert process_click(body, headers, rt).status == 200
         assert _only(store).state is State.OPEN
         assert [c.method for c in slack.calls()][-1] == "chat.postEphemeral"
 
-        body, headers = _request(value, Action.ACKNOWLEDGE, user="U0MEMBER", action_ts="1.0")
+        body, headers = _request(value, ButtonAction.ACKNOWLEDGE, user="U0MEMBER", action_ts="1.0")
         assert process_click(body, headers, rt).status == 200
         assert _only(store).acked_by == "U0MEMBER"
         # the members were read once and then cached
@@ -181,10 +183,10 @@ def test_an_unreadable_group_refuses_rather_than_lets_everyone_in(store: MemoryS
     from tests.fakes.slack_api import FakeSlack
 
     incident = _only(store)
-    value = encode_value(ButtonValue(Action.RESOLVE, incident.id))
+    value = encode_value(ButtonValue(ButtonAction.RESOLVE, incident.id))
     with FakeSlack() as slack:  # no such group: Slack answers no_such_subteam
         rt = _slack_runtime(store, slack, "S0GONE")
-        body, headers = _request(value, Action.RESOLVE, user="U0ANYONE", action_ts="1.0")
+        body, headers = _request(value, ButtonAction.RESOLVE, user="U0ANYONE", action_ts="1.0")
         assert process_click(body, headers, rt).status == 200
         assert _only(store).state is State.OPEN
         ephemeral = slack.calls("chat.postEphemeral")

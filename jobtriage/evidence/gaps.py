@@ -19,7 +19,7 @@ _MAX_QUOTED = 240
 
 
 @dataclass(frozen=True, slots=True)
-class Api:
+class GoogleApi:
     """One Google API as the user knows it: its name, its viewer role and its service id."""
 
     title: str
@@ -27,8 +27,8 @@ class Api:
     service: str
 
 
-RUN_API = Api("Cloud Run Admin API", "roles/run.viewer", "run.googleapis.com")
-LOGGING_API = Api("Cloud Logging API", "roles/logging.viewer", "logging.googleapis.com")
+RUN_API = GoogleApi("Cloud Run Admin API", "roles/run.viewer", "run.googleapis.com")
+LOGGING_API = GoogleApi("Cloud Logging API", "roles/logging.viewer", "logging.googleapis.com")
 
 # What each source reads, in the words of the report ("permission denied reading <this>").
 _WHAT = {
@@ -142,7 +142,7 @@ def gap_for(
     source: Source,
     exc: BaseException,
     *,
-    api: Api,
+    api: GoogleApi,
     ref: ExecutionRef,
     timeout: float,
 ) -> Gap:

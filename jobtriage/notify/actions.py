@@ -12,7 +12,7 @@ Both raise a `ClickError` whose `http_status` the HTTP layer returns: 401 for a 
 provably from Slack right now, 400 for one that is but that we cannot read. Nothing here logs or
 repeats the signing secret.
 
-Every action id lives in `Action`; every button carries a small versioned value
+Every action id lives in `ButtonAction`; every button carries a small versioned value
 (`v1|ack|<incident id>`, `v1|snooze|<incident id>|1h`) that `decode_value` parses strictly, so a
 click on a message rendered by an older version is either understood exactly or refused with a
 reason.
@@ -53,7 +53,7 @@ _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 _MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 
 
-class Action(StrEnum):
+class ButtonAction(StrEnum):
     """Every action id our messages use (the `action_id` of the button or select)."""
 
     ACKNOWLEDGE = "jobtriage_ack"
@@ -66,10 +66,10 @@ class Action(StrEnum):
         return _CODES[self]
 
 
-_CODES: dict[Action, str] = {
-    Action.ACKNOWLEDGE: "ack",
-    Action.RESOLVE: "resolve",
-    Action.SNOOZE: "snooze",
+_CODES: dict[ButtonAction, str] = {
+    ButtonAction.ACKNOWLEDGE: "ack",
+    ButtonAction.RESOLVE: "resolve",
+    ButtonAction.SNOOZE: "snooze",
 }
 _BY_CODE = {code: action for action, code in _CODES.items()}
 
@@ -125,7 +125,7 @@ class MalformedPayload(BadRequest):
 
 
 class UnknownAction(BadRequest):
-    """The action id is not one of `Action` (a button from another app or a newer version)."""
+    """The action id is not one of `ButtonAction` (a button from another app or a newer version)."""
 
 
 class BadValue(BadRequest):
@@ -143,14 +143,14 @@ class UnsupportedVersion(BadValue):
 class ButtonValue:
     """What a button or snooze option says: which action, on which incident, for how long."""
 
-    action: Action
+    action: ButtonAction
     incident_id: str
     snooze: Snooze | None = None
 
     def __post_init__(self) -> None:
         if not _INCIDENT_ID.fullmatch(self.incident_id):
             raise ValueError(f"incident id must match {_INCIDENT_ID.pattern}")
-        if (self.action is Action.SNOOZE) != (self.snooze is not None):
+        if (self.action is ButtonAction.SNOOZE) != (self.snooze is not None):
             raise ValueError("a snooze choice goes with the snooze action, and only with it")
 
 
@@ -181,11 +181,11 @@ def decode_value(raw: str) -> ButtonValue:
     incident = parts[2]
     if not _INCIDENT_ID.fullmatch(incident):
         raise BadValue("button value has a malformed incident id")
-    expected = 4 if action is Action.SNOOZE else 3
+    expected = 4 if action is ButtonAction.SNOOZE else 3
     if len(parts) != expected:
         raise BadValue(f"button value for {parts[1]} must have {expected} parts")
     snooze: Snooze | None = None
-    if action is Action.SNOOZE:
+    if action is ButtonAction.SNOOZE:
         try:
             snooze = Snooze(parts[3])
         except ValueError:
@@ -261,7 +261,7 @@ class ClickRequest:
     user_name: str
     channel_id: str
     message_ts: str
-    action: Action
+    action: ButtonAction
     incident_id: str
     snooze: Snooze | None = None
     team_id: str | None = None
@@ -334,7 +334,7 @@ def parse_block_actions(raw_body: bytes) -> ClickRequest:
     first = _obj(actions[0], "actions[0]")
     action_id = _str(first.get("action_id"), "actions[0].action_id")
     try:
-        action = Action(action_id)
+        action = ButtonAction(action_id)
     except ValueError:
         raise UnknownAction("the clicked element is not one of ours") from None
     if first.get("type") == "static_select":

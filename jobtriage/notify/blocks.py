@@ -38,7 +38,7 @@ from jobtriage.diagnosis.report import console_links
 from jobtriage.evidence import ExecutionRef, Gap, Outcome
 from jobtriage.incident.model import Incident, State
 from jobtriage.notify import mrkdwn
-from jobtriage.notify.actions import Action, ButtonValue, Snooze, encode_value
+from jobtriage.notify.actions import ButtonAction, ButtonValue, Snooze, encode_value
 from jobtriage.notify.mrkdwn import (
     REDACT_MARGIN,
     TRUNCATION_MARKER,
@@ -648,7 +648,9 @@ def _state_block(incident: Incident, lang: Lang) -> Block:
     return _context(f"{BLOCK_STATE}:{incident.version}", [state_line(incident, lang)])
 
 
-def _button(action: Action, label: str, incident: Incident, *, primary: bool = False) -> Block:
+def _button(
+    action: ButtonAction, label: str, incident: Incident, *, primary: bool = False
+) -> Block:
     button: Block = {
         "type": "button",
         "action_id": action.value,
@@ -670,14 +672,14 @@ def _snooze_select(incident: Incident, lang: Lang) -> Block:
         {
             "text": _plain(truncate(_w(key, lang), MAX_OPTION_TEXT)),
             "value": encode_value(
-                ButtonValue(action=Action.SNOOZE, incident_id=incident.id, snooze=choice)
+                ButtonValue(action=ButtonAction.SNOOZE, incident_id=incident.id, snooze=choice)
             ),
         }
         for choice, key in choices
     ]
     return {
         "type": "static_select",
-        "action_id": Action.SNOOZE.value,
+        "action_id": ButtonAction.SNOOZE.value,
         "placeholder": _plain(_w("snooze", lang)),
         "options": options,
     }
@@ -691,9 +693,9 @@ def _actions_block(incident: Incident, lang: Lang) -> Block | None:
     elements: list[Block] = []
     if state is not State.ACKNOWLEDGED:
         elements.append(
-            _button(Action.ACKNOWLEDGE, _w("acknowledge", lang), incident, primary=True)
+            _button(ButtonAction.ACKNOWLEDGE, _w("acknowledge", lang), incident, primary=True)
         )
-    elements.append(_button(Action.RESOLVE, _w("resolve", lang), incident))
+    elements.append(_button(ButtonAction.RESOLVE, _w("resolve", lang), incident))
     elements.append(_snooze_select(incident, lang))
     return {
         "type": "actions",

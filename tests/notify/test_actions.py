@@ -15,10 +15,10 @@ from slack_sdk.signature import SignatureVerifier
 
 from jobtriage.notify import actions as A
 from jobtriage.notify.actions import (
-    Action,
     BadRequest,
     BadSignature,
     BadValue,
+    ButtonAction,
     ButtonValue,
     MalformedPayload,
     MissingSignature,
@@ -61,8 +61,8 @@ incident_ids = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
 
 @st.composite
 def button_values(draw: st.DrawFn) -> ButtonValue:
-    action = draw(st.sampled_from(list(Action)))
-    snooze = draw(st.sampled_from(list(Snooze))) if action is Action.SNOOZE else None
+    action = draw(st.sampled_from(list(ButtonAction)))
+    snooze = draw(st.sampled_from(list(Snooze))) if action is ButtonAction.SNOOZE else None
     return ButtonValue(action=action, incident_id=draw(incident_ids), snooze=snooze)
 
 
@@ -75,8 +75,8 @@ def test_value_round_trip(value: ButtonValue) -> None:
 
 def test_value_format_is_stable() -> None:
     # Messages already in Slack carry these; changing the format needs a new version.
-    assert encode_value(ButtonValue(Action.ACKNOWLEDGE, "abc")) == "v1|ack|abc"
-    assert encode_value(ButtonValue(Action.SNOOZE, "abc", Snooze.DAY)) == "v1|snooze|abc|24h"
+    assert encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, "abc")) == "v1|ack|abc"
+    assert encode_value(ButtonValue(ButtonAction.SNOOZE, "abc", Snooze.DAY)) == "v1|snooze|abc|24h"
 
 
 @pytest.mark.parametrize(
@@ -118,11 +118,11 @@ def test_arbitrary_values_raise_only_bad_value(raw: str) -> None:
 
 def test_value_dataclass_refuses_inconsistent_values() -> None:
     with pytest.raises(ValueError, match="snooze"):
-        ButtonValue(Action.SNOOZE, "abc")
+        ButtonValue(ButtonAction.SNOOZE, "abc")
     with pytest.raises(ValueError, match="snooze"):
-        ButtonValue(Action.ACKNOWLEDGE, "abc", Snooze.HOUR)
+        ButtonValue(ButtonAction.ACKNOWLEDGE, "abc", Snooze.HOUR)
     with pytest.raises(ValueError, match="incident id"):
-        ButtonValue(Action.ACKNOWLEDGE, "a|b")
+        ButtonValue(ButtonAction.ACKNOWLEDGE, "a|b")
 
 
 def test_snooze_durations() -> None:
@@ -264,9 +264,13 @@ def rendered_elements() -> dict[str, dict[str, object]]:
 
 @pytest.mark.parametrize(
     ("action", "snooze"),
-    [(Action.ACKNOWLEDGE, None), (Action.RESOLVE, None), (Action.SNOOZE, Snooze.HOUR)],
+    [
+        (ButtonAction.ACKNOWLEDGE, None),
+        (ButtonAction.RESOLVE, None),
+        (ButtonAction.SNOOZE, Snooze.HOUR),
+    ],
 )
-def test_click_on_our_message_round_trips(action: Action, snooze: Snooze | None) -> None:
+def test_click_on_our_message_round_trips(action: ButtonAction, snooze: Snooze | None) -> None:
     element = rendered_elements()[action.value]
     body = form(click_payload(element))
     verify_request(body, sign(body), signing_secret=SECRET, clock=FixedClock(NOW))
@@ -281,7 +285,7 @@ def test_click_on_our_message_round_trips(action: Action, snooze: Snooze | None)
 
 
 def test_container_is_used_when_channel_and_message_are_absent() -> None:
-    element = rendered_elements()[Action.RESOLVE.value]
+    element = rendered_elements()[ButtonAction.RESOLVE.value]
     payload = click_payload(element)
     del payload["channel"], payload["message"]
     click = parse_block_actions(form(payload))
@@ -289,7 +293,7 @@ def test_container_is_used_when_channel_and_message_are_absent() -> None:
 
 
 def test_every_snooze_choice_parses() -> None:
-    element = rendered_elements()[Action.SNOOZE.value]
+    element = rendered_elements()[ButtonAction.SNOOZE.value]
     for option in element["options"]:  # type: ignore[attr-defined]
         payload = click_payload(element)
         payload["actions"][0]["selected_option"] = option  # type: ignore[index]
@@ -297,14 +301,18 @@ def test_every_snooze_choice_parses() -> None:
 
 
 def test_unknown_action_is_400() -> None:
-    element = rendered_elements()[Action.RESOLVE.value] | {"action_id": "someone_elses_button"}
+    element = rendered_elements()[ButtonAction.RESOLVE.value] | {
+        "action_id": "someone_elses_button"
+    }
     with pytest.raises(UnknownAction) as info:
         parse_block_actions(form(click_payload(element)))
     assert info.value.http_status == 400
 
 
 def test_value_of_another_action_is_refused() -> None:
-    element = rendered_elements()[Action.RESOLVE.value] | {"action_id": Action.ACKNOWLEDGE.value}
+    element = rendered_elements()[ButtonAction.RESOLVE.value] | {
+        "action_id": ButtonAction.ACKNOWLEDGE.value
+    }
     with pytest.raises(BadValue, match="does not match"):
         parse_block_actions(form(click_payload(element)))
 
@@ -347,13 +355,13 @@ def test_malformed_bodies_are_400(name: str) -> None:
     ],
 )
 def test_payloads_missing_what_we_need_are_400(change: dict[str, object]) -> None:
-    payload = click_payload(rendered_elements()[Action.ACKNOWLEDGE.value], **change)
+    payload = click_payload(rendered_elements()[ButtonAction.ACKNOWLEDGE.value], **change)
     with pytest.raises(MalformedPayload):
         parse_block_actions(form(payload))
 
 
 def test_select_without_selected_option_is_400() -> None:
-    payload = click_payload(rendered_elements()[Action.SNOOZE.value])
+    payload = click_payload(rendered_elements()[ButtonAction.SNOOZE.value])
     del payload["actions"][0]["selected_option"]  # type: ignore[index]
     with pytest.raises(MalformedPayload):
         parse_block_actions(form(payload))
@@ -389,7 +397,7 @@ json_values = st.recursive(
                     {},
                     optional={
                         "type": st.sampled_from(["button", "static_select"]) | st.text(max_size=5),
-                        "action_id": st.sampled_from([a.value for a in Action])
+                        "action_id": st.sampled_from([a.value for a in ButtonAction])
                         | st.text(max_size=5),
                         "value": st.text(max_size=40) | st.just("v1|ack|abc"),
                         "selected_option": json_values,
@@ -406,7 +414,7 @@ def test_arbitrary_payloads_raise_only_bad_request(payload: dict[str, object]) -
         click = parse_block_actions(form(payload))
     except BadRequest:
         return
-    assert click.action in set(Action)
+    assert click.action in set(ButtonAction)
 
 
 @given(st.text(max_size=500))

@@ -15,7 +15,7 @@ from jobtriage.diagnosis.model import Change, RankedCause, Report
 from jobtriage.evidence import ExecutionRef, Gap, Source
 from jobtriage.incident.model import State
 from jobtriage.notify import blocks as B
-from jobtriage.notify.actions import Action, decode_value
+from jobtriage.notify.actions import ButtonAction, decode_value
 from jobtriage.notify.blocks import (
     Message,
     ordinal,
@@ -180,7 +180,7 @@ def test_buttons_carry_the_incident_and_their_action() -> None:
             assert value.incident_id == R.INCIDENT_ID
             assert value.action.value == element["action_id"]
             seen.add((value.action, value.snooze))
-    assert {a for a, _ in seen} == set(Action)
+    assert {a for a, _ in seen} == set(ButtonAction)
     assert len(seen) == 5  # ack, resolve, three snooze choices
 
 

@@ -182,7 +182,7 @@ def _check_claim_args(key: str, now: datetime, lease: timedelta) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class _Delivery:
+class _ClaimDocument:
     """One claim record, as stored."""
 
     key: str
@@ -214,10 +214,10 @@ class _Delivery:
         )
 
     def to_doc(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(_Delivery)}
+        return {f.name: getattr(self, f.name) for f in fields(_ClaimDocument)}
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> _Delivery:
+    def from_doc(cls, doc: Mapping[str, Any]) -> _ClaimDocument:
         try:
             return cls(
                 key=str(doc["key"]),
@@ -235,8 +235,8 @@ class _Delivery:
             raise PermanentError(f"delivery claim document is malformed: {exc}") from exc
 
 
-def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _Delivery:
-    return _Delivery(
+def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _ClaimDocument:
+    return _ClaimDocument(
         key=key,
         state=_PENDING,
         holder=holder,
@@ -248,8 +248,8 @@ def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _Del
 
 
 def _judge(
-    current: _Delivery, *, holder: str, now: datetime, lease: timedelta
-) -> tuple[ClaimOutcome, _Delivery | None]:
+    current: _ClaimDocument, *, holder: str, now: datetime, lease: timedelta
+) -> tuple[ClaimOutcome, _ClaimDocument | None]:
     """What a claim finds on an existing record, and the record to write if it takes over."""
     if current.state == _DONE:
         return ClaimOutcome.DONE, None

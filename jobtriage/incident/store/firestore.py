@@ -38,7 +38,7 @@ from jobtriage.incident.store.contract import (
     _check_claim_args,
     _check_id,
     _checked_update,
-    _Delivery,
+    _ClaimDocument,
     _delivery_doc_id,
     _fresh_claim,
     _judge,
@@ -190,7 +190,7 @@ class FirestoreStore:
                 snap = ref.get(**self._call)
                 if not snap.exists:
                     continue  # released since: create again
-                current = _Delivery.from_doc(snap.to_dict())
+                current = _ClaimDocument.from_doc(snap.to_dict())
                 if current.holder == holder:
                     # Our own write landed although its answer was lost (retried after a timeout).
                     mine = ClaimOutcome.NEW if current.attempt == 1 else ClaimOutcome.TAKEOVER
@@ -229,7 +229,7 @@ class FirestoreStore:
                 snap = ref.get(**self._call)
                 if not snap.exists:
                     return False
-                current = _Delivery.from_doc(snap.to_dict())
+                current = _ClaimDocument.from_doc(snap.to_dict())
                 if current.state == _DONE or (holder is not None and current.holder != holder):
                     return False
                 try:

@@ -26,7 +26,7 @@ from jobtriage.incident.store.contract import (
     _check_claim_args,
     _check_id,
     _checked_update,
-    _Delivery,
+    _ClaimDocument,
     _fresh_claim,
     _judge,
     _message_key,
@@ -40,7 +40,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._deliveries: dict[str, _Delivery] = {}
+        self._deliveries: dict[str, _ClaimDocument] = {}
         self._incidents: dict[str, Incident] = {}
 
     def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim:
