@@ -277,21 +277,6 @@ def neighbours(
     return evidence.logs[start:index] + evidence.logs[index + 1 : index + 1 + after]
 
 
-def any_signature(evidence: Evidence, signatures: Iterable[Signature]) -> bool:
-    """Whether any of `signatures` matches a log line or a status sentence."""
-    sigs = tuple(signatures)
-    for sig in sigs:
-        if any(sig.matches(line) for line in evidence.grep(sig.needle)):
-            return True
-    return bool(match_status(evidence, sigs))
-
-
-def specific(signatures: Iterable[Signature], generic: Iterable[str]) -> tuple[Signature, ...]:
-    """The signatures that name a cause outright (drops the generic wrappers)."""
-    skip = set(generic)
-    return tuple(s for s in signatures if s.signature not in skip)
-
-
 def build_finding(
     cause: Cause,
     *,

@@ -17,10 +17,8 @@ from analyzers.base import (
     Check,
     Finding,
     Signature,
-    build_finding,
-    match_signatures,
-    match_status,
     sig,
+    signature_finding,
 )
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.text import Text
@@ -157,9 +155,7 @@ def analyze(evidence: Evidence) -> Finding | None:
     sigs = SIGNATURES
     if not evidence.grep(*_MIGRATION_WORDS):
         sigs = SIGNATURES + _ROW_LEVEL
-    matches = match_signatures(evidence, sigs)
-    status = match_status(evidence, sigs)
-    return build_finding(CAUSE, matches=matches, status=status, checks=CAUSE.checks(evidence.ref))
+    return signature_finding(CAUSE, sigs, evidence)
 
 
 ANALYZER = Analyzer(cause=CAUSE, analyze=analyze, doc=__doc__ or "")

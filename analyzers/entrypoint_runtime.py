@@ -2,18 +2,20 @@
 
 Recognises Node's ES module / CommonJS mix-ups (`ERR_REQUIRE_ESM`, `Cannot use import statement
 outside a module`, `require is not defined in ES module scope`, a named export CommonJS cannot
-provide, directory imports, unknown `.ts` extensions), packages or relative imports that do not
-resolve (decided with `missing_artifact` in `analyzers.module_resolution`: a missing *package* or
-import inside the code is code; a missing *entry file* is the image's), SyntaxError / TypeError /
+provide, directory imports, unknown `.ts` extensions), relative imports inside the code that do
+not resolve (decided with `missing_artifact` in `analyzers.module_resolution`: a missing *package*
+or *entry file* is the image's), SyntaxError / TypeError /
 ReferenceError, TypeScript compile errors under ts-node, TypeORM data-source problems (`Given data
 source file must contain export of a DataSource instance`, `No connection options were found`),
-Sequelize and Knex CLI configuration errors, and Python tracebacks ending in ImportError,
-ModuleNotFoundError (of a package), AttributeError, NameError, SyntaxError or TypeError.
+Sequelize and Knex CLI configuration errors, Python tracebacks ending in ImportError,
+AttributeError, NameError, SyntaxError or TypeError, and the other stacks' crashes (Go panics, JVM
+exceptions, Rust panics, Elixir, Ruby, PHP and .NET errors, a runtime or library version that does
+not fit, exit 139/134).
 
 A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
 header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line
-that names a more specific cause (a refused connection, a Cloud SQL IAM denial, a SQL error, an
-unset variable, out of memory) the crash is reported as that cause's symptom.
+that names another cause (a refused connection, a Cloud SQL IAM denial, a SQL error, an unset
+variable, out of memory) `analyzers.symptoms` caps the crash as that cause's symptom.
 """
 
 from __future__ import annotations

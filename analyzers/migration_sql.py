@@ -1,15 +1,16 @@
 """Connected to the database, but a migration's SQL or the migration history failed.
 
 Recognises PostgreSQL and MySQL errors a migration hits (an object that already exists or does not
-exist, a duplicate key, a NOT NULL or foreign key violation, a syntax error, missing privileges or
-extensions, deadlocks and lock / statement timeouts, also by SQLSTATE code), the migration tools'
+exist, a duplicate key, a NOT NULL or foreign key violation, a syntax error, missing extensions,
+deadlocks and lock / statement timeouts, also by SQLSTATE code; missing privileges are
+`db_privilege`'s), the migration tools'
 own failure states (Prisma P3005/P3009/P3018/P3019, a locked Knex migration table, TypeORM and
 Sequelize query failures, golang-migrate's dirty version, Flyway validation, Liquibase change
 sets), and history errors (Alembic multiple heads / unknown revision / "Target database is not up
 to date", Django InconsistentMigrationHistory, conflicting migrations, a Knex migration directory
 that no longer has the files the database recorded). Generic wrappers ("migration failed",
-QueryFailedError) count only weakly on their own, and not at all as a symptom of a failed
-connection.
+QueryFailedError) count only weakly on their own, and `analyzers.symptoms` caps them when a failed
+connection, login or privilege explains them.
 """
 
 from __future__ import annotations

@@ -361,12 +361,6 @@ def _env_matches(evidence: Evidence) -> tuple[list[Match], list[str]]:
     return ([m] if m else []), names
 
 
-def missing_variables(evidence: Evidence) -> list[str]:
-    """Names of the environment variables the log says are missing (for other analyzers to ask
-    whether a crash followed an unset variable)."""
-    return _env_matches(evidence)[1]
-
-
 def _secret_refs(
     evidence: Evidence, texts: list[str], *, with_config: bool
 ) -> list[tuple[str, str]]:

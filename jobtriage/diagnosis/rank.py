@@ -97,13 +97,13 @@ def learned_finding(
     if any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
         return None
     statuses = [s.text for s in status_texts(evidence)]
-    texts = [line.text for line in evidence.logs[-fallback.MAX_LINES :]]
-    guess = fallback.guess([*texts, *statuses], model)
+    tail = evidence.logs[-fallback.MAX_LINES :]
+    guess = fallback.guess([*(line.text for line in tail), *statuses], model)
     by_id = {a.id: a.cause for a in analyzers}
     if guess is None or guess.cause not in by_id:
         return None
     cause = by_id[guess.cause]
-    quoted = [evidence.logs[-len(texts) :][i] for i in guess.lines if i < len(texts)]
+    quoted = [tail[i] for i in guess.lines if i < len(tail)]
     earlier = next((f for f in findings if f.cause == cause.id), None)
     return Finding(
         cause=cause.id,

@@ -242,17 +242,17 @@ def gap_for(
             reason_ko=f"{api.title} 오류 {code}: {_quote(exc)}",
             fix_ko="Google 쪽 장애로 대개 잠시뿐임; 1분 뒤 다시 진단",
         )
-    if _is_unreachable(exc) or _is_dns(exc):
-        if _is_dns(exc):
-            return Gap(
-                source,
-                f"could not reach the {api.title}: its host name did not resolve (no network "
-                "or no DNS)",
-                "check this machine's network and DNS (or the emulator host setting)",
-                reason_ko=f"{api.title}에 연결할 수 없음: 호스트 이름을 찾지 못함(네트워크 또는 "
-                "DNS 없음)",
-                fix_ko="이 머신의 네트워크와 DNS(또는 에뮬레이터 호스트 설정) 확인",
-            )
+    if _is_dns(exc):
+        return Gap(
+            source,
+            f"could not reach the {api.title}: its host name did not resolve (no network "
+            "or no DNS)",
+            "check this machine's network and DNS (or the emulator host setting)",
+            reason_ko=f"{api.title}에 연결할 수 없음: 호스트 이름을 찾지 못함(네트워크 또는 "
+            "DNS 없음)",
+            fix_ko="이 머신의 네트워크와 DNS(또는 에뮬레이터 호스트 설정) 확인",
+        )
+    if _is_unreachable(exc):
         return Gap(
             source,
             f"could not reach the {api.title}: the connection failed ({_root(exc)})",

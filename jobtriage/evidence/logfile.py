@@ -27,15 +27,12 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
-
 from jobtriage.errors import PermanentError
 from jobtriage.evidence.cloud_logging import clean_text, line_from_resource, merge, parse_timestamp
-from jobtriage.evidence.model import Gap, LogIndex, LogLine, Source, Stream
+from jobtriage.evidence.model import Gap, LogIndex, LogLine, Source, Stream, automaton
 from jobtriage.redact import scrub
 
 # The last lines always kept (where a failed job's error usually is).
@@ -239,18 +236,6 @@ class _Scan:
 STREAM_NEEDLE_MIN = 8
 
 
-@cache
-def _stream_automaton(known: frozenset[str]) -> Any:
-    needles = sorted(n for n in known if len(n) >= STREAM_NEEDLE_MIN)
-    if not needles:
-        return None
-    machine = ahocorasick.Automaton()
-    for needle in needles:
-        machine.add_word(needle, needle)
-    machine.make_automaton()
-    return machine
-
-
 def _hit_lines(machine: Any, chunk: str) -> list[int]:
     """Indexes (within the chunk) of the lines holding a needle."""
     lowered = chunk.lower()
@@ -266,7 +251,7 @@ def _hit_lines(machine: Any, chunk: str) -> list[int]:
 
 
 def _scan(path: Path) -> _Scan:
-    machine = _stream_automaton(LogIndex.known())
+    machine = automaton(frozenset(n for n in LogIndex.known() if len(n) >= STREAM_NEEDLE_MIN))
     scan = _Scan(matched={}, tail=deque(maxlen=TAIL_LINES))
     number = 0
     for chunk in _chunks(path):

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar
 
 import ahocorasick
@@ -124,6 +125,19 @@ def clip_line(text: str) -> str:
     return text
 
 
+@cache
+def automaton(needles: frozenset[str]) -> Any:
+    """An Aho–Corasick automaton over `needles` (lower-cased), built once per set; None for an
+    empty set."""
+    if not needles:
+        return None
+    machine = ahocorasick.Automaton()
+    for needle in sorted(needles):
+        machine.add_word(needle, needle)
+    machine.make_automaton()
+    return machine
+
+
 class LogIndex:
     """Case-insensitive substring search over all lines at once.
 
@@ -139,7 +153,6 @@ class LogIndex:
     __slots__ = ("_blob", "_memo", "_scanned", "_starts")
 
     _known: ClassVar[frozenset[str]] = frozenset()
-    _automaton: ClassVar[Any] = None
 
     @classmethod
     def know(cls, needles: Iterable[str]) -> None:
@@ -147,22 +160,11 @@ class LogIndex:
         more = frozenset(n.lower() for n in needles if n)
         if not more <= cls._known:
             cls._known = cls._known | more
-            cls._automaton = None
 
     @classmethod
     def known(cls) -> frozenset[str]:
         """The declared needles (lower-cased)."""
         return cls._known
-
-    @classmethod
-    def _machine(cls) -> Any:
-        if cls._automaton is None:
-            machine = ahocorasick.Automaton()
-            for needle in sorted(cls._known):
-                machine.add_word(needle, needle)
-            machine.make_automaton()
-            cls._automaton = machine
-        return cls._automaton
 
     def __init__(self, lines: Iterable[LogLine]) -> None:
         texts = [line.text for line in lines]
@@ -186,7 +188,7 @@ class LogIndex:
             self._memo.update(dict.fromkeys(self._known, ()))
             return
         found: dict[str, list[int]] = {}
-        for end, needle in self._machine().iter(self._blob):
+        for end, needle in automaton(self._known).iter(self._blob):
             line_no = self._line_of(end - len(needle) + 1)
             hits = found.setdefault(needle, [])
             if not hits or hits[-1] != line_no:

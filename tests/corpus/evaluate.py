@@ -120,12 +120,13 @@ def fold_model(name: str) -> fallback.Model | None:
     return None if k is None else fallback.load(FOLDS / f"fold{k}.json")
 
 
-OUT_OF_FOLD = False  # set by --oof
-
-
-def diagnose(case: Case, *, calibrated: bool = True, learned: bool = True) -> Outcome:
-    model = fold_model(case.name) if OUT_OF_FOLD and case.split == "dev" else None
-    if OUT_OF_FOLD and case.split == "dev" and model is None:
+def diagnose(
+    case: Case, *, calibrated: bool = True, learned: bool = True, oof: bool = False
+) -> Outcome:
+    """One case through `build_report`; with `oof`, a development case is scored by the fallback
+    model of the fold it was left out of."""
+    model = fold_model(case.name) if oof and case.split == "dev" else None
+    if oof and case.split == "dev" and model is None:
         raise SystemExit("no out-of-fold models: run make train first")
     report: Report = build_report(
         evidence_for(case), calibrated=calibrated, learned=learned, model=model
@@ -219,11 +220,13 @@ def _cell(t: Tally) -> dict[str, float | int]:
 
 
 def evaluate(
-    cases: Iterable[Case], *, calibrated: bool = True, learned: bool = True
+    cases: Iterable[Case], *, calibrated: bool = True, learned: bool = True, oof: bool = False
 ) -> dict[str, Part]:
     parts = {"dev": Part("dev"), "heldout": Part("heldout")}
     for case in cases:
-        parts[case.split].outcomes.append(diagnose(case, calibrated=calibrated, learned=learned))
+        parts[case.split].outcomes.append(
+            diagnose(case, calibrated=calibrated, learned=learned, oof=oof)
+        )
     return parts
 
 
@@ -363,10 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fit the rules' confidence on the development part and write calibration.json",
     )
     args = parser.parse_args(argv)
-    global OUT_OF_FOLD
-    OUT_OF_FOLD = args.oof
     cases = load_all(args.root)
-    raw = evaluate(cases, calibrated=False, learned=not args.rules_only)
+    raw = evaluate(cases, calibrated=False, learned=not args.rules_only, oof=args.oof)
     if args.calibrate:
         # The only thing fitted on the held-out part: a monotone map of the rules' top confidence
         # (a handful of numbers). Rules and the learned model never see the held-out part.
