@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jobtriage.replay.google import GoogleReplay, Scenario  # noqa: E402
-from tests.fakes.slack_api import TOKEN, FakeSlack  # noqa: E402
-from tests.load.harness import pubsub_data  # noqa: E402
+from standins.load.harness import pubsub_data  # noqa: E402
+from standins.replay.google import GoogleReplay, Scenario  # noqa: E402
+from standins.slack import TOKEN, FakeSlack  # noqa: E402
 
 DEPS = """
 import time

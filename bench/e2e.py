@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jobtriage.ownlog import LOGGER_NAME
-from tests.load.harness import Harness, HarnessConfig, percentile, storm_plan
+from standins.load.harness import Harness, HarnessConfig, percentile, storm_plan
 
 
 def firestore_store(tmp: Path) -> tuple[Any, Any, Counter[str]]:
@@ -37,7 +37,7 @@ def firestore_store(tmp: Path) -> tuple[Any, Any, Counter[str]]:
     from google.cloud.firestore_v1.services.firestore.transports import grpc as fs_grpc
 
     from jobtriage.incident.store import FirestoreStore
-    from tests.emulators.firestore import start_npm_emulator
+    from standins.firestore import start_npm_emulator
 
     emulator = start_npm_emulator(tmp)
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host

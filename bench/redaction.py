@@ -4,7 +4,7 @@
    rule starts at, a line of one character, random base64, PEM and URL floods.
 2. The entry pass alone (`redact_log_lines`, as `Evidence` runs it) over 1k / 10k / 100k lines
    of the diagnosis benchmark's mix, with a secret every 100 lines.
-3. Detection on the secret corpus (tests/redaction/secrets.py) and cost per line: ours, and
+3. Detection on the secret corpus (standins/joblogs/secrets.py) and cost per line: ours, and
    Yelp's detect-secrets when it is installed (requirements-dev.txt pins it).
 
     .venv/bin/python bench/redaction.py
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jobtriage.evidence import LogLine, Stream
 from jobtriage.evidence.redaction import redact_log_lines
 from jobtriage.redact import redact, redact_lines
-from tests.redaction.ordinary import ORDINARY
-from tests.redaction.secrets import ALL_KINDS, KINDS, Kind, leaks
+from standins.joblogs.ordinary import ORDINARY
+from standins.joblogs.secrets import ALL_KINDS, KINDS, Kind, leaks
 
 N = 100_000
 _rng = random.Random(7)

@@ -20,9 +20,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jobtriage import pipeline
+from jobtriage.incident import ledger
 from jobtriage.ownlog import LOGGER_NAME
-from tests.load.harness import Harness, HarnessConfig, RunReport, storm_plan
+from standins.load.harness import Harness, HarnessConfig, RunReport, storm_plan
 
 
 def run(scale: float, *, before: bool = False) -> RunReport:
@@ -35,15 +35,15 @@ def run(scale: float, *, before: bool = False) -> RunReport:
         clicks=clicks,
         logging_budget_per_minute=0 if before else 15,
     )
-    saved = pipeline.DIGEST_AFTER
+    saved = ledger.DIGEST_AFTER
     if before:
-        pipeline.DIGEST_AFTER = 10**6
+        ledger.DIGEST_AFTER = 10**6
     try:
         with Harness(config, plan) as h:
             h.publish_plan()
             return h.run(timeout=3600)
     finally:
-        pipeline.DIGEST_AFTER = saved
+        ledger.DIGEST_AFTER = saved
 
 
 def row(name: str, r: RunReport) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-# The function source: this repository zipped without tests, deployment files and local clutter,
-# uploaded under a name that contains the zip's hash, so any code change is a new object and
-# therefore a new build and revision of both functions (re-uploading under a fixed name would
-# not redeploy them).
+# The function source: this repository zipped without tests, the local stand-ins (standins/),
+# benchmarks, deployment files and local clutter, uploaded under a name that contains the zip's
+# hash, so any code change is a new object and therefore a new build and revision of both
+# functions (re-uploading under a fixed name would not redeploy them).
 
 locals {
   # Paths relative to the repository root; glob patterns (archive provider >= 2.5.0). A matching
@@ -9,7 +9,7 @@ locals {
   source_excludes = [
     ".git", ".gitignore", ".ci",
     ".venv", ".venv-*", ".env", ".env.*",
-    "tests", "deploy", "bench", "build", "dist", "node_modules",
+    "tests", "standins", "deploy", "bench", "build", "dist", "node_modules",
     ".terraform", "*.tfstate", "*.tfstate.*",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
     "**/__pycache__", "**/*.pyc", "**/.DS_Store", ".idea", ".vscode",

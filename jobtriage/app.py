@@ -13,11 +13,13 @@ from dataclasses import replace
 from itertools import count
 from typing import Any
 
+from jobtriage.clicks import HttpAnswer, process_click
 from jobtriage.errors import BadEvent, PermanentError, TransientError
 from jobtriage.event import parse_cloud_event_data
 from jobtriage.notify.blocks import Message
 from jobtriage.ownlog import get_logger
-from jobtriage.pipeline import EventResult, HttpAnswer, Runtime, process_click, process_event
+from jobtriage.pipeline import EventResult, process_event
+from jobtriage.runtime import Runtime
 from jobtriage.settings import ConfigError, Settings
 
 log = get_logger()

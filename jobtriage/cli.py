@@ -173,7 +173,7 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
     import functions_framework
 
     from jobtriage import app
-    from jobtriage.replay.google import GoogleReplay, Scenario
+    from standins.replay.google import GoogleReplay, Scenario
 
     scenario = Scenario.embedded("seed")
     assert scenario.event is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobtriage.cli import main
-from jobtriage.replay.google import Scenario
+from standins.replay.google import Scenario
 
 SEED_PASSWORD = "Vq7tM2xK9pLr4WzB"  # in the seed's audit entry, as a plain env value
 

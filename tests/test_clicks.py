@@ -1,4 +1,4 @@
-"""Clicks through `pipeline.process_click`: replays change nothing, the allow-list is enforced,
+"""Clicks through `clicks.process_click`: replays change nothing, the allow-list is enforced,
 and every decision leaves an audit line."""
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from jobtriage.app import LogNotifier
+from jobtriage.clicks import process_click
 from jobtriage.evidence.gather import Sources
 from jobtriage.incident.decide import new_incident
 from jobtriage.incident.model import State
 from jobtriage.incident.store import MemoryStore
 from jobtriage.notify.actions import ButtonAction, ButtonValue, Snooze, encode_value
-from jobtriage.pipeline import Runtime, process_click
+from jobtriage.runtime import Runtime
 from jobtriage.settings import Settings
 
 SECRET = "click-test-signing-secret"
@@ -37,7 +38,6 @@ def _runtime(store: MemoryStore, *, allowed: frozenset[str] = frozenset()) -> Ru
         sources=Sources(run=None, logs=None),
         store=store,
         notifier=LogNotifier(),
-        clock=lambda: datetime.now(UTC),
     )
 
 
@@ -138,7 +138,7 @@ def test_acknowledge_is_audited_with_who_what_which(
 
 def _slack_runtime(store: MemoryStore, slack: Any, group: str) -> Runtime:
     from jobtriage.notify.deliver import CLICK_POLICY, SlackNotifier
-    from tests.fakes.slack_api import TOKEN
+    from standins.slack import TOKEN
 
     settings = Settings(
         slack_bot_token=TOKEN,
@@ -158,7 +158,7 @@ def _slack_runtime(store: MemoryStore, slack: Any, group: str) -> Runtime:
 
 
 def test_members_of_the_allow_list_group_may_click_others_may_not(store: MemoryStore) -> None:
-    from tests.fakes.slack_api import FakeSlack
+    from standins.slack import FakeSlack
 
     incident = _only(store)
     value = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
@@ -180,7 +180,7 @@ def test_members_of_the_allow_list_group_may_click_others_may_not(store: MemoryS
 
 
 def test_an_unreadable_group_refuses_rather_than_lets_everyone_in(store: MemoryStore) -> None:
-    from tests.fakes.slack_api import FakeSlack
+    from standins.slack import FakeSlack
 
     incident = _only(store)
     value = encode_value(ButtonValue(ButtonAction.RESOLVE, incident.id))

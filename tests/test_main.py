@@ -16,8 +16,8 @@ import pytest
 
 from jobtriage import app
 from jobtriage.cli import main as cli_main
-from jobtriage.replay.google import GoogleReplay, Scenario
-from tests.fakes.slack_api import TOKEN, FakeSlack
+from standins.replay.google import GoogleReplay, Scenario
+from standins.slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,13 +11,12 @@ executions) made concurrently, then at most two Logging reads (see `cloud_loggin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from jobtriage.clock import SYSTEM_CLOCK, Clock
 from jobtriage.evidence.cloud_logging import CloudLogging, LogRead, window_for
 from jobtriage.evidence.cloud_run import CloudRun, LastSuccess, RecentExecutions, TaskList
 from jobtriage.evidence.gaps import LOGGING_API, RUN_API, gap_for
@@ -35,39 +34,26 @@ from jobtriage.settings import Settings
 T = TypeVar("T")
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Sources:
     """Where evidence comes from: the seam between the diagnosis and Google's APIs.
 
     `from_settings` builds the real clients (lazily, on first use); tests build them pointed at
-    the replay, and pass `sleep`/`clock` so that waiting for late logs takes no real time.
+    the replay, and pass a virtual `Clock` so that waiting for late logs takes no real time.
     A source set to None is skipped and recorded as a gap.
     """
 
     run: CloudRun | None
     logs: CloudLogging | None
     log_wait_seconds: float = 8.0
-    sleep: Callable[[float], None] = field(default=time.sleep)
-    clock: Callable[[], datetime] = field(default=utc_now)
+    clock: Clock = SYSTEM_CLOCK
 
     @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = utc_now,
-        budget_clock: Callable[[], float] = time.monotonic,
-    ) -> Sources:
+    def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Sources:
         return cls(
             run=CloudRun.from_settings(settings),
-            logs=CloudLogging.from_settings(settings, budget_clock=budget_clock),
+            logs=CloudLogging.from_settings(settings, budget_clock=clock.monotonic),
             log_wait_seconds=settings.log_wait_seconds,
-            sleep=sleep,
             clock=clock,
         )
 
@@ -202,7 +188,7 @@ def _read_logs(
 ) -> LogRead:
     assert sources.logs is not None
     try:
-        now = sources.clock()
+        now = sources.clock.now()
         event_time = event.timestamp if event is not None else None
         start = execution.start_time or execution.create_time if execution else None
         end = execution.completion_time if execution else None
@@ -219,8 +205,8 @@ def _read_logs(
             ended_at=end or event_time,
             failed=failed,
             wait_seconds=sources.log_wait_seconds,
-            sleep=sources.sleep,
-            clock=sources.clock,
+            sleep=sources.clock.sleep,
+            clock=sources.clock.now,
             urgent=urgent,
         )
     except Exception as exc:  # a bug of ours must not blank the report

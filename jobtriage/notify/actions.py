@@ -27,11 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from jobtriage.clock import SYSTEM_CLOCK
+from jobtriage.clock import Clock as ProductClock
 from jobtriage.errors import TriageError
 from jobtriage.settings import ConfigError
 
@@ -196,16 +198,14 @@ def decode_value(raw: str) -> ButtonValue:
 # ---- request signature ------------------------------------------------------------------------
 
 
-class ClockLike(Protocol):
-    def now(self) -> float: ...
+class _SignatureClock(Clock):
+    """slack_sdk's verifier reads Unix seconds; ours is the product's one clock."""
 
-
-class _ClockAdapter(Clock):
-    def __init__(self, clock: ClockLike) -> None:
+    def __init__(self, clock: ProductClock) -> None:
         self._clock = clock
 
     def now(self) -> float:
-        return self._clock.now()
+        return self._clock.now().timestamp()
 
 
 def verify_request(
@@ -213,12 +213,12 @@ def verify_request(
     headers: Mapping[str, str],
     *,
     signing_secret: str,
-    clock: ClockLike | None = None,
+    clock: ProductClock = SYSTEM_CLOCK,
 ) -> None:
     """Prove the request comes from Slack, now; raise an `Unauthorized` subclass otherwise.
 
     `raw_body` must be the bytes exactly as received (in Flask, `request.get_data()` before touching
-    `request.form`). Header names are matched case-insensitively. `clock` defaults to the real one.
+    `request.form`). Header names are matched case-insensitively.
     """
     if not isinstance(signing_secret, str) or not signing_secret.strip():
         raise ConfigError(
@@ -233,7 +233,7 @@ def verify_request(
     if not re.fullmatch(r"[0-9]{1,12}", timestamp):
         log.warning("slack click rejected: malformed timestamp header")
         raise StaleRequest("X-Slack-Request-Timestamp is not a Unix time")
-    real_clock: Clock = _ClockAdapter(clock) if clock is not None else Clock()
+    real_clock = _SignatureClock(clock)
     skew = real_clock.now() - int(timestamp)
     if abs(skew) > MAX_CLOCK_SKEW_SECONDS:
         log.warning("slack click rejected: timestamp %+.0f s from our clock", skew)

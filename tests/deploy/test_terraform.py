@@ -187,7 +187,7 @@ def test_entry_points_exist_in_main_py() -> None:
     assert re.search(r"^def on_slack_action\(", text, re.MULTILINE)
 
 
-def test_the_source_zip_leaves_out_tests_deploy_and_clutter() -> None:
+def test_the_source_zip_leaves_out_tests_standins_deploy_and_clutter() -> None:
     archive = next(b for b in tf.blocks("data", "archive_file") if b.name == "source").body
     assert archive["type"] == "zip"
     assert archive["source_dir"] == "${path.module}/.."
@@ -200,7 +200,16 @@ def test_the_source_zip_leaves_out_tests_deploy_and_clutter() -> None:
     assert any(p.startswith("analyzers/") for p in included)
     for path in included:
         top = path.split("/", 1)[0]
-        assert top not in {"tests", "deploy", "bench", ".git", "build", "node_modules", ".ci"}, path
+        assert top not in {
+            "tests",
+            "standins",
+            "deploy",
+            "bench",
+            ".git",
+            "build",
+            "node_modules",
+            ".ci",
+        }, path
         assert not top.startswith((".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache")), path
         assert "__pycache__" not in path.split("/"), path
         assert not path.endswith(".pyc"), path
@@ -258,7 +267,7 @@ def test_event_function_is_internal_bounded_and_fed_by_our_subscription() -> Non
 
 
 def test_a_delivery_ends_before_its_claim_lease_runs_out() -> None:
-    from jobtriage.pipeline import CLAIM_LEASE
+    from jobtriage.incident.ledger import CLAIM_LEASE
 
     condition = tf.one(tf.merged("variable")["event_timeout_seconds"]["validation"])["condition"]
     bound = re.search(r"var\.event_timeout_seconds <= (\d+)", condition)

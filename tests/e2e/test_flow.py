@@ -29,9 +29,9 @@ from urllib.parse import quote
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from jobtriage.replay.google import GoogleReplay, Scenario
-from tests.emulators.firestore import RunningEmulator
-from tests.fakes.slack_api import TOKEN, FakeSlack
+from standins.firestore import RunningEmulator
+from standins.replay.google import GoogleReplay, Scenario
+from standins.slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-signing-secret-0123456789abcdef"

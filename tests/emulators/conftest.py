@@ -1,6 +1,6 @@
 """The Firestore emulator fixtures, for the emulator's own tests."""
 
-from tests.emulators.firestore import (  # noqa: F401 (fixtures)
+from tests.emulators.fixtures import (  # noqa: F401 (fixtures)
     firestore_emulator,
     gcloud_firestore_emulator,
 )

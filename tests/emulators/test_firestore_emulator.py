@@ -18,7 +18,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
-from tests.emulators.firestore import RunningEmulator
+from standins.firestore import RunningEmulator
 
 Probe = Callable[[firestore.Client], str]
 STAMP = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,15 @@ import pytest
 from jobtriage.event import parse_log_entry
 from jobtriage.evidence.gather import Sources
 from jobtriage.evidence.model import JobEvent
-from jobtriage.replay.google import GoogleReplay, Scenario
 from jobtriage.settings import Settings
+from standins.clock import SteppingClock
+from standins.replay.google import GoogleReplay, Scenario
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "standins" / "replay" / "scenarios"
 
 
-@dataclass
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    now: datetime
-    slept: list[float] = field(default_factory=list)
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
+# A clock that only moves when the code under test sleeps.
+FakeTime = SteppingClock
 
 
 def scenario(name: str) -> Scenario:
@@ -57,9 +46,7 @@ def settings_for(replay: GoogleReplay, **overrides: Any) -> Settings:
 
 
 def sources_for(replay: GoogleReplay, time: FakeTime, **overrides: Any) -> Sources:
-    return Sources.from_settings(
-        settings_for(replay, **overrides), sleep=time.sleep, clock=time.clock
-    )
+    return Sources.from_settings(settings_for(replay, **overrides), clock=time)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from jobtriage.evidence.cloud_logging import (
 )
 from jobtriage.evidence.gather import gather
 from jobtriage.evidence.model import CUT_MARKER, MAX_LINE_CHARS, Source, Stream
-from jobtriage.replay.google import Api, GoogleReplay, Scenario
+from standins.replay.google import Api, GoogleReplay, Scenario
 
 from .conftest import FakeTime, event_of, scenario, sources_for
 
@@ -176,7 +176,7 @@ def test_late_logs_are_waited_for_once(
 ) -> None:
     clock = FakeTime(COMPLETED + timedelta(seconds=1.5))
     sc = late(scenario("seed"), delay=timedelta(seconds=6))
-    replay = start_replay(sc, log_clock=clock.clock)
+    replay = start_replay(sc, log_clock=clock.now)
     ev = gather(event_of(sc), sources=sources_for(replay, clock, log_wait_seconds=8.0))
 
     assert clock.slept == [8.0]
@@ -193,7 +193,7 @@ def test_a_tail_without_the_exit_line_is_read_again(
 ) -> None:
     clock = FakeTime(COMPLETED + timedelta(seconds=1.0))
     sc = late(scenario("seed"), delay=timedelta(seconds=4), only_attempt="3")
-    replay = start_replay(sc, log_clock=clock.clock)
+    replay = start_replay(sc, log_clock=clock.now)
     ev = gather(event_of(sc), sources=sources_for(replay, clock, log_wait_seconds=5.0))
     assert clock.slept == [5.0]
     assert len(ev.grep("Container called exit(1).")) == 4
@@ -219,7 +219,7 @@ def test_a_recent_execution_without_logs_costs_one_wait(
     sc = scenario("no_logs")
     ended = datetime(2026, 2, 20, 23, 0, 9, 602114, tzinfo=UTC)
     clock = FakeTime(ended + timedelta(seconds=2))
-    replay = start_replay(sc, log_clock=clock.clock)
+    replay = start_replay(sc, log_clock=clock.now)
     ev = gather(event_of(sc), sources=sources_for(replay, clock, log_wait_seconds=3.0))
     assert clock.slept == [3.0]
     assert replay.count(Api.LIST_ENTRIES) == 2

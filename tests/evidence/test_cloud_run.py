@@ -20,7 +20,7 @@ from jobtriage.evidence.cloud_run import (
 from jobtriage.evidence.gather import gather
 from jobtriage.evidence.model import Outcome, Source, Stream
 from jobtriage.redact import MASK
-from jobtriage.replay.google import Api, GoogleReplay
+from standins.replay.google import Api, GoogleReplay
 
 from .conftest import FakeTime, event_of, scenario, sources_for
 

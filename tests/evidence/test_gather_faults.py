@@ -8,7 +8,7 @@ import pytest
 
 from jobtriage.evidence.gather import Sources, gather
 from jobtriage.evidence.model import Evidence, Source
-from jobtriage.replay.google import Api, GoogleReplay
+from standins.replay.google import Api, GoogleReplay
 
 from .conftest import FakeTime, event_of, scenario, sources_for
 
@@ -128,7 +128,7 @@ def test_a_single_429_costs_a_backoff_but_not_the_logs(
 
 def test_nothing_configured_means_gaps_not_errors(late_time: FakeTime) -> None:
     sc = scenario("seed")
-    ev = gather(event_of(sc), sources=Sources(run=None, logs=None, clock=late_time.clock))
+    ev = gather(event_of(sc), sources=Sources(run=None, logs=None, clock=late_time))
     assert [g.source for g in ev.gaps] == [Source.EXECUTION, Source.LOGS]
     assert ev.event is not None
 
@@ -136,7 +136,7 @@ def test_nothing_configured_means_gaps_not_errors(late_time: FakeTime) -> None:
 def test_an_unreadable_answer_is_a_gap(
     start_replay: Callable[..., GoogleReplay], late_time: FakeTime
 ) -> None:
-    from jobtriage.replay.server import Reply
+    from standins.server import Reply
 
     sc = scenario("seed")
     replay = start_replay(sc)
@@ -159,8 +159,8 @@ def test_an_unreadable_answer_is_a_gap(
 def test_api_not_enabled_says_which_service_to_enable(
     start_replay: Callable[..., GoogleReplay], late_time: FakeTime
 ) -> None:
-    from jobtriage.replay.google import error_body
-    from jobtriage.replay.server import Reply
+    from standins.replay.google import error_body
+    from standins.server import Reply
 
     sc = scenario("seed")
     replay = start_replay(sc)

@@ -16,7 +16,7 @@ from jobtriage.evidence.model import (
     Source,
     Stream,
 )
-from jobtriage.replay.google import Api, GoogleReplay, Scenario
+from standins.replay.google import Api, GoogleReplay, Scenario
 
 from .conftest import FakeTime, event_of, scenario, sources_for
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from jobtriage.replay.google import Api, GoogleReplay, Scenario, ScenarioError
-from jobtriage.replay.logfilter import FilterError, compile_filter
+from standins.replay.google import Api, GoogleReplay, Scenario, ScenarioError
+from standins.replay.logfilter import FilterError, compile_filter
 
 from .conftest import FIXTURES, scenario
 
@@ -142,6 +142,7 @@ def test_every_fixture_loads_and_names_its_execution() -> None:
         "cloudsql_not_authorized",
         "no_logs",
         "oom_alembic",
+        "seed",
         "success_recovered",
         "task_timeout",
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobtriage.replay.google import RUN_APIS, Api
-from tests.load.harness import Harness, HarnessConfig, base_scenario, renamed, single_plan
+from standins.load.harness import Harness, HarnessConfig, base_scenario, renamed, single_plan
+from standins.replay.google import RUN_APIS, Api
 
 
 def _alert_after(faults: list[tuple[Api, int, float]], *, api_timeout: float = 5.0) -> str:

@@ -10,7 +10,7 @@ Dying one step later (after the record) repeats nothing.
 
 from __future__ import annotations
 
-from tests.load.harness import Harness, HarnessConfig, RunReport, storm_plan
+from standins.load.harness import Harness, HarnessConfig, RunReport, storm_plan
 
 SCALE = 0.005  # the 300 s lease and the 180 s ack deadline pass in about two seconds
 

@@ -1,4 +1,4 @@
-"""Outages while failures keep arriving, with Pub/Sub-style redelivery (tests/load/harness.py).
+"""Outages while failures keep arriving, with Pub/Sub-style redelivery (standins/load/harness.py).
 
 - Slack down (5xx, then timeouts) for minutes: once it is back, every execution is posted once.
 - Firestore down: nothing is posted while the store cannot say what was already posted; every
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import threading
 
-from tests.fakes.server import Reply
-from tests.load.harness import Harness, HarnessConfig, RunReport, storm_plan
+from standins.load.harness import Harness, HarnessConfig, RunReport, storm_plan
+from standins.server import Reply
 
 SCALE = 0.01  # 100 × real time: a five-minute outage takes three seconds
 

@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 from jobtriage import app
 from jobtriage.event import PUBSUB_EVENT_TYPE
-from jobtriage.replay.google import GoogleReplay, Scenario
-from tests.fakes.slack_api import TOKEN, FakeSlack
-from tests.load.harness import CHANNEL, SIGNING_SECRET, click_body, sign
+from standins.load.harness import CHANNEL, SIGNING_SECRET, click_body, sign
+from standins.replay.google import GoogleReplay, Scenario
+from standins.slack import TOKEN, FakeSlack
 
 MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
 SEED = Scenario.embedded("seed")

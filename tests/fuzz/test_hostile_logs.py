@@ -19,8 +19,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from jobtriage.ownlog import LOGGER_NAME
-from tests.fakes.slack_api import FakeSlack, block_kit_errors
-from tests.load.harness import (
+from standins.load.harness import (
     Harness,
     HarnessConfig,
     Plan,
@@ -29,6 +28,7 @@ from tests.load.harness import (
     single_plan,
     with_logs,
 )
+from standins.slack import FakeSlack, block_kit_errors
 
 SECRETS = (
     "S3cr3tPassw0rd-x9",

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from jobtriage.incident.store import FirestoreStore, IncidentStore, MemoryStore
-from tests.emulators.firestore import (  # noqa: F401 (fixtures)
+from tests.emulators.fixtures import (  # noqa: F401 (fixtures)
     RunningEmulator,
     firestore_emulator,
     gcloud_firestore_emulator,
@@ -39,7 +39,7 @@ def backend(request: pytest.FixtureRequest) -> str:
         pytest.skip(
             "npm emulator gap: update_time preconditions are ignored, so "
             f"{marker.args[0] if marker.args else 'this race'} cannot be decided there "
-            f"(see tests/emulators/{NPM_GAP}); covered by memory and Google's emulator"
+            f"(see standins/{NPM_GAP}); covered by memory and Google's emulator"
         )
     return name
 

@@ -33,7 +33,7 @@ from jobtriage.incident.store import (
     make_store,
 )
 from jobtriage.settings import Settings
-from tests.emulators.firestore import RunningEmulator, start_npm_emulator
+from standins.firestore import RunningEmulator, start_npm_emulator
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)

@@ -3,7 +3,7 @@ the npm emulator and FirestoreStore on Google's emulator (where the machine has 
 
 Tests marked `needs_conditional_writes` decide a race with an update_time precondition, which
 the npm emulator ignores; they run on memory and Google's emulator (see
-tests/emulators/FIRESTORE_EMULATOR.md).
+standins/FIRESTORE_EMULATOR.md).
 """
 
 from __future__ import annotations

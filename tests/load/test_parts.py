@@ -10,9 +10,9 @@ from slack_sdk.errors import SlackApiError
 from jobtriage.event import parse_log_entry
 from jobtriage.evidence.cloud_logging import ReadBudget
 from jobtriage.evidence.gather import gather
-from jobtriage.replay.google import Api, GoogleReplay
-from tests.fakes.slack_api import TOKEN, FakeSlack
-from tests.load.harness import Harness, HarnessConfig, VirtualTime, storm_plan
+from standins.load.harness import Harness, HarnessConfig, VirtualTime, storm_plan
+from standins.replay.google import Api, GoogleReplay
+from standins.slack import TOKEN, FakeSlack
 
 
 class Clock:

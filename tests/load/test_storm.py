@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobtriage import pipeline
+from jobtriage.incident import ledger
 from jobtriage.ownlog import LOGGER_NAME
-from tests.load.harness import CHANNEL, Harness, HarnessConfig, RunReport, storm_plan
+from standins.load.harness import CHANNEL, Harness, HarnessConfig, RunReport, storm_plan
 
 SCALE = 0.05
 
@@ -33,7 +33,7 @@ def quiet_logs() -> Iterator[None]:
 
 def window_start(now: datetime) -> datetime:
     """The start of the digest window `now` is in (windows are fixed, from the epoch)."""
-    seconds = pipeline.DIGEST_WINDOW.total_seconds()
+    seconds = ledger.DIGEST_WINDOW.total_seconds()
     return datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
 
 
@@ -96,16 +96,16 @@ def test_the_channel_gets_a_digest_not_twenty_alerts(storm: RunReport) -> None:
     # Per digest window: at most three alerts stand alone, then at most one digest. (The run
     # starts at a window's start; on a very slow machine it may still reach the next one.)
     assert storm.config.start is not None
-    seconds = pipeline.DIGEST_WINDOW.total_seconds()
+    seconds = ledger.DIGEST_WINDOW.total_seconds()
     by_window: dict[int, list[str]] = defaultdict(list)
     for post in top:
         window = int((storm.config.start.timestamp() + post.at) // seconds)
         by_window[window].append("digest" if post in digests else "alert")
     for kinds in by_window.values():
         assert kinds.count("digest") <= 1, by_window
-        assert kinds.count("alert") <= pipeline.DIGEST_AFTER, by_window
+        assert kinds.count("alert") <= ledger.DIGEST_AFTER, by_window
     in_digest = [p for p in storm.posted if p.thread_ts in {d.ts for d in digests}]
-    assert len(in_digest) >= 20 - pipeline.DIGEST_AFTER * len(by_window)
+    assert len(in_digest) >= 20 - ledger.DIGEST_AFTER * len(by_window)
     assert all(p.channel == CHANNEL for p in storm.posted)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -34,18 +35,15 @@ from jobtriage.notify.actions import (
 )
 from jobtriage.notify.blocks import render_alert
 from jobtriage.settings import ConfigError
+from standins.clock import SteppingClock
 from tests.notify import reports as R
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_764_234_000
 
 
-class FixedClock:
-    def __init__(self, now: float) -> None:
-        self.value = now
-
-    def now(self) -> float:
-        return self.value
+def FixedClock(now: float) -> SteppingClock:
+    return SteppingClock(datetime.fromtimestamp(now, UTC))
 
 
 def sign(body: bytes, *, secret: str = SECRET, timestamp: int = NOW) -> dict[str, str]:

@@ -15,8 +15,8 @@ from jobtriage.notify import deliver as D
 from jobtriage.notify.blocks import Message, render_alert, render_state_update
 from jobtriage.notify.deliver import SlackNotifier
 from jobtriage.settings import Settings
-from tests.fakes.server import Reply
-from tests.fakes.slack_api import TOKEN, FakeSlack
+from standins.server import Reply
+from standins.slack import TOKEN, FakeSlack
 from tests.notify import reports as R
 from tests.notify.test_limits import huge_report
 

@@ -14,7 +14,7 @@ from jobtriage.notify import blocks as B
 from jobtriage.notify.blocks import render_alert, render_repeat, render_state_update
 from jobtriage.notify.mrkdwn import TRUNCATION_MARKER
 from jobtriage.text import Text
-from tests.fakes.slack_api import block_kit_errors
+from standins.slack import block_kit_errors
 from tests.notify import reports as R
 from tests.notify.checks import assert_valid
 

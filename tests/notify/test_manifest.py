@@ -11,7 +11,7 @@ from jobtriage.notify import deliver as D
 from jobtriage.notify.blocks import render_alert
 from jobtriage.notify.deliver import SlackNotifier
 from jobtriage.settings import Settings
-from tests.fakes.slack_api import TOKEN, FakeSlack
+from standins.slack import TOKEN, FakeSlack
 from tests.notify import reports as R
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yaml"

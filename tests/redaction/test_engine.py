@@ -13,8 +13,8 @@ from jobtriage.evidence import Evidence, ExecutionRef, LogLine, Stream
 from jobtriage.evidence.model import MAX_LINE_CHARS
 from jobtriage.evidence.redaction import config_secrets
 from jobtriage.redact import MASK, redact, redact_lines, strip_invisible
-from tests.redaction.ordinary import DIGESTS, EXECUTIONS, ORDINARY
-from tests.redaction.secrets import ALL_KINDS, KINDS, Kind, leaks
+from standins.joblogs.ordinary import DIGESTS, EXECUTIONS, ORDINARY
+from standins.joblogs.secrets import ALL_KINDS, KINDS, Kind, leaks
 
 REF = ExecutionRef(
     "netureyoutube", "asia-northeast3", "o4o-api-migrations", "o4o-api-migrations-h5x5h"
@@ -57,7 +57,7 @@ def test_each_ordinary_line_alone_stays_intact() -> None:
 
 
 def test_the_recorded_fixture_logs_stay_intact() -> None:
-    """Every line of the recorded scenarios (tests/fixtures, the seed), as evidence reads them."""
+    """Every line of the recorded scenarios (standins/replay/scenarios), as evidence reads them."""
     import json
     from pathlib import Path
 
@@ -65,10 +65,7 @@ def test_the_recorded_fixture_logs_stay_intact() -> None:
 
     root = Path(__file__).resolve().parents[2]
     texts = []
-    for path in [
-        *root.glob("tests/fixtures/*/logs.json"),
-        root / "jobtriage/replay/scenarios/seed/logs.json",
-    ]:
+    for path in root.glob("standins/replay/scenarios/*/logs.json"):
         data = json.loads(path.read_text())
         for entry in data if isinstance(data, list) else data.get("entries", []):
             payload = next(

@@ -40,13 +40,15 @@ from jobtriage.notify import deliver as D
 from jobtriage.notify.blocks import EVIDENCE_LINE_CHARS
 from jobtriage.notify.deliver import SlackNotifier
 from jobtriage.ownlog import LOGGER_NAME, JsonFormatter
-from jobtriage.pipeline import Runtime, process_event
+from jobtriage.pipeline import process_event
 from jobtriage.redact import MASK
-from jobtriage.replay.google import GoogleReplay, Scenario
+from jobtriage.runtime import Runtime
 from jobtriage.settings import Settings
-from tests.fakes.slack_api import TOKEN, FakeSlack
-from tests.load.harness import renamed
-from tests.redaction.secrets import ALL_KINDS, ARG_VALUE, ENV_VALUE, Kind, leaks
+from standins.clock import SteppingClock
+from standins.joblogs.secrets import ALL_KINDS, ARG_VALUE, ENV_VALUE, Kind, leaks
+from standins.load.harness import renamed
+from standins.replay.google import GoogleReplay, Scenario
+from standins.slack import TOKEN, FakeSlack
 
 CHANNEL = "C0REDACT"
 PROJECT = "netureyoutube"
@@ -161,12 +163,14 @@ def _runtime(replay: GoogleReplay, slack: FakeSlack, store: MemoryStore) -> Runt
         api_timeout_seconds=5.0,
         logging_reads_per_minute=0,
     )
+    # Frozen at the incident's time; sleeping (waiting for late logs) takes no real time.
+    clock = SteppingClock(datetime(2026, 1, 12, 6, 20, tzinfo=UTC))
     return Runtime(
         settings=settings,
-        sources=Sources.from_settings(settings, sleep=lambda _: None),
+        sources=Sources.from_settings(settings, clock=clock),
         store=store,
         notifier=SlackNotifier(settings, policy=FAST),
-        clock=lambda: datetime(2026, 1, 12, 6, 20, tzinfo=UTC),
+        clock=clock,
     )
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from jobtriage.redact import redact_lines
-from tests.redaction.ordinary import ORDINARY
-from tests.redaction.secrets import KINDS, Kind
+from standins.joblogs.ordinary import ORDINARY
+from standins.joblogs.secrets import KINDS, Kind
 
 scan = pytest.importorskip("detect_secrets.core.scan")
 settings = pytest.importorskip("detect_secrets.settings")

@@ -60,12 +60,13 @@ from jobtriage.evidence.gather import Sources
 from jobtriage.incident.store import IncidentStore, MemoryStore
 from jobtriage.notify import deliver
 from jobtriage.notify.blocks import Message
-from jobtriage.pipeline import EventResult, Runtime
-from jobtriage.replay.google import Api, GoogleReplay, Scenario
+from jobtriage.pipeline import EventResult
+from jobtriage.runtime import Runtime
 from jobtriage.settings import Settings
-from tests.fakes.slack_api import TOKEN, FakeSlack, Posted
+from standins.replay.google import Api, GoogleReplay, Scenario
+from standins.slack import TOKEN, FakeSlack, Posted
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "replay" / "scenarios"
 CHANNEL = "C0STORM01"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 STORM_PROJECT = "storm-project"
@@ -722,12 +723,10 @@ class Harness:
         )
         rt = Runtime(
             settings=settings,
-            sources=Sources.from_settings(
-                settings, sleep=self.vt.sleep, clock=self.vt.now, budget_clock=self.vt.monotonic
-            ),
+            sources=Sources.from_settings(settings, clock=self.vt),
             store=self.store,  # type: ignore[arg-type]
             notifier=ObservedNotifier(notifier, self.journal),
-            clock=self.vt.now,
+            clock=self.vt,
         )
         self.runtimes.append(rt)
         return rt
@@ -798,7 +797,9 @@ class Harness:
                 opened = [i for i in self.store.inner.open_incidents(self._job_path(job)) if i.ts]
                 if opened:
                     body = click_body(opened[0].id, action)
-                    answer = app.handle_slack_request(body, sign(body), rt=rt)
+                    answer = app.handle_slack_request(
+                        body, sign(body, timestamp=int(self.vt.now().timestamp())), rt=rt
+                    )
                     self.click_answers.append(answer.status)
                     pending.remove((job, action))
             stop.wait(0.01)

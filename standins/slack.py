@@ -28,7 +28,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.server import FakeServer, Reply, Request
+from standins.server import FakeServer, Reply, Request
 
 TOKEN = "xoxb-000000000000-000000000000-faketokenforthetests"
 

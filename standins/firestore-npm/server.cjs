@@ -4,7 +4,7 @@
 //
 // <install-prefix> is the folder `npm ci` installed this package.json into
 // (build/firestore-emulator/). Port 0 picks a free port. When the server listens it prints one
-// line, `READY <host>:<port>`, which tests/emulators/firestore.py waits for. It stops on
+// line, `READY <host>:<port>`, which standins/firestore.py waits for. It stops on
 // SIGTERM/SIGINT and when its stdin closes, so a test run that dies never leaves it behind.
 "use strict";
 

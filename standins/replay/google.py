@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from jobtriage.evidence.model import ExecutionRef
-from jobtriage.replay.logfilter import FilterError, compile_filter, parse_time
-from jobtriage.replay.server import FakeServer, Reply, Request
+from standins.replay.logfilter import FilterError, compile_filter, parse_time
+from standins.server import FakeServer, Reply, Request
 
 SCENARIO_FILES = ("event", "execution", "tasks", "job", "executions", "logs")
 MAX_PAGE_SIZE = 1000  # entries.list rejects more (LogEntries.list reference)
@@ -127,8 +127,8 @@ class Scenario:
 
     @classmethod
     def embedded(cls, name: str = "seed") -> Scenario:
-        """A scenario shipped inside the package (`jobtriage/replay/scenarios/<name>/`)."""
-        return cls.load(resources.files("jobtriage.replay") / "scenarios" / name)
+        """A recorded scenario of `standins/replay/scenarios/<name>/`."""
+        return cls.load(resources.files("standins.replay") / "scenarios" / name)
 
     @property
     def ref(self) -> ExecutionRef:

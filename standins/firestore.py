@@ -30,14 +30,12 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NPM_SPEC_DIR = Path(__file__).resolve().parent / "firestore-npm"
 NPM_PREFIX = ROOT / "build" / "firestore-emulator"
 SERVER_SCRIPT = NPM_SPEC_DIR / "server.cjs"
@@ -274,56 +272,3 @@ def start_gcloud_emulator(jar: Path, log_dir: Path) -> RunningEmulator:
         raise
     emulator.started_in_s = time.monotonic() - started
     return emulator
-
-
-# --- fixtures ---------------------------------------------------------------------------------
-
-
-# One process per kind for the whole session, however many conftest.py files import the
-# fixtures below (each import is a fixture of its own to pytest).
-_RUNNING: dict[str, RunningEmulator] = {}
-_RUNNING_LOCK = threading.Lock()
-
-
-def _shared(kind: str, start: Callable[[], RunningEmulator]) -> RunningEmulator:
-    with _RUNNING_LOCK:
-        running = _RUNNING.get(kind)
-        if running is None or running.process.poll() is not None:
-            running = _RUNNING[kind] = start()
-        return running
-
-
-@pytest.fixture(scope="session")
-def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    """The npm Firestore emulator for the whole session. Fails (never skips) if it cannot run."""
-    try:
-        emulator = _shared("npm", lambda: start_npm_emulator(tmp_path_factory.mktemp("npm")))
-    except RuntimeError as exc:
-        pytest.fail(f"Firestore emulator (npm) unavailable: {exc}", pytrace=False)
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
-
-
-@pytest.fixture(scope="session")
-def gcloud_firestore_emulator(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[RunningEmulator]:
-    """Google's Firestore emulator when the machine has it installed, else a skip."""
-    jar = find_gcloud_emulator_jar()
-    if jar is None:
-        pytest.skip("Google's Firestore emulator is not installed (gcloud component)")
-    if shutil.which("java") is None:
-        pytest.skip("Google's Firestore emulator needs Java, which is not installed")
-    try:
-        emulator = _shared(
-            "gcloud", lambda: start_gcloud_emulator(jar, tmp_path_factory.mktemp("gcloud"))
-        )
-    except RuntimeError as exc:
-        # Optional: the npm emulator still runs every test; say loudly why this one did not.
-        pytest.skip(f"Google's Firestore emulator is installed but did not start: {exc}")
-    try:
-        yield emulator
-    finally:
-        emulator.stop()

@@ -1,0 +1,109 @@
+"""The post-once ledger against every store backend: claim keys, posting once, the opening claim,
+the digest places."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from jobtriage.errors import TransientError
+from jobtriage.incident.ledger import (
+    CLAIM_LEASE,
+    DIGEST_AFTER,
+    DIGEST_WINDOW,
+    ClaimKind,
+    Delivery,
+    Ledger,
+    claim_key,
+)
+from jobtriage.incident.store import ClaimOutcome, IncidentStore
+from standins.clock import SteppingClock
+
+# The start of a digest window, so that a test never straddles two windows.
+START = datetime.fromtimestamp(
+    (1_767_225_600 // DIGEST_WINDOW.total_seconds()) * DIGEST_WINDOW.total_seconds(), UTC
+)
+EXECUTION = "namespaces/p/jobs/j/executions/j-abc12"
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(START)
+
+
+@pytest.fixture
+def ledger(store: IncidentStore, clock: SteppingClock) -> Ledger:
+    return Ledger(store, clock)
+
+
+def test_claim_keys_are_the_stored_ones() -> None:
+    # These keys are in deployed stores: changing one would forget every claim made before.
+    assert claim_key(ClaimKind.EXECUTION, EXECUTION) == EXECUTION
+    assert claim_key(ClaimKind.OPENING, "p/j", "fp1") == "opening:p/j:fp1"
+    assert claim_key(ClaimKind.ALERT_PLACE, "C1", 42, 0) == "alert-place:C1:42:0"
+    assert claim_key(ClaimKind.DIGEST, "C1", 42) == "digest:C1:42"
+    with pytest.raises(ValueError, match="at least one part"):
+        claim_key(ClaimKind.DIGEST)
+    with pytest.raises(ValueError, match="path alone"):
+        claim_key(ClaimKind.EXECUTION, "a", "b")
+
+
+def test_a_post_is_made_once_and_reused_by_the_next_holder(
+    ledger: Ledger, store: IncidentStore, clock: SteppingClock
+) -> None:
+    posts: list[str] = []
+
+    def post() -> str:
+        posts.append("x")
+        return f"17000000{len(posts)}.000100"
+
+    first = Delivery(ledger.claim_execution(EXECUTION))
+    assert first.claim.outcome is ClaimOutcome.NEW
+    ts = ledger.post_once(first, "C1", post)
+    assert ledger.post_once(first, "C1", post) == ts
+    # The holder dies; once the lease is over the next delivery takes over and sees the post.
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    second = Delivery(ledger.claim_execution(EXECUTION))
+    assert second.claim.outcome is ClaimOutcome.TAKEOVER
+    assert ledger.post_once(second, "C1", post) == ts
+    assert posts == ["x"]
+    ledger.finish(second, {"action": "new_alert"})
+    assert ledger.claim_execution(EXECUTION).outcome is ClaimOutcome.DONE
+
+
+def test_a_released_claim_can_be_taken_at_once(ledger: Ledger) -> None:
+    first = Delivery(ledger.claim_execution(EXECUTION))
+    assert ledger.claim_execution(EXECUTION).outcome is ClaimOutcome.BUSY
+    ledger.release(first)
+    assert ledger.claim_execution(EXECUTION).outcome is ClaimOutcome.NEW
+
+
+def test_one_incident_opens_at_a_time_per_fingerprint(ledger: Ledger) -> None:
+    with ledger.opening("p/j", "fp1"):
+        with pytest.raises(TransientError, match="being opened"), ledger.opening("p/j", "fp1"):
+            pytest.fail("a second opening claim must not be granted")
+        with ledger.opening("p/j", "fp2"):
+            pass  # another fingerprint opens independently
+    with ledger.opening("p/j", "fp1"):
+        pass  # released once the first opening ended
+
+
+def test_the_digest_takes_over_after_the_first_places_of_a_window(
+    ledger: Ledger, clock: SteppingClock
+) -> None:
+    digests: list[str] = []
+
+    def post_digest() -> str:
+        digests.append("d")
+        return "1700000099.000100"
+
+    places = [ledger.digest_thread("C1", post_digest) for _ in range(DIGEST_AFTER)]
+    assert places == [None] * DIGEST_AFTER
+    assert ledger.digest_thread("C1", post_digest) == "1700000099.000100"
+    assert ledger.digest_thread("C1", post_digest) == "1700000099.000100"
+    assert digests == ["d"]
+    # Another channel has its own places; the next window starts over.
+    assert ledger.digest_thread("C2", post_digest) is None
+    clock.advance(DIGEST_WINDOW.total_seconds())
+    assert ledger.digest_thread("C1", post_digest) is None
