@@ -16,7 +16,7 @@ from typing import Any
 from jobtriage.clicks import HttpAnswer, process_click
 from jobtriage.errors import BadEvent, PermanentError, TransientError
 from jobtriage.event import parse_cloud_event_data
-from jobtriage.notify.blocks import Message
+from jobtriage.notify.parts import Message
 from jobtriage.ownlog import get_logger
 from jobtriage.pipeline import EventResult, process_event
 from jobtriage.runtime import Runtime

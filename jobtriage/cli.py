@@ -44,7 +44,7 @@ class CliError(Exception):
 
 def _slack_preview(report: Report, lang: Lang, out: TextIO, *, as_json: bool) -> None:
     from jobtriage.incident.decide import new_incident
-    from jobtriage.notify.blocks import render_alert
+    from jobtriage.notify.alert import render_alert
     from jobtriage.notify.builder_url import builder_url, render_terminal
 
     ref = report.summary.ref

@@ -50,8 +50,11 @@ from jobtriage.incident.decide import (
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import ClaimOutcome
-from jobtriage.notify.blocks import render_alert, render_digest, render_recovered, render_repeat
+from jobtriage.notify.alert import render_alert
+from jobtriage.notify.digest import render_digest
 from jobtriage.notify.notifier import blocks_json, update_parent
+from jobtriage.notify.recovery import render_recovered
+from jobtriage.notify.repeat import render_repeat
 from jobtriage.ownlog import get_logger
 from jobtriage.runtime import Runtime
 

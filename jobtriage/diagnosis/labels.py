@@ -5,8 +5,6 @@ Shared by every renderer so that the terminal, JSON and Slack say the same thing
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from analyzers.base import Fact, FactKind
 from jobtriage.evidence import Outcome
 from jobtriage.text import Lang, Text
@@ -103,35 +101,6 @@ CHANGE_FIELDS: dict[str, Text] = {
 def label(table: dict[str, Text], key: str, lang: Lang) -> str:
     text = table.get(key)
     return text.get(lang) if text else key
-
-
-def human_duration(span: timedelta, lang: Lang, *, precise: bool = False) -> str:
-    """ "2 h", "45 min" (or "2 min 13 s" when precise) — and the same in Korean."""
-    seconds = max(0, int(span.total_seconds()))
-    units_en = ("d", "h", "min", "s")
-    units_ko = ("일", "시간", "분", "초")
-    units = units_ko if lang == "ko" else units_en
-    sep = "" if lang == "ko" else " "
-    values = (seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60, seconds % 60)
-    if seconds < 60:
-        return f"{seconds}{sep}{units[3]}"
-    # the largest unit alone, or the two largest when precise
-    first = next(i for i, v in enumerate(values) if v)
-    shown = [first]
-    if precise and first + 1 < len(values) and values[first + 1]:
-        shown.append(first + 1)
-    if not precise and first == 0 and values[0] < 2:
-        # "1 d" hides too much; say "30 h"
-        return f"{values[0] * 24 + values[1]}{sep}{units[1]}"
-    return " ".join(f"{values[i]}{sep}{units[i]}" for i in shown)
-
-
-def percent(confidence: float) -> str:
-    return f"{round(max(0.0, min(1.0, confidence)) * 100)}%"
-
-
-def fmt_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
 def fmt_exit(exit_code: int | None, term_signal: int | None, lang: Lang) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from analyzers.base import Cause, Check, Fact, Finding
+from jobtriage.console import Links
 from jobtriage.evidence import ExecutionRef, Gap, LogStats, Outcome
 from jobtriage.text import Text
 
@@ -66,13 +67,6 @@ class Summary:
     finished_at: datetime | None = None
     image: str | None = None
     timeout: timedelta | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    execution: str
-    logs: str
-    job: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,11 @@ from jobtriage.diagnosis.labels import (
     SECTIONS,
     fact_text,
     fmt_exit,
-    fmt_time,
-    human_duration,
     label,
-    percent,
 )
 from jobtriage.diagnosis.model import RankedCause, Report
 from jobtriage.evidence import Source
+from jobtriage.formatting import fmt_time, human_duration, percent
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
 

@@ -7,49 +7,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
-from urllib.parse import quote
 
 from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
+from jobtriage.console import console_links
 from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.fallback import Model
-from jobtriage.diagnosis.model import Links, Report, Summary
+from jobtriage.diagnosis.model import Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
-from jobtriage.evidence import Evidence, ExecutionRef, Outcome, Stream
+from jobtriage.evidence import Evidence, Outcome, Stream
 from jobtriage.text import Text
 
 # How many of the last lines the report shows when no cause was recognised.
 LAST_LINES = 8
 _TASKS_RATIO = re.compile(r"(\d+)/(\d+) tasks")
-
-
-def console_links(ref: ExecutionRef, evidence: Evidence | None = None) -> Links:
-    """Console page of the execution and a Logs Explorer query for exactly its lines."""
-    project = quote(ref.project, safe="")
-    execution = (
-        "https://console.cloud.google.com/run/jobs/executions/details/"
-        f"{quote(ref.region, safe='')}/{quote(ref.execution, safe='')}?project={project}"
-    )
-    job = (
-        "https://console.cloud.google.com/run/jobs/details/"
-        f"{quote(ref.region, safe='')}/{quote(ref.job, safe='')}/executions?project={project}"
-    )
-    query = "\n".join(ref.log_clauses)
-    time_range = ""
-    execution_info = evidence.execution if evidence else None
-    start = execution_info.start_time or execution_info.create_time if execution_info else None
-    end = execution_info.completion_time if execution_info else None
-    if start and end:
-        lo = (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        hi = (end + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        time_range = f";timeRange={quote(lo + '/' + hi, safe='')}"
-    logs = (
-        "https://console.cloud.google.com/logs/query;query="
-        f"{quote(query, safe='')}{time_range}?project={project}"
-    )
-    return Links(execution=execution, logs=logs, job=job)
 
 
 def _summary(evidence: Evidence) -> Summary:

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from jobtriage.notify.blocks import Message
 from jobtriage.notify.mrkdwn import FENCE, clean, unescape
+from jobtriage.notify.parts import Message
 from jobtriage.redact import scrub_tree
 
 BUILDER_BASE = "https://app.slack.com/block-kit-builder/"

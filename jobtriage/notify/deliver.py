@@ -39,8 +39,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from jobtriage.errors import PermanentError, TransientError, TriageError
-from jobtriage.notify.blocks import Message
 from jobtriage.notify.mrkdwn import truncate
+from jobtriage.notify.parts import Message
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.settings import Settings
 
@@ -274,8 +274,8 @@ def _fix(code: str, *, channel: str | None, needed: str | None) -> str:
         return fixes[code]
     if code in _LAYOUT_CODES:
         return (
-            "Slack refused the message layout: this is a bug in jobtriage.notify.blocks; "
-            "the error details are in this log entry"
+            "Slack refused the message layout: this is a bug in jobtriage.notify (the message "
+            "renderers); the error details are in this log entry"
         )
     return f"see https://docs.slack.dev/reference/methods for error {code!r}"
 

@@ -7,7 +7,8 @@ from typing import Protocol
 
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident
-from jobtriage.notify.blocks import Message, render_state_update
+from jobtriage.notify.parts import Message
+from jobtriage.notify.state import render_state_update
 from jobtriage.ownlog import get_logger
 from jobtriage.text import Lang
 

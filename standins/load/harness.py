@@ -59,7 +59,7 @@ from jobtriage.event import PUBSUB_EVENT_TYPE
 from jobtriage.evidence.gather import Sources
 from jobtriage.incident.store import IncidentStore, MemoryStore
 from jobtriage.notify import deliver
-from jobtriage.notify.blocks import Message
+from jobtriage.notify.parts import Message
 from jobtriage.pipeline import EventResult
 from jobtriage.runtime import Runtime
 from jobtriage.settings import Settings

@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from jobtriage.notify import blocks as B
-from jobtriage.notify.blocks import Message
+from jobtriage.notify import limits as B
+from jobtriage.notify.parts import Message
 
 # The only `<…>` sequences our own renderer writes: console links, dates, mentions of the Slack user
 # who clicked (ids given to us by Slack).

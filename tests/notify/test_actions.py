@@ -33,7 +33,7 @@ from jobtriage.notify.actions import (
     parse_block_actions,
     verify_request,
 )
-from jobtriage.notify.blocks import render_alert
+from jobtriage.notify.alert import render_alert
 from jobtriage.settings import ConfigError
 from standins.clock import SteppingClock
 from tests.notify import reports as R

@@ -10,22 +10,18 @@ from datetime import timedelta
 import pytest
 
 from analyzers.base import Check, Fact, FactKind, Finding
-from jobtriage.diagnosis.labels import human_duration
 from jobtriage.diagnosis.model import Change, RankedCause, Report
 from jobtriage.evidence import ExecutionRef, Gap, Source
+from jobtriage.formatting import human_duration, ordinal
 from jobtriage.incident.model import State
-from jobtriage.notify import blocks as B
+from jobtriage.notify import limits as B
 from jobtriage.notify.actions import ButtonAction, decode_value
-from jobtriage.notify.blocks import (
-    Message,
-    ordinal,
-    render_alert,
-    render_recovered,
-    render_repeat,
-    render_state_update,
-    state_line,
-)
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.builder_url import builder_url, render_terminal
+from jobtriage.notify.parts import Message
+from jobtriage.notify.recovery import render_recovered
+from jobtriage.notify.repeat import render_repeat
+from jobtriage.notify.state import render_state_update, state_line
 from jobtriage.text import Text
 from tests.notify import reports as R
 from tests.notify.checks import assert_valid, payload_text, text_objects
@@ -333,7 +329,7 @@ def test_signal_is_named() -> None:
 
 def test_snoozed_state_says_who_snoozed() -> None:
     from jobtriage.incident.model import State
-    from jobtriage.notify.blocks import state_line
+    from jobtriage.notify.state import state_line
     from tests.notify.reports import incident
 
     snoozed = incident(State.SNOOZED, snooze_until_success=True, snoozed_by="U0SNOOZER")
@@ -345,7 +341,8 @@ def test_unlikely_causes_without_findings_stay_out_of_the_phone_view() -> None:
     from analyzers import CAUSES
     from jobtriage.diagnosis.model import RankedCause
     from jobtriage.incident.model import State
-    from jobtriage.notify.blocks import BLOCK_OTHERS, render_alert
+    from jobtriage.notify.alert import render_alert
+    from jobtriage.notify.limits import BLOCK_OTHERS
     from tests.notify.reports import esm_report, incident
 
     report = esm_report()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from jobtriage.notify.blocks import render_alert
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.builder_url import BUILDER_BASE, builder_url, mrkdwn_to_plain, render_terminal
 from tests.notify import reports as R
 

@@ -12,8 +12,10 @@ from slack_sdk import WebClient
 
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.notify import deliver as D
-from jobtriage.notify.blocks import Message, render_alert, render_state_update
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.deliver import SlackNotifier
+from jobtriage.notify.parts import Message
+from jobtriage.notify.state import render_state_update
 from jobtriage.settings import Settings
 from standins.server import Reply
 from standins.slack import TOKEN, FakeSlack
@@ -204,9 +206,9 @@ def test_policies_fit_their_budgets() -> None:
         ("account_inactive", "reinstall"),
         ("token_revoked", "reinstall"),
         ("no_permission", "admin"),
-        ("invalid_blocks", "bug in jobtriage.notify.blocks"),
-        ("msg_too_long", "bug in jobtriage.notify.blocks"),
-        ("msg_blocks_too_long", "bug in jobtriage.notify.blocks"),
+        ("invalid_blocks", "bug in jobtriage.notify (the message renderers)"),
+        ("msg_too_long", "bug in jobtriage.notify (the message renderers)"),
+        ("msg_blocks_too_long", "bug in jobtriage.notify (the message renderers)"),
         ("some_future_error", "some_future_error"),
     ],
 )

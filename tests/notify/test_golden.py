@@ -11,14 +11,12 @@ from collections.abc import Callable
 
 import pytest
 
-from jobtriage.notify.blocks import (
-    Message,
-    render_alert,
-    render_recovered,
-    render_repeat,
-    render_state_update,
-)
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.builder_url import render_terminal
+from jobtriage.notify.parts import Message
+from jobtriage.notify.recovery import render_recovered
+from jobtriage.notify.repeat import render_repeat
+from jobtriage.notify.state import render_state_update
 from jobtriage.text import Lang
 from tests.notify import reports as R
 from tests.notify.checks import assert_valid

@@ -10,9 +10,12 @@ import pytest
 from analyzers.base import Check, Finding
 from jobtriage.diagnosis.model import Change, Links, RankedCause, Report
 from jobtriage.evidence import ExecutionRef, Gap, Source
-from jobtriage.notify import blocks as B
-from jobtriage.notify.blocks import render_alert, render_repeat, render_state_update
+from jobtriage.notify import fit as F
+from jobtriage.notify import limits as B
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.mrkdwn import TRUNCATION_MARKER
+from jobtriage.notify.repeat import render_repeat
+from jobtriage.notify.state import render_state_update
 from jobtriage.text import Text
 from standins.slack import block_kit_errors
 from tests.notify import reports as R
@@ -130,7 +133,7 @@ def test_message_too_large_for_the_parts_budget_is_trimmed_not_refused() -> None
             "text": {"type": "mrkdwn", "text": "g" * 3000},
         }
     ]
-    fitted = B._fit(blocks, "en")
+    fitted = F.fit(blocks, "en")
     assert len(fitted) <= B.MAX_BLOCKS
     assert any(b.get("block_id") == B.BLOCK_TRIMMED for b in fitted)
 
@@ -152,7 +155,7 @@ def test_a_trimmed_parent_keeps_one_trimmed_note_through_updates() -> None:
         {"type": "section", "block_id": f"x{i}", "text": {"type": "mrkdwn", "text": "z"}}
         for i in range(60)
     ]
-    fitted = B._fit(blocks, "en")
+    fitted = F.fit(blocks, "en")
     update = render_state_update(fitted, R.STATES["acknowledged"], lang="en")
     assert sum(b.get("block_id") == B.BLOCK_TRIMMED for b in update.blocks) == 1
     assert len(update.blocks) <= B.MAX_BLOCKS

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from jobtriage.notify import deliver as D
-from jobtriage.notify.blocks import render_alert
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.deliver import SlackNotifier
 from jobtriage.settings import Settings
 from standins.slack import TOKEN, FakeSlack

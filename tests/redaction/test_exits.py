@@ -37,8 +37,8 @@ from jobtriage.evidence.gather import Sources
 from jobtriage.evidence.model import MAX_LINE_CHARS
 from jobtriage.incident.store import MemoryStore, _incident_to_doc
 from jobtriage.notify import deliver as D
-from jobtriage.notify.blocks import EVIDENCE_LINE_CHARS
 from jobtriage.notify.deliver import SlackNotifier
+from jobtriage.notify.limits import EVIDENCE_LINE_CHARS
 from jobtriage.ownlog import LOGGER_NAME, JsonFormatter
 from jobtriage.pipeline import process_event
 from jobtriage.redact import MASK

@@ -10,7 +10,7 @@ from dataclasses import replace
 from jobtriage.diagnosis.model import Check, RankedCause
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.notify import mrkdwn as M
-from jobtriage.notify.blocks import render_alert
+from jobtriage.notify.alert import render_alert
 from jobtriage.notify.builder_url import builder_url
 from jobtriage.ownlog import JsonFormatter
 from jobtriage.redact import MASK

@@ -10,15 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from jobtriage.errors import PermanentError
 from jobtriage.incident.model import Incident, State
 from jobtriage.redact import scrub
-
-if TYPE_CHECKING:
-    pass
-
 
 DELIVERIES = "deliveries"
 INCIDENTS = "incidents"

@@ -1,0 +1,35 @@
+"""The parent message of a digest thread: many jobs failed at once, their alerts follow inside."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobtriage.notify.fit import fallback
+from jobtriage.notify.limits import (
+    MAX_HEADER_TEXT,
+)
+from jobtriage.notify.mrkdwn import (
+    truncate,
+)
+from jobtriage.notify.parts import (
+    Block,
+    Message,
+    plain_text,
+    section,
+)
+from jobtriage.notify.words import word
+from jobtriage.text import Lang
+
+
+def render_digest(*, after: int, window: timedelta, lang: Lang) -> Message:
+    """The parent of a digest thread: many jobs failed at once, their alerts follow inside."""
+    minutes = max(1, int(window.total_seconds() // 60))
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "block_id": "jt:digest_header",
+            "text": plain_text(truncate(word("digest_header", lang), MAX_HEADER_TEXT)),
+        },
+        section("jt:digest", word("digest_body", lang, after=after, minutes=minutes)),
+    ]
+    return Message(text=fallback(word("digest_fallback", lang)), blocks=tuple(blocks))

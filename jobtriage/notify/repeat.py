@@ -1,0 +1,78 @@
+"""The "failed again" reply in an incident's thread."""
+
+from __future__ import annotations
+
+from jobtriage.diagnosis.model import Report
+from jobtriage.formatting import ordinal, percent
+from jobtriage.incident.model import Incident
+from jobtriage.notify import mrkdwn
+from jobtriage.notify.fit import fallback
+from jobtriage.notify.limits import (
+    BUDGET_LINKS,
+    BUDGET_REPEAT,
+    EVIDENCE_LINE_CHARS,
+    NOTE_CHARS,
+)
+from jobtriage.notify.mrkdwn import (
+    truncate,
+)
+from jobtriage.notify.parts import (
+    Block,
+    Message,
+    context,
+    evidence_line,
+    exit_text,
+    failure_span,
+    say,
+    section,
+)
+from jobtriage.notify.words import word
+from jobtriage.text import Lang
+
+
+def render_repeat(
+    report: Report, incident: Incident, *, lang: Lang, with_job: bool = False
+) -> Message:
+    """A short reply in the incident's thread: failed again, the n-th time, one line of proof.
+
+    `with_job`: name the job first (the thread is a digest that several jobs share).
+    """
+    s = report.summary
+    nth = ordinal(max(incident.failures, 2), lang)
+    span = failure_span(incident, lang)
+    execution = mrkdwn.inline_code(s.ref.execution, limit=100)
+    job = f"*{say(s.ref.job, 100)}* " if with_job else ""
+    head = f":repeat: {job}{word('again', lang, nth=nth, span=span)} · {execution}"
+    exit_line = exit_text(report, lang)
+    if exit_line:
+        head += f" · {exit_line}"
+    title = say(report.top.title.get(lang), NOTE_CHARS)
+    cause = truncate(
+        word("again_cause", lang, title=title, pct=percent(report.top.confidence)), NOTE_CHARS
+    )
+    text = f"{truncate(head, NOTE_CHARS)}\n{cause}"
+    if report.log_stats.skipped:
+        text += f"\n_{word('logs_skipped', lang)}_"
+    quote = next((f for f in report.top.facts if f.quote), None)
+    if quote is not None:
+        code = mrkdwn.code_block(
+            [evidence_line(quote)],
+            limit=BUDGET_REPEAT - len(text) - 1,
+            line_limit=EVIDENCE_LINE_CHARS,
+        )
+        if code:
+            text += "\n" + code
+    blocks: list[Block] = [section("jt:repeat", text)]
+    if report.links.execution or report.links.logs:
+        links = [
+            mrkdwn.link(url, f":link: {word(key, lang)}")
+            for url, key in (
+                (report.links.execution, "link_execution"),
+                (report.links.logs, "link_logs"),
+            )
+            if url and len(url) < BUDGET_LINKS // 2
+        ]
+        if links:
+            blocks.append(context("jt:repeat_links", [" · ".join(links)]))
+    note = word("again_fallback", lang, job=say(s.ref.job, 100), nth=nth, span=span)
+    return Message(text=fallback(note), blocks=tuple(blocks))
