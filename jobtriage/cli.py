@@ -30,6 +30,7 @@ from jobtriage.errors import PermanentError
 from jobtriage.evidence import Evidence, ExecutionRef
 from jobtriage.settings import ConfigError, Settings
 from jobtriage.text import Lang, parse_lang
+from jobtriage.words import Word, say
 
 NOTHING_READ = 3
 
@@ -98,7 +99,7 @@ def _diagnose(args: argparse.Namespace, out: TextIO) -> int:
         if evidence.execution is None and evidence.job is None and not evidence.logs:
             _print(build_report(evidence), args.format, lang, out)
             sys.stderr.write(
-                "오류: 이 실행에 대해 Google에서 아무것도 읽지 못함; 위의 '수집하지 못한 정보'에 "
+                "오류: 이 실행에 대해 Google에서 아무것도 읽지 못함; 위의 '확인하지 못한 항목'에 "
                 "이유가 있음\n"
                 if lang == "ko"
                 else "error: nothing could be read from Google for this execution; the gaps "
@@ -222,16 +223,8 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
     out.write(to_text(report, lang=lang))
     out.write("\n" + "=" * 100 + "\n")
     posted = rt.settings.slack_enabled
-    heading = {
-        "en": "The Slack message"
-        + (
-            " (posted)"
-            if posted
-            else " (not posted: set SLACK_BOT_TOKEN and SLACK_CHANNEL to post it)"
-        ),
-        "ko": "Slack 메시지"
-        + (" (전송됨)" if posted else " (미전송: SLACK_BOT_TOKEN과 SLACK_CHANNEL을 설정하면 전송)"),
-    }[lang]
+    state = say(Word.CLI_POSTED if posted else Word.CLI_NOT_POSTED, lang)
+    heading = f"{say(Word.CLI_SLACK_MESSAGE, lang)} {state}"
     out.write(heading + "\n\n")
     _slack_preview(report, lang, out, as_json=False)
     return 0

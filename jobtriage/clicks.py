@@ -19,6 +19,7 @@ from jobtriage.notify import actions
 from jobtriage.notify.notifier import update_parent
 from jobtriage.ownlog import get_logger
 from jobtriage.runtime import Runtime
+from jobtriage.words import Word, say
 
 # How far Slack's action_ts may be from our clock and still be used (the signature window).
 CLICK_TS_SKEW = timedelta(minutes=5)
@@ -63,15 +64,15 @@ def process_click(raw_body: bytes, headers: Mapping[str, str], rt: Runtime) -> H
     except (TransientError, PermanentError) as exc:
         # Fail closed: without the group's members nobody outside the id list may click.
         log.warning("allow-list group unreadable: %s", exc, extra=audit | {"result": "unchecked"})
-        _ephemeral(rt, click, _UNCHECKED.get(rt.lang, _UNCHECKED["en"]))
+        _ephemeral(rt, click, say(Word.CLICK_UNCHECKED, rt.lang))
         return HttpAnswer(200)
     if not allowed:
         log.warning("click not allowed for this user", extra=audit | {"result": "forbidden"})
-        _ephemeral(rt, click, _NOT_ALLOWED.get(rt.lang, _NOT_ALLOWED["en"]))
+        _ephemeral(rt, click, say(Word.CLICK_NOT_ALLOWED, rt.lang))
         return HttpAnswer(200)
     if rt.store.get(click.incident_id) is None:
         log.warning("click on an unknown incident", extra=audit | {"result": "unknown"})
-        _ephemeral(rt, click, _UNKNOWN.get(rt.lang, _UNKNOWN["en"]))
+        _ephemeral(rt, click, say(Word.CLICK_UNKNOWN, rt.lang))
         return HttpAnswer(200)
     now = click_time(click, rt.clock.now())
     results: list[str] = []
@@ -124,20 +125,6 @@ def _allowed(rt: Runtime, user: str) -> bool:
         cached = (now, rt.notifier.usergroup_members(group))
         rt.group_cache[group] = cached
     return user in cached[1]
-
-
-_UNCHECKED = {
-    "en": "Could not check who may change this incident (Slack user group unreadable); try again.",
-    "ko": "권한을 확인하지 못했습니다 (Slack 사용자 그룹을 읽을 수 없음). 다시 시도해 주세요.",
-}
-_NOT_ALLOWED = {
-    "en": "You are not on the list of people who can change this incident.",
-    "ko": "이 인시던트를 변경할 권한이 없습니다.",
-}
-_UNKNOWN = {
-    "en": "This incident is no longer known (it may have been removed).",
-    "ko": "이 인시던트를 찾을 수 없습니다 (삭제되었을 수 있습니다).",
-}
 
 
 def _ephemeral(rt: Runtime, click: actions.ClickRequest, text: str) -> None:

@@ -11,21 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from analyzers.base import Fact, FactKind
 from jobtriage.diagnosis.changes import NONE
-from jobtriage.diagnosis.labels import (
-    CHANGE_FIELDS,
-    FIELDS,
-    OUTCOMES,
-    SECTIONS,
-    fact_text,
-    fmt_exit,
-    label,
-)
 from jobtriage.diagnosis.model import RankedCause, Report
 from jobtriage.evidence import Source
 from jobtriage.formatting import fmt_time, human_duration, percent
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
+from jobtriage.words import OUTCOME_WORDS, Word, change_field, say
 
 JSON_SCHEMA_VERSION = 1
 
@@ -123,37 +116,38 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     s = report.summary
     out: list[str] = []
 
-    def h(key: str) -> None:
+    def h(word: Word) -> None:
         out.append("")
-        out.append(f"## {SECTIONS[key].get(lang)}")
+        out.append(f"## {say(word, lang)}")
 
-    def f(key: str, value: object) -> None:
-        out.append(f"  {label(FIELDS, key, lang)}: {value}")
+    def f(word: Word, value: object) -> None:
+        out.append(f"  {say(word, lang)}: {value}")
 
-    out.append(f"# {SECTIONS['title'].get(lang)} — {s.ref.job} / {s.ref.execution}")
-    h("summary")
-    f("job", s.ref.job)
-    f("execution", s.ref.execution)
-    f("region", s.ref.region)
-    f("project", s.ref.project)
-    f("outcome", f"{OUTCOMES[s.outcome].get(lang)} — {s.status_message}")
-    f("tasks", f"{s.tasks_failed}/{s.tasks_total}")
-    attempts = "-" if s.attempts is None else str(s.attempts)
-    if s.max_retries is not None:
-        attempts += (
-            f" (max retries {s.max_retries})" if lang == "en" else f" (최대 재시도 {s.max_retries})"
-        )
-    f("attempts", attempts)
-    f("exit", fmt_exit(s.exit_code, s.term_signal, lang))
+    out.append(f"# {say(Word.REPORT_TITLE, lang)} — {s.ref.job} / {s.ref.execution}")
+    h(Word.SECTION_SUMMARY)
+    f(Word.FIELD_JOB, s.ref.job)
+    f(Word.FIELD_EXECUTION, s.ref.execution)
+    f(Word.FIELD_REGION, s.ref.region)
+    f(Word.FIELD_PROJECT, s.ref.project)
+    f(Word.FIELD_OUTCOME, f"{say(OUTCOME_WORDS[s.outcome], lang)} — {s.status_message}")
+    f(Word.FIELD_TASKS_FAILED, f"{s.tasks_failed}/{s.tasks_total}")
+    if s.attempts is None:
+        attempts = "-"
+    elif s.max_retries is not None:
+        attempts = say(Word.ATTEMPTS_RETRIES, lang, attempts=s.attempts, retries=s.max_retries)
+    else:
+        attempts = say(Word.ATTEMPTS_VALUE, lang, attempts=s.attempts)
+    f(Word.FIELD_ATTEMPTS, attempts)
+    f(Word.FIELD_EXIT, _exit(s.exit_code, s.term_signal, lang))
     f(
-        "duration",
+        Word.FIELD_DURATION,
         f"{human_duration(s.duration, lang, precise=True) if s.duration else '-'}"
         f" ({fmt_time(s.started_at)} → {fmt_time(s.finished_at)})",
     )
-    f("started_by", s.started_by or "-")
-    f("image", s.image or "-")
+    f(Word.FIELD_STARTED_BY, s.started_by or "-")
+    f(Word.FIELD_IMAGE, s.image or "-")
 
-    h("causes")
+    h(Word.SECTION_CAUSES)
     for i, rc in enumerate(report.causes, 1):
         if rc.finding is None and i > 1 and rc.confidence < 0.01:
             continue
@@ -161,65 +155,79 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
         for fact in rc.facts:
             out.append(f"       > {fact_text(fact, lang)}")
         for check in (rc.checks + rc.cause.checks(s.ref))[:2] if rc.finding else ():
-            out.append(f"       {label(FIELDS, 'confirm', lang)}: {check.command}")
+            out.append(f"       {say(Word.FIELD_CONFIRM, lang)}: {check.command}")
     if report.error_line is not None:
         out.append("")
-        out.append(f"  {FIELDS['likely_error'].get(lang)}")
+        out.append(f"  {say(Word.LIKELY_ERROR, lang)}")
         out.append(f"       > {fact_text(report.error_line, lang)}")
     if report.last_lines:
         out.append("")
-        out.append(f"  {FIELDS['nothing_recognised'].get(lang)}")
+        out.append(f"  {say(Word.NOTHING_RECOGNISED, lang)}")
         for fact in report.last_lines:
             out.append(f"       > {fact_text(fact, lang)}")
 
-    h("verdict")
+    h(Word.SECTION_VERDICT)
     top = report.top
     out.append(
-        f"  {label(FIELDS, 'most_likely', lang)}: {top.title.get(lang)}"
+        f"  {say(Word.FIELD_MOST_LIKELY, lang)}: {top.title.get(lang)}"
         f" ({top.id}, {percent(top.confidence)})"
     )
     if report.first_step:
-        out.append(f"  {label(FIELDS, 'first_step', lang)}: {report.first_step.command}")
+        out.append(f"  {say(Word.FIELD_FIRST_STEP, lang)}: {report.first_step.command}")
 
-    h("commands")
+    h(Word.SECTION_COMMANDS)
     for check in report.commands:
         out.append(f"  # {check.purpose.get(lang)}")
         out.append(f"  {check.command}")
 
-    h("workarounds")
+    h(Word.SECTION_WORKAROUNDS)
     for w in top.cause.workarounds:
         out.append(f"  - {w.get(lang)}")
 
-    h("changes")
+    h(Word.SECTION_CHANGES)
     if not report.changes:
         unchecked = any(g.source is Source.LAST_SUCCESS for g in report.gaps)
         key = (
-            "no_changes"
+            Word.NO_CHANGES
             if report.baseline_execution
-            else ("not_checked" if unchecked else "no_baseline")
+            else (Word.CHANGES_NOT_CHECKED if unchecked else Word.NO_BASELINE)
         )
-        out.append(f"  {FIELDS[key].get(lang)}")
+        out.append(f"  {say(key, lang)}")
     for c in report.changes:
-        mark = f"  ← {FIELDS['lines_up'].get(lang)}" if c.related_cause else ""
-        before, after = (FIELDS["none"].get(lang) if v == NONE else v for v in (c.before, c.after))
-        out.append(f"  - {label(CHANGE_FIELDS, c.field, lang)}: {before} → {after}{mark}")
+        mark = f"  ← {say(Word.LINES_UP, lang)}" if c.related_cause else ""
+        before, after = (say(Word.NONE, lang) if v == NONE else v for v in (c.before, c.after))
+        out.append(f"  - {change_field(c.field, lang)}: {before} → {after}{mark}")
 
-    h("gaps")
+    h(Word.SECTION_GAPS)
     if report.log_stats.sampled:
         out.append(
             "  - "
-            + FIELDS["sampled"]
-            .format(kept=report.log_stats.kept, fetched=report.log_stats.fetched)
-            .get(lang)
+            + say(Word.SAMPLED, lang, kept=report.log_stats.kept, fetched=report.log_stats.fetched)
         )
     if not report.gaps and not report.log_stats.sampled:
-        out.append(f"  {FIELDS['no_gaps'].get(lang)}")
+        out.append(f"  {say(Word.NO_GAPS, lang)}")
     for g in report.gaps:
         reason, fix = g.says(lang)
         out.append(f"  - {g.source}: {reason}" + (f" — {fix}" if fix else ""))
 
-    h("links")
-    out.append(f"  {label(FIELDS, 'execution_page', lang)}: {report.links.execution}")
-    out.append(f"  {label(FIELDS, 'logs_page', lang)}: {report.links.logs}")
+    h(Word.SECTION_LINKS)
+    out.append(f"  {say(Word.LINK_EXECUTION, lang)}: {report.links.execution}")
+    out.append(f"  {say(Word.LINK_LOGS, lang)}: {report.links.logs}")
     # line by line, then once more as a whole: a secret the report split over lines is seen
     return scrub("\n".join(_r(line) for line in out)) + "\n"
+
+
+def _exit(exit_code: int | None, term_signal: int | None, lang: Lang) -> str:
+    if term_signal:
+        return say(Word.EXIT_SIGNAL, lang, signal=term_signal)
+    if exit_code is not None:
+        return say(Word.EXIT_CODE, lang, code=exit_code)
+    return "-"
+
+
+def fact_text(fact: Fact, lang: Lang) -> str:
+    """One line of evidence as plain (unescaped, unredacted) text."""
+    if fact.kind is FactKind.LOG:
+        stamp = fact.timestamp.strftime("%H:%M:%S") + " " if fact.timestamp else ""
+        return f"{stamp}[{fact.stream or '?'}] {fact.quote or ''}"
+    return fact.note.get(lang) if fact.note else (fact.quote or "")

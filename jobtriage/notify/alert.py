@@ -9,8 +9,6 @@ import itertools
 from collections.abc import Sequence
 
 from jobtriage.diagnosis.changes import NONE
-from jobtriage.diagnosis.labels import CHANGE_FIELDS
-from jobtriage.diagnosis.labels import label as label_of
 from jobtriage.diagnosis.model import Change, RankedCause, Report
 from jobtriage.evidence import Gap, Outcome
 from jobtriage.formatting import human_duration, percent
@@ -55,13 +53,13 @@ from jobtriage.notify.parts import (
     exit_text,
     mrkdwn_text,
     plain_text,
-    say,
+    safe_text,
     section,
     slack_date,
 )
 from jobtriage.notify.state import state_parts
-from jobtriage.notify.words import word
 from jobtriage.text import Lang
+from jobtriage.words import Word, change_field, say
 
 
 def _field(label: str, value: str) -> Block:
@@ -70,9 +68,11 @@ def _field(label: str, value: str) -> Block:
 
 def _header(report: Report, lang: Lang) -> Block:
     s = report.summary
-    key = {Outcome.TIMED_OUT: "timed_out", Outcome.CANCELLED: "cancelled"}.get(s.outcome, "failed")
+    key = {Outcome.TIMED_OUT: Word.ALERT_TIMED_OUT, Outcome.CANCELLED: Word.ALERT_CANCELLED}.get(
+        s.outcome, Word.ALERT_FAILED
+    )
     job = untrusted_plain(mrkdwn.one_line(s.ref.job[:MAX_HEADER_TEXT]), limit=MAX_HEADER_TEXT)
-    text = ":red_circle: " + word(key, lang, job=job)
+    text = ":red_circle: " + say(key, lang, job=job)
     return {
         "type": "header",
         "block_id": BLOCK_HEADER,
@@ -83,45 +83,47 @@ def _header(report: Report, lang: Lang) -> Block:
 def _summary(report: Report, lang: Lang) -> Block:
     s = report.summary
     fields = [
-        _field(word("execution", lang), mrkdwn.inline_code(s.ref.execution, limit=100)),
+        _field(say(Word.FIELD_EXECUTION, lang), mrkdwn.inline_code(s.ref.execution, limit=100)),
         _field(
-            word("region", lang),
+            say(Word.FIELD_REGION_PROJECT, lang),
             f"{mrkdwn.inline_code(s.ref.region, limit=60)} · "
             f"{mrkdwn.inline_code(s.ref.project, limit=60)}",
         ),
     ]
     if s.tasks_total:  # zero: the Run API was not readable (the gaps say why)
-        tasks = word("tasks_value", lang, failed=s.tasks_failed, total=s.tasks_total)
-        fields.append(_field(word("tasks", lang), tasks))
+        tasks = say(Word.TASKS_VALUE, lang, failed=s.tasks_failed, total=s.tasks_total)
+        fields.append(_field(say(Word.FIELD_TASKS, lang), tasks))
     if s.attempts is not None:
         if s.max_retries is not None:
-            value = word("attempts_retries", lang, attempts=s.attempts, retries=s.max_retries)
+            value = say(Word.ATTEMPTS_RETRIES, lang, attempts=s.attempts, retries=s.max_retries)
         else:
-            value = word("attempts_value", lang, attempts=s.attempts)
-        fields.append(_field(word("attempts", lang), value))
+            value = say(Word.ATTEMPTS_VALUE, lang, attempts=s.attempts)
+        fields.append(_field(say(Word.FIELD_ATTEMPTS, lang), value))
     exit_line = exit_text(report, lang)
     if exit_line:
-        fields.append(_field(word("exit", lang), exit_line))
+        fields.append(_field(say(Word.FIELD_EXIT, lang), exit_line))
     if s.duration is not None:
         fields.append(
-            _field(word("duration", lang), human_duration(s.duration, lang, precise=True))
+            _field(say(Word.FIELD_DURATION, lang), human_duration(s.duration, lang, precise=True))
         )
     if s.started_by:
-        fields.append(_field(word("started_by", lang), say(s.started_by, BUDGET_FIELD)))
+        fields.append(
+            _field(say(Word.FIELD_STARTED_BY, lang), safe_text(s.started_by, BUDGET_FIELD))
+        )
     if s.started_at is not None:
-        fields.append(_field(word("started_at", lang), slack_date(s.started_at)))
+        fields.append(_field(say(Word.FIELD_STARTED_AT, lang), slack_date(s.started_at)))
     return {"type": "section", "block_id": BLOCK_SUMMARY, "fields": fields[:MAX_FIELDS]}
 
 
 def _top(report: Report, lang: Lang) -> Block:
     top = report.top
-    title_text = say(top.title.get(lang), NOTE_CHARS)
+    title_text = safe_text(top.title.get(lang), NOTE_CHARS)
     title = truncate(
-        f"*{word('top', lang, title=title_text)}* · {percent(top.confidence)}", NOTE_CHARS
+        f"*{say(Word.TOP_CAUSE, lang, title=title_text)}* · {percent(top.confidence)}", NOTE_CHARS
     )
     quotes = [f for f in top.facts if f.quote][:EVIDENCE_LINES]
     notes = [f.note.get(lang) for f in top.facts if not f.quote and f.note][:EVIDENCE_LINES]
-    note_text = "".join(f"\n• {say(n, NOTE_CHARS)}" for n in notes)
+    note_text = "".join(f"\n• {safe_text(n, NOTE_CHARS)}" for n in notes)
     parts = [title]
     room = BUDGET_TOP - len(title) - len(note_text) - 2
     if quotes:
@@ -135,7 +137,7 @@ def _top(report: Report, lang: Lang) -> Block:
         last = report.last_lines[-LAST_LINES:]
         error = report.error_line
         if error is not None:  # the line most likely to be the error, then the last lines
-            likely = word("likely_error", lang)
+            likely = say(Word.LIKELY_ERROR, lang)
             parts.append(likely)
             block = mrkdwn.code_block(
                 (evidence_line(error),), limit=room // 2, line_limit=EVIDENCE_LINE_CHARS
@@ -143,9 +145,9 @@ def _top(report: Report, lang: Lang) -> Block:
             parts.append(block)
             room -= len(likely) + len(block) + 2
             last = tuple(f for f in last if f.quote != error.quote)
-        label = word("nothing_recognised", lang) if last else word("no_lines", lang)
+        label = say(Word.NOTHING_RECOGNISED, lang) if last else say(Word.NO_LOG_LINES, lang)
         if error is not None:
-            label = word("then_last_lines", lang)
+            label = say(Word.THEN_LAST_LINES, lang)
         if last or error is None:
             parts.append(label)
         if last:
@@ -163,8 +165,8 @@ def _first_step(report: Report, lang: Lang) -> Block | None:
     step = report.first_step
     if step is None:
         return None
-    purpose = say(step.purpose.get(lang), NOTE_CHARS)
-    head = f"*{word('first_step', lang)}:* {purpose}"
+    purpose = safe_text(step.purpose.get(lang), NOTE_CHARS)
+    head = f"*{say(Word.FIELD_FIRST_STEP, lang)}:* {purpose}"
     code = mrkdwn.code_block([step.command], limit=BUDGET_FIRST_STEP - len(head) - 1)
     return section(BLOCK_FIRST_STEP, f"{head}\n{code}" if code else head)
 
@@ -185,25 +187,27 @@ def _others(report: Report, lang: Lang) -> Block | None:
     ][:OTHERS_MAX]
     if not others:
         return None
-    lines = (f"{percent(c.confidence)} — {say(c.title.get(lang), NOTE_CHARS)}" for c in others)
+    lines = (
+        f"{percent(c.confidence)} — {safe_text(c.title.get(lang), NOTE_CHARS)}" for c in others
+    )
     total = len(report.causes) - 1
-    text = bullets(f"*{word('others', lang)}*", lines, total, BUDGET_OTHERS, lang)
+    text = bullets(f"*{say(Word.FIELD_OTHERS, lang)}*", lines, total, BUDGET_OTHERS, lang)
     return section(BLOCK_OTHERS, text)
 
 
 def _change_line(change: Change, related: bool, lang: Lang) -> str:
-    field = say(label_of(CHANGE_FIELDS, change.field, lang), 60)
+    field = safe_text(change_field(change.field, lang), 60)
     before, after = (
-        (word("none", lang) if value == NONE else mrkdwn.inline_code(value, limit=VALUE_CHARS))
+        (say(Word.NONE, lang) if value == NONE else mrkdwn.inline_code(value, limit=VALUE_CHARS))
         if value
         else "—"
         for value in (change.before, change.after)
     )
     line = f"*{field}*: {before} → {after}"
     if change.note is not None:
-        line += " — " + say(change.note.get(lang), NOTE_CHARS)
+        line += " — " + safe_text(change.note.get(lang), NOTE_CHARS)
     if related:
-        line = f":warning: {line} _({word('related', lang)})_"
+        line = f":warning: {line} _({say(Word.LINES_UP, lang)})_"
     return line
 
 
@@ -218,7 +222,7 @@ def _changes(report: Report, lang: Lang) -> Block | None:
         (_change_line(c, False, lang) for c in rest),
     )
     total = len(report.changes)
-    text = bullets(f"*{word('changes', lang)}*", lines, total, BUDGET_CHANGES, lang)
+    text = bullets(f"*{say(Word.SECTION_CHANGES, lang)}*", lines, total, BUDGET_CHANGES, lang)
     return section(BLOCK_CHANGES, text)
 
 
@@ -228,19 +232,19 @@ def _gaps(report: Report, lang: Lang) -> Block | None:
 
     def line(gap: Gap) -> str:
         reason, fix = gap.says(lang)
-        text = f"*{gap.source.value}*: {say(reason, NOTE_CHARS)}"
-        return text + (f" — {say(fix, NOTE_CHARS)}" if fix else "")
+        text = f"*{gap.source.value}*: {safe_text(reason, NOTE_CHARS)}"
+        return text + (f" — {safe_text(fix, NOTE_CHARS)}" if fix else "")
 
     lines = (line(gap) for gap in report.gaps)
-    text = bullets(f"*{word('gaps', lang)}*", lines, len(report.gaps), BUDGET_GAPS, lang)
+    text = bullets(f"*{say(Word.SECTION_GAPS, lang)}*", lines, len(report.gaps), BUDGET_GAPS, lang)
     return section(BLOCK_GAPS, text)
 
 
 def _links(report: Report, lang: Lang) -> Block | None:
     candidates = [
-        (report.links.execution, word("link_execution", lang)),
-        (report.links.logs, word("link_logs", lang)),
-        (report.links.job, word("link_job", lang)),
+        (report.links.execution, say(Word.LINK_EXECUTION, lang)),
+        (report.links.logs, say(Word.LINK_LOGS, lang)),
+        (report.links.job, say(Word.LINK_JOB, lang)),
     ]
     links: list[str] = []
     used = 0
@@ -256,7 +260,7 @@ def _links(report: Report, lang: Lang) -> Block | None:
     texts = [" · ".join(links)] if links else []
     stats = report.log_stats
     if stats.sampled:
-        texts.append(word("sampled", lang, kept=f"{stats.kept:,}", fetched=f"{stats.fetched:,}"))
+        texts.append(say(Word.SAMPLED, lang, kept=f"{stats.kept:,}", fetched=f"{stats.fetched:,}"))
     return context(BLOCK_LINKS, texts) if texts else None
 
 
@@ -277,12 +281,12 @@ def render_alert(report: Report, incident: Incident, *, lang: Lang) -> Message:
     blocks.append({"type": "divider", "block_id": "jt:divider"})
     blocks.extend(state_parts(incident, lang))
     s = report.summary
-    text = word(
-        "fallback",
+    text = say(
+        Word.ALERT_FALLBACK,
         lang,
-        job=say(s.ref.job, 100),
-        title=say(report.top.title.get(lang), 100),
+        job=safe_text(s.ref.job, 100),
+        title=safe_text(report.top.title.get(lang), 100),
         pct=percent(report.top.confidence),
-        execution=say(s.ref.execution, 100),
+        execution=safe_text(s.ref.execution, 100),
     )
     return Message(text=fallback(text), blocks=tuple(fit(blocks, lang)))

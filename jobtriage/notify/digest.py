@@ -17,8 +17,8 @@ from jobtriage.notify.parts import (
     plain_text,
     section,
 )
-from jobtriage.notify.words import word
 from jobtriage.text import Lang
+from jobtriage.words import Word, say
 
 
 def render_digest(*, after: int, window: timedelta, lang: Lang) -> Message:
@@ -28,8 +28,8 @@ def render_digest(*, after: int, window: timedelta, lang: Lang) -> Message:
         {
             "type": "header",
             "block_id": "jt:digest_header",
-            "text": plain_text(truncate(word("digest_header", lang), MAX_HEADER_TEXT)),
+            "text": plain_text(truncate(say(Word.DIGEST_HEADER, lang), MAX_HEADER_TEXT)),
         },
-        section("jt:digest", word("digest_body", lang, after=after, minutes=minutes)),
+        section("jt:digest", say(Word.DIGEST_BODY, lang, after=after, minutes=minutes)),
     ]
-    return Message(text=fallback(word("digest_fallback", lang)), blocks=tuple(blocks))
+    return Message(text=fallback(say(Word.DIGEST_FALLBACK, lang)), blocks=tuple(blocks))

@@ -25,8 +25,8 @@ from jobtriage.notify.parts import (
     Block,
     context,
 )
-from jobtriage.notify.words import word
 from jobtriage.text import Lang
+from jobtriage.words import Word, say
 
 # Room kept for the note that says parts were left out.
 _TRIMMED_NOTE = 200
@@ -60,7 +60,7 @@ def fit(blocks: list[Block], lang: Lang) -> list[Block]:
         blocks = head[: MAX_BLOCKS - len(tail) - 1] + tail
         dropped = True
     if dropped and not any(b.get("block_id") == BLOCK_TRIMMED for b in blocks):
-        note = context(BLOCK_TRIMMED, [f"_{word('trimmed', lang)}_"])
+        note = context(BLOCK_TRIMMED, [f"_{say(Word.TRIMMED, lang)}_"])
         at = next(
             (i for i, b in enumerate(blocks) if str(b.get("block_id", "")).startswith(BLOCK_STATE)),
             len(blocks),

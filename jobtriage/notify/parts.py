@@ -27,9 +27,9 @@ from jobtriage.notify.mrkdwn import (
     truncate,
     untrusted,
 )
-from jobtriage.notify.words import word
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
+from jobtriage.words import Word, say
 
 Block = dict[str, Any]
 
@@ -85,7 +85,7 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def say(text: str, limit: int) -> str:
+def safe_text(text: str, limit: int) -> str:
     """Untrusted text on one line, redacted and escaped, within `limit` characters."""
     return truncate(untrusted(mrkdwn.one_line(text[: limit + REDACT_MARGIN]), limit=limit), limit)
 
@@ -105,7 +105,7 @@ def user(user_id: str | None) -> str:
     """A mention for a Slack user id (given to us by Slack); anything else is shown escaped."""
     if user_id and user_id.isalnum() and user_id.isupper() and len(user_id) <= 32:
         return f"<@{user_id}>"
-    return say(user_id or "?", 40)
+    return safe_text(user_id or "?", 40)
 
 
 def bullets(title: str, lines: Iterable[str], total: int, budget: int, lang: Lang) -> str:
@@ -118,7 +118,7 @@ def bullets(title: str, lines: Iterable[str], total: int, budget: int, lang: Lan
     shown = 0
     for line in lines:
         left = total - shown - 1
-        more = "\n" + word("more", lang, n=left) if left > 0 else ""
+        more = "\n" + say(Word.MORE, lang, n=left) if left > 0 else ""
         candidate = f"{text}\n• {line}"
         if len(candidate) + len(more) <= budget:
             text = candidate
@@ -127,13 +127,13 @@ def bullets(title: str, lines: Iterable[str], total: int, budget: int, lang: Lan
         rest = total - shown
         if shown == 0:
             # a first line too long on its own is cut rather than hidden
-            tail = "\n" + word("more", lang, n=rest - 1) if rest > 1 else ""
+            tail = "\n" + say(Word.MORE, lang, n=rest - 1) if rest > 1 else ""
             room = budget - len(text) - len("\n• ") - len(tail)
             if room > len(TRUNCATION_MARKER) + 20:
                 return f"{text}\n• {truncate(line, room)}{tail}"
-        return text + "\n" + word("more", lang, n=rest)
+        return text + "\n" + say(Word.MORE, lang, n=rest)
     if total > shown:  # the caller left some out on purpose (e.g. causes below 2 %)
-        return text + "\n" + word("more", lang, n=total - shown)
+        return text + "\n" + say(Word.MORE, lang, n=total - shown)
     return text
 
 
@@ -151,12 +151,14 @@ def exit_text(report: Report, lang: Lang) -> str | None:
     s = report.summary
     if s.outcome is Outcome.TIMED_OUT:
         if s.timeout is not None:
-            return word("exit_timeout", lang, timeout=human_duration(s.timeout, lang, precise=True))
-        return word("exit_timeout_bare", lang)
+            return say(
+                Word.EXIT_TIMEOUT, lang, timeout=human_duration(s.timeout, lang, precise=True)
+            )
+        return say(Word.OUTCOME_TIMED_OUT, lang)
     if s.term_signal is not None:
-        return word("exit_signal", lang, signal=signal_name(s.term_signal))
+        return say(Word.EXIT_SIGNAL, lang, signal=signal_name(s.term_signal))
     if s.exit_code is not None:
-        return word("exit_code", lang, code=s.exit_code)
+        return say(Word.EXIT_CODE, lang, code=s.exit_code)
     return None
 
 

@@ -15,12 +15,12 @@ from jobtriage.notify.parts import (
     Message,
     context,
     failure_span,
-    say,
+    safe_text,
     section,
     slack_date,
 )
-from jobtriage.notify.words import word
 from jobtriage.text import Lang
+from jobtriage.words import Word, say
 
 
 def render_recovered(
@@ -32,23 +32,23 @@ def render_recovered(
     """
     when = f" {slack_date(incident.recovered_at)}" if incident.recovered_at else ""
     name = mrkdwn.inline_code(execution.execution, limit=100)
-    job = f"*{say(execution.job, 100)}* " if with_job else ""
-    text = f":large_green_circle: {job}{word('recovered', lang, execution=name, when=when)}"
+    job = f"*{safe_text(execution.job, 100)}* " if with_job else ""
+    text = f":large_green_circle: {job}{say(Word.RECOVERED, lang, execution=name, when=when)}"
     if incident.failures > 1:
-        text += " " + word(
-            "recovered_history", lang, n=incident.failures, span=failure_span(incident, lang)
+        text += " " + say(
+            Word.RECOVERED_HISTORY, lang, n=incident.failures, span=failure_span(incident, lang)
         )
     else:
-        text += " " + word("recovered_history_once", lang)
+        text += " " + say(Word.RECOVERED_HISTORY_ONCE, lang)
     blocks: list[Block] = [section("jt:recovered", text)]
     url = console_links(execution).execution
     if len(url) <= BUDGET_LINKS:
-        link = mrkdwn.link(url, f":link: {word('link_execution', lang)}")
+        link = mrkdwn.link(url, f":link: {say(Word.LINK_EXECUTION, lang)}")
         blocks.append(context("jt:recovered_links", [link]))
-    note = word(
-        "recovered_fallback",
+    note = say(
+        Word.RECOVERED_FALLBACK,
         lang,
-        job=say(execution.job, 100),
-        execution=say(execution.execution, 100),
+        job=safe_text(execution.job, 100),
+        execution=safe_text(execution.execution, 100),
     )
     return Message(text=fallback(note), blocks=tuple(blocks))

@@ -23,11 +23,11 @@ from jobtriage.notify.parts import (
     evidence_line,
     exit_text,
     failure_span,
-    say,
+    safe_text,
     section,
 )
-from jobtriage.notify.words import word
 from jobtriage.text import Lang
+from jobtriage.words import Word, say
 
 
 def render_repeat(
@@ -41,18 +41,18 @@ def render_repeat(
     nth = ordinal(max(incident.failures, 2), lang)
     span = failure_span(incident, lang)
     execution = mrkdwn.inline_code(s.ref.execution, limit=100)
-    job = f"*{say(s.ref.job, 100)}* " if with_job else ""
-    head = f":repeat: {job}{word('again', lang, nth=nth, span=span)} · {execution}"
+    job = f"*{safe_text(s.ref.job, 100)}* " if with_job else ""
+    head = f":repeat: {job}{say(Word.AGAIN, lang, nth=nth, span=span)} · {execution}"
     exit_line = exit_text(report, lang)
     if exit_line:
         head += f" · {exit_line}"
-    title = say(report.top.title.get(lang), NOTE_CHARS)
+    title = safe_text(report.top.title.get(lang), NOTE_CHARS)
     cause = truncate(
-        word("again_cause", lang, title=title, pct=percent(report.top.confidence)), NOTE_CHARS
+        say(Word.TOP_CAUSE_PCT, lang, title=title, pct=percent(report.top.confidence)), NOTE_CHARS
     )
     text = f"{truncate(head, NOTE_CHARS)}\n{cause}"
     if report.log_stats.skipped:
-        text += f"\n_{word('logs_skipped', lang)}_"
+        text += f"\n_{say(Word.LOGS_SKIPPED, lang)}_"
     quote = next((f for f in report.top.facts if f.quote), None)
     if quote is not None:
         code = mrkdwn.code_block(
@@ -65,14 +65,14 @@ def render_repeat(
     blocks: list[Block] = [section("jt:repeat", text)]
     if report.links.execution or report.links.logs:
         links = [
-            mrkdwn.link(url, f":link: {word(key, lang)}")
+            mrkdwn.link(url, f":link: {say(key, lang)}")
             for url, key in (
-                (report.links.execution, "link_execution"),
-                (report.links.logs, "link_logs"),
+                (report.links.execution, Word.LINK_EXECUTION),
+                (report.links.logs, Word.LINK_LOGS),
             )
             if url and len(url) < BUDGET_LINKS // 2
         ]
         if links:
             blocks.append(context("jt:repeat_links", [" · ".join(links)]))
-    note = word("again_fallback", lang, job=say(s.ref.job, 100), nth=nth, span=span)
+    note = say(Word.AGAIN_FALLBACK, lang, job=safe_text(s.ref.job, 100), nth=nth, span=span)
     return Message(text=fallback(note), blocks=tuple(blocks))

@@ -29,20 +29,28 @@ from jobtriage.notify.parts import (
     context,
     job_name,
     plain_text,
-    say,
+    safe_text,
     slack_date,
     user,
 )
-from jobtriage.notify.words import STATE_ICON, STATE_WORD, word
 from jobtriage.text import Lang
+from jobtriage.words import STATE_WORDS, Word, say
+
+STATE_ICON = {
+    State.OPEN: ":red_circle:",
+    State.ACKNOWLEDGED: ":large_orange_circle:",
+    State.SNOOZED: ":zzz:",
+    State.RESOLVED: ":white_check_mark:",
+    State.RECOVERED: ":large_green_circle:",
+}
 
 
 def _failure_count(incident: Incident, lang: Lang) -> str:
     if incident.failures <= 1:
-        return word("failed_once", lang)
+        return say(Word.FAILED_ONCE, lang)
     last = incident.last_failure_at or incident.updated_at
     span = human_duration(last - incident.opened_at, lang)
-    return word("failed_n", lang, n=incident.failures, span=span)
+    return say(Word.FAILED_N, lang, n=incident.failures, span=span)
 
 
 def state_line(incident: Incident, lang: Lang) -> str:
@@ -50,30 +58,32 @@ def state_line(incident: Incident, lang: Lang) -> str:
     state = incident.state
     if state is State.ACKNOWLEDGED:
         when = slack_date(incident.acked_at) if incident.acked_at else ""
-        phrase = word("state_acked", lang, user=user(incident.acked_by), when=when)
+        phrase = say(Word.STATE_ACKNOWLEDGED_LINE, lang, user=user(incident.acked_by), when=when)
     elif state is State.SNOOZED:
         if incident.snooze_until_success or incident.snoozed_until is None:
-            phrase = word("state_snoozed_success", lang)
+            phrase = say(Word.STATE_SNOOZED_SUCCESS_LINE, lang)
         else:
-            phrase = word("state_snoozed_until", lang, when=slack_date(incident.snoozed_until))
+            phrase = say(
+                Word.STATE_SNOOZED_UNTIL_LINE, lang, when=slack_date(incident.snoozed_until)
+            )
         if incident.snoozed_by:
             phrase += f" ({user(incident.snoozed_by)})"
         if incident.held_back == 1:
-            phrase += " · " + word("held_back_one", lang)
+            phrase += " · " + say(Word.HELD_BACK_ONE, lang)
         elif incident.held_back > 1:
-            phrase += " · " + word("held_back", lang, n=incident.held_back)
+            phrase += " · " + say(Word.HELD_BACK, lang, n=incident.held_back)
     elif state is State.RESOLVED:
         when = slack_date(incident.resolved_at) if incident.resolved_at else ""
         if incident.resolved_by:
-            phrase = word("state_resolved", lang, user=user(incident.resolved_by), when=when)
+            phrase = say(Word.STATE_RESOLVED_LINE, lang, user=user(incident.resolved_by), when=when)
         else:
-            phrase = word("state_resolved_anon", lang, when=when)
+            phrase = say(Word.STATE_RESOLVED_ANON_LINE, lang, when=when)
     elif state is State.RECOVERED:
         when = slack_date(incident.recovered_at) if incident.recovered_at else ""
         execution = mrkdwn.inline_code(incident.recovered_execution or "?", limit=100)
-        phrase = word("state_recovered", lang, execution=execution, when=when)
+        phrase = say(Word.STATE_RECOVERED_LINE, lang, execution=execution, when=when)
     else:
-        phrase = word("state_open", lang)
+        phrase = say(Word.STATE_OPEN_LINE, lang)
     text = f"{STATE_ICON[state]} {phrase.strip()} · {_failure_count(incident, lang)}"
     return truncate(re.sub(r" {2,}", " ", text), BUDGET_STATE)
 
@@ -98,13 +108,13 @@ def _button(
 
 def _snooze_select(incident: Incident, lang: Lang) -> Block:
     choices = (
-        (Snooze.HOUR, "snooze_1h"),
-        (Snooze.DAY, "snooze_24h"),
-        (Snooze.UNTIL_SUCCESS, "snooze_success"),
+        (Snooze.HOUR, Word.BUTTON_SNOOZE_1H),
+        (Snooze.DAY, Word.BUTTON_SNOOZE_24H),
+        (Snooze.UNTIL_SUCCESS, Word.BUTTON_SNOOZE_SUCCESS),
     )
     options = [
         {
-            "text": plain_text(truncate(word(key, lang), MAX_OPTION_TEXT)),
+            "text": plain_text(truncate(say(key, lang), MAX_OPTION_TEXT)),
             "value": encode_value(
                 ButtonValue(action=ButtonAction.SNOOZE, incident_id=incident.id, snooze=choice)
             ),
@@ -114,7 +124,7 @@ def _snooze_select(incident: Incident, lang: Lang) -> Block:
     return {
         "type": "static_select",
         "action_id": ButtonAction.SNOOZE.value,
-        "placeholder": plain_text(word("snooze", lang)),
+        "placeholder": plain_text(say(Word.BUTTON_SNOOZE, lang)),
         "options": options,
     }
 
@@ -127,9 +137,11 @@ def _actions_block(incident: Incident, lang: Lang) -> Block | None:
     elements: list[Block] = []
     if state is not State.ACKNOWLEDGED:
         elements.append(
-            _button(ButtonAction.ACKNOWLEDGE, word("acknowledge", lang), incident, primary=True)
+            _button(
+                ButtonAction.ACKNOWLEDGE, say(Word.BUTTON_ACKNOWLEDGE, lang), incident, primary=True
+            )
         )
-    elements.append(_button(ButtonAction.RESOLVE, word("resolve", lang), incident))
+    elements.append(_button(ButtonAction.RESOLVE, say(Word.BUTTON_RESOLVE, lang), incident))
     elements.append(_snooze_select(incident, lang))
     return {
         "type": "actions",
@@ -165,6 +177,6 @@ def render_state_update(
         blocks.append(copy.deepcopy(dict(block)))
     if not inserted:
         blocks.extend(state_parts(incident, lang))
-    state = STATE_WORD[incident.state].get(lang)
-    text = word("state_fallback", lang, job=say(job_name(incident), 100), state=state)
+    state = say(STATE_WORDS[incident.state], lang)
+    text = say(Word.STATE_FALLBACK, lang, job=safe_text(job_name(incident), 100), state=state)
     return Message(text=fallback(text), blocks=tuple(fit(blocks, lang)))

@@ -235,6 +235,6 @@ def test_the_offline_report_says_what_it_did_not_check(tmp_path: Path) -> None:
     log = write(tmp_path, "app.log", "Error: connect ECONNREFUSED 10.20.0.3:5432\n")
     text = to_text(build_report(evidence_from_files(log_file=log)))
     assert "No successful execution found" not in text
-    assert "Not checked (see the gaps below)" in text
+    assert "Not checked (see 'Could not check' below)" in text
     assert "--project='<PROJECT>'" in text
     assert "unknown" not in text

@@ -365,7 +365,10 @@ def test_unknown_alert_leads_with_the_line_most_likely_to_be_the_error() -> None
             R.log_fact(4, "npm ERR! A complete log of this run can be found in: /root/.npm"),
         ),
     )
-    for lang, heading in (("en", "Most likely the error"), ("ko", "오류일 가능성이 가장 높은 줄")):
+    for lang, heading in (
+        ("en", "most likely to be the error"),
+        ("ko", "오류일 가능성이 가장 높은 줄"),
+    ):
         alert = render_alert(report, R.STATES["open"], lang=lang)  # type: ignore[arg-type]
         top = next(b for b in alert.blocks if b.get("block_id") == B.BLOCK_TOP)["text"]["text"]
         assert heading in top
