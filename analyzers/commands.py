@@ -181,10 +181,3 @@ def bigquery_recent_jobs(ref: ExecutionRef, *, limit: int = 10) -> str:
 def job_network(ref: ExecutionRef) -> str:
     """The job's VPC wiring: connector or Direct VPC egress, and which traffic goes through it."""
     return describe_job(ref, fmt="yaml(spec.template.metadata.annotations)")
-
-
-def set_parallelism(ref: ExecutionRef, parallelism: int) -> str:
-    return (
-        f"gcloud run jobs update {_q(ref.job)} --parallelism={parallelism}"
-        f" --region={_q(ref.region)} --project={_q(ref.project)}"
-    )

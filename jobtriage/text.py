@@ -28,11 +28,6 @@ class Text:
         return Text(en=self.en.format(**params), ko=self.ko.format(**params))
 
 
-def same(text: str) -> Text:
-    """A language-neutral string (a name, a quoted log line, a number)."""
-    return Text(en=text, ko=text)
-
-
 def parse_lang(value: str) -> Lang:
     if value not in LANGS:
         raise ValueError(f"language must be one of {', '.join(LANGS)}, not {value!r}")

@@ -72,12 +72,6 @@ class RunningEmulator:
                 with contextlib.suppress(OSError):
                     stream.close()
 
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
 
 # --- the npm emulator -------------------------------------------------------------------------
 

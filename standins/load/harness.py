@@ -41,7 +41,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -643,10 +643,6 @@ class RunReport:
             if m.acked_at is not None
         )
 
-    def per_event(self, counts: Mapping[str, int]) -> dict[str, float]:
-        n = max(1, len(self.messages))
-        return {k: v / n for k, v in counts.items()}
-
 
 class Harness:
     def __init__(
@@ -865,12 +861,6 @@ class Harness:
             held=held,
             dead_letters=[m.event.execution for m in self.pubsub.messages if m.dead],
         )
-
-
-@contextlib.contextmanager
-def running(config: HarnessConfig, plan: Plan, **kwargs: Any) -> Iterator[Harness]:
-    with Harness(config, plan, **kwargs) as h:
-        yield h
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -260,11 +260,6 @@ def _page(
     return body
 
 
-def _first(query: Mapping[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[0] if values else None
-
-
 def _entry_sort_key(entry: Mapping[str, Any]) -> tuple[datetime, str]:
     ts = parse_time(str(entry.get("timestamp") or "")) or datetime.min.replace(tzinfo=UTC)
     return ts, str(entry.get("insertId") or "")
