@@ -513,6 +513,10 @@ class ObservedNotifier:
         self.journal.add("ephemeral")
         self.inner.post_ephemeral(channel, user, text)
 
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        self.journal.add("usergroup_members")
+        return frozenset(self.inner.usergroup_members(usergroup))
+
 
 # --- clicks -------------------------------------------------------------------------------------
 
@@ -679,7 +683,7 @@ class Harness:
 
             assert config.workers == 1, "one instance: functions-framework's app is per process"
             main = str(Path(__file__).resolve().parents[2] / "main.py")
-            self.http = functions_framework.create_app(
+            self.http = functions_framework.create_app(  # type: ignore[no-untyped-call]
                 target="on_job_event", source=main
             ).test_client()
         self._stack = contextlib.ExitStack()
@@ -720,7 +724,7 @@ class Harness:
         rt = Runtime(
             settings=settings,
             sources=Sources.from_settings(settings, clock=self.vt),
-            store=self.store,  # type: ignore[arg-type]
+            store=self.store,
             notifier=ObservedNotifier(notifier, self.journal),
             clock=self.vt,
         )
@@ -738,6 +742,7 @@ class Harness:
         data = pubsub_data(msg.event.entry, msg.event.message_id)
         msg.started_at = self.vt.monotonic()
         began = time.perf_counter()
+        result: EventResult | None
         try:
             if self.http is not None:
                 result = self._through_framework(data, msg.event.message_id)
