@@ -29,6 +29,16 @@ class GoogleApi:
 
 RUN_API = GoogleApi("Cloud Run Admin API", "roles/run.viewer", "run.googleapis.com")
 LOGGING_API = GoogleApi("Cloud Logging API", "roles/logging.viewer", "logging.googleapis.com")
+BUILD_API = GoogleApi(
+    "Cloud Build API", "roles/cloudbuild.builds.viewer", "cloudbuild.googleapis.com"
+)
+ARTIFACT_API = GoogleApi(
+    "Artifact Registry API", "roles/artifactregistry.reader", "artifactregistry.googleapis.com"
+)
+SECRET_API = GoogleApi(
+    "Secret Manager API", "roles/secretmanager.viewer", "secretmanager.googleapis.com"
+)
+SQL_API = GoogleApi("Cloud SQL Admin API", "roles/cloudsql.viewer", "sqladmin.googleapis.com")
 
 # What each source reads, in the words of the report ("permission denied reading <this>").
 _WHAT = {
@@ -37,6 +47,11 @@ _WHAT = {
     Source.JOB: "the job",
     Source.LAST_SUCCESS: "the job's earlier executions",
     Source.LOGS: "logs",
+    Source.BUILDS: "the builds behind the images",
+    Source.IMAGE_LABELS: "the image's labels",
+    Source.AUDIT: "the job's Admin Activity audit entries",
+    Source.SECRETS: "the referenced secrets' versions",
+    Source.CLOUD_SQL: "the attached Cloud SQL instances",
 }
 
 
@@ -46,6 +61,11 @@ _WHAT_KO = {
     Source.JOB: "Job",
     Source.LAST_SUCCESS: "Job의 이전 실행",
     Source.LOGS: "로그",
+    Source.BUILDS: "이미지의 빌드",
+    Source.IMAGE_LABELS: "이미지 라벨",
+    Source.AUDIT: "Job의 관리 활동 감사 로그",
+    Source.SECRETS: "참조된 보안 비밀의 버전",
+    Source.CLOUD_SQL: "연결된 Cloud SQL 인스턴스",
 }
 
 
