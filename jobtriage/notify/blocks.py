@@ -175,7 +175,6 @@ _W: dict[str, Text] = {
     ),
     "related": Text(en="lines up with the most likely cause", ko="가장 유력한 원인과 관련"),
     "suspects": Text(en="Suspect changes", ko="의심되는 변경"),
-    "compare": Text(en="diff", ko="비교"),
     "gaps": Text(en="Could not check", ko="확인하지 못한 항목"),
     "link_execution": Text(en="Execution", ko="실행 상세"),
     "link_logs": Text(en="Logs Explorer", ko="로그 탐색기"),
@@ -549,7 +548,7 @@ def _change_line(change: Change, related: bool, lang: Lang) -> str:
     return line
 
 
-# A link from the evidence goes into mrkdwn only in this shape (no <, >, | or spaces).
+# A link from the evidence is shown (as plain text) only in this shape (no <, >, | or spaces).
 _SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/[A-Za-z0-9._~/%?=&:+-]*")
 
 
@@ -560,7 +559,7 @@ def _suspect_line(suspect: Suspect, lang: Lang) -> str:
     if suspect.who:
         line += " — " + _say(suspect.who, 80)
     if suspect.link and _SAFE_LINK.fullmatch(suspect.link):
-        line += f" <{suspect.link}|{_w('compare', lang)}>"
+        line += f" — {suspect.link}"
     if suspect.lines_up:
         line = f":warning: {line} _({_w('related', lang)})_"
     return line
