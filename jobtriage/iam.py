@@ -58,7 +58,8 @@ EVENT_FUNCTION_ROLES: Final[tuple[Grant, ...]] = (
     Grant(
         "roles/cloudbuild.builds.viewer",
         PROJECT,
-        "find the build behind each image digest: commit, repository, branch, trigger (builds.list)",
+        "find the build behind each image digest: commit, repository, branch, trigger "
+        "(builds.list)",
     ),
     Grant(
         "roles/artifactregistry.reader",

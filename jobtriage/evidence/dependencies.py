@@ -7,8 +7,9 @@ Admin). Never raises: each failed call becomes a `Gap` with its fix (`gaps.gap_f
 
 Cost: at most `MAX_CALLS` (6) API calls per event, made concurrently in one small thread pool —
 1 builds.list for both digests, 1 entries.list, 2 per Cloud SQL instance, 1 per secret. What does
-not fit is named in a gap, never silently dropped. The Artifact Registry fallback (one call per
-image without a build) is made only with calls left over, after the builds answer.
+not fit is named in a gap, never silently dropped. Off the common path, an image that no build
+produced costs one more call (`FALLBACK_CALLS`): its OCI annotations in Artifact Registry, asked
+after the builds answer.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from jobtriage.evidence.secret_manager import SecretManager
 from jobtriage.settings import Settings
 
 MAX_CALLS = 6
+# Off the common path — an image no Cloud Build build produced — one more call per image.
+FALLBACK_CALLS = 2
 # With no successful execution to start from, edits are looked for this far back.
 NO_BASELINE_LOOKBACK = timedelta(hours=24)
 
@@ -277,7 +280,7 @@ def gather_related(
     if sources.artifacts is not None and "builds" in tasks and results.get("builds") is not None:
         ar = sources.artifacts
         for info, digest in ((failed, failed_digest), (last_success, good_digest)):
-            if not digest or digest in builds or calls >= MAX_CALLS:
+            if not digest or digest in builds or calls >= MAX_CALLS + FALLBACK_CALLS:
                 continue
             calls += 1
             labelled = guarded(

@@ -13,7 +13,7 @@ scenario folder:
 
 Audit entries live in `audit.json` and are served by `GoogleReplay` with the logs. A missing
 file answers 404 (a list: empty). `latency` delays every answer (realistic-latency benchmarks);
-`inject(api, status, times=None, delay=0)` makes one API answer an error or slowly, as Google
+`inject(api, status=…, delay=…, times=…)` makes one API answer an error or slowly, as Google
 does (a JSON error body with `error.code/message/status`).
 """
 
@@ -121,7 +121,7 @@ class DependencyReplay:
         self._server.__exit__(*exc)
 
     def inject(
-        self, api: DepApi, status: int = 0, *, times: int | None = None, delay: float = 0.0
+        self, api: DepApi, *, status: int = 0, delay: float = 0.0, times: int | None = None
     ) -> None:
         """From now on `api` answers `status` (0: normally) after `delay` seconds."""
         with self._lock:
