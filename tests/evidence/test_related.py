@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from jobtriage.replay.dependencies import DepApi, DependencyReplay, DependencySc
 from jobtriage.replay.google import Api, GoogleReplay, Scenario
 from tests.evidence.conftest import FakeTime, event_of, scenario, settings_for
 
+ROOT = Path(__file__).resolve().parents[2]
 FAILED_DIGEST = "sha256:7c1f4e9a2b6d83c05f1e7a9d4b2c6e8f0a3d5b7c9e1f2a4b6c8d0e2f4a6b8c0d"
 GOOD_DIGEST = "sha256:e3a95c07d1b2f4861a9c3e5d7f9b1d3e5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b"
 
@@ -260,3 +262,19 @@ def test_a_replay_without_dependency_hosts_reads_none_of_them(
     assert ev.related == replace(ev.related, calls=0)
     assert ev.related.failed_image is None
     assert google.count(Api.LIST_ENTRIES) == ev.log_stats.requests
+
+
+def test_importing_the_functions_loads_none_of_the_new_clients() -> None:
+    # Cold start: the clients are imported on first use, never with main.py.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, main; "
+        "print([m for m in sys.modules if m.startswith(('google.cloud.devtools', "
+        "'google.cloud.secretmanager', 'google.cloud.artifactregistry'))])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
