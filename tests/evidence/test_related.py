@@ -278,3 +278,62 @@ def test_importing_the_functions_loads_none_of_the_new_clients() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_iam_removals_and_instance_events_are_read_from_the_recordings(
+    start_replay: Callable[..., GoogleReplay],
+    deps: Callable[..., DependencyReplay],
+    late_time: FakeTime,
+) -> None:
+    sc = copy.deepcopy(scenario("seed"))
+    sa = "o4o-api-migrator@netureyoutube.iam.gserviceaccount.com"
+    sc.audit.append(
+        {
+            "logName": "projects/netureyoutube/logs/cloudaudit.googleapis.com%2Factivity",
+            "timestamp": "2026-01-12T05:58:00Z",
+            "resource": {
+                "type": "service_account",
+                "labels": {"email_id": sa, "project_id": "netureyoutube"},
+            },
+            "protoPayload": {
+                "methodName": "google.iam.admin.v1.SetIAMPolicy",
+                "authenticationInfo": {"principalEmail": "admin@example.com"},
+                "serviceData": {
+                    "policyDelta": {
+                        "bindingDeltas": [
+                            {
+                                "action": "REMOVE",
+                                "role": "roles/iam.serviceAccountUser",
+                                "member": "user:dev@example.com",
+                            }
+                        ]
+                    }
+                },
+            },
+        }
+    )
+    # outside the window (before the last success): not read
+    stale = copy.deepcopy(sc.audit[-1])
+    stale["timestamp"] = "2026-01-01T00:00:00Z"
+    sc.audit.append(stale)
+    dsc = DependencyScenario.embedded("seed")
+    record = dsc.sql["o4o-platform-db"]
+    record["instance"]["state"] = "MAINTENANCE"
+    record["operations"].append(
+        {
+            "operationType": "RESTART",
+            "status": "DONE",
+            "user": "cloud-sql-service",
+            "startTime": "2026-01-12T06:05:00Z",
+            "endTime": "2026-01-12T06:06:10Z",
+        }
+    )
+    google, dep = start_replay(sc), deps(dsc)
+    ev = read(google, dep, late_time, sc)
+    (change,) = ev.related.iam_changes
+    assert change.target == sa
+    assert change.who == "admin@example.com"
+    assert change.removed == ("-roles/iam.serviceAccountUser user:dev@example.com",)
+    (instance,) = ev.related.sql
+    assert instance.state == "MAINTENANCE"
+    assert [op.kind for op in instance.operations] == ["RESTART"]
