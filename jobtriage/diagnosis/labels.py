@@ -19,9 +19,19 @@ SECTIONS: dict[str, Text] = {
     "commands": Text(en="Commands", ko="조사 명령어"),
     "workarounds": Text(en="Workarounds", ko="임시 우회 방안"),
     "changes": Text(en="What changed since the last success", ko="변경 사항 (마지막 성공 이후)"),
+    "suspects": Text(en="Suspect changes", ko="의심되는 변경"),
     "gaps": Text(en="Gaps in the evidence", ko="수집하지 못한 정보"),
     "links": Text(en="Links", ko="링크"),
     "seen": Text(en="What was seen", ko="확인된 로그"),
+}
+
+# Kinds of suspect change (`diagnosis.suspects`), as the report names them.
+SUSPECT_KINDS: dict[str, Text] = {
+    "commit": Text(en="Commit", ko="커밋"),
+    "job_edit": Text(en="Job edit", ko="Job 변경"),
+    "secret_version": Text(en="Secret version", ko="보안 비밀 버전"),
+    "instance_event": Text(en="Cloud SQL", ko="Cloud SQL"),
+    "iam_change": Text(en="IAM change", ko="IAM 변경"),
 }
 
 FIELDS: dict[str, Text] = {
@@ -57,6 +67,11 @@ FIELDS: dict[str, Text] = {
         ko="비교할 성공 실행을 찾지 못함",
     ),
     "lines_up": Text(en="lines up with the top cause", ko="가장 유력한 원인과 관련"),
+    "no_suspects": Text(
+        en="No build, job edit, secret version, instance event or IAM change found",
+        ko="빌드·Job 변경·보안 비밀 버전·인스턴스 이벤트·IAM 변경을 찾지 못함",
+    ),
+    "config_diff": Text(en="Configuration", ko="설정"),
     "no_gaps": Text(en="none", ko="없음"),
     "none": Text(en="(none)", ko="(없음)"),
     "sampled": Text(

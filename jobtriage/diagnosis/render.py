@@ -17,6 +17,7 @@ from jobtriage.diagnosis.labels import (
     FIELDS,
     OUTCOMES,
     SECTIONS,
+    SUSPECT_KINDS,
     fact_text,
     fmt_exit,
     fmt_time,
@@ -84,6 +85,17 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
         },
         "fingerprint": report.fingerprint,
         "baseline_execution": report.baseline_execution,
+        "suspects": [
+            {
+                "kind": x.kind,
+                "when": x.when.isoformat() if x.when else None,
+                "who": _r(x.who) if x.who else None,
+                "what": _r(x.what.get(lang)),
+                "lines_up": x.lines_up,
+                "link": _r(x.link) if x.link else None,
+            }
+            for x in report.suspects
+        ],
         "changes": [
             {
                 "field": c.field,
@@ -191,6 +203,18 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     h("workarounds")
     for w in top.cause.workarounds:
         out.append(f"  - {w.get(lang)}")
+
+    h("suspects")
+    if not report.suspects:
+        out.append(f"  {FIELDS['no_suspects'].get(lang)}")
+    for x in report.suspects:
+        mark = f"  ← {FIELDS['lines_up'].get(lang)}" if x.lines_up else ""
+        when = x.when.strftime("%Y-%m-%d %H:%M UTC") if x.when else "?"
+        who = f" — {x.who}" if x.who else ""
+        kind = label(SUSPECT_KINDS, x.kind, lang)
+        out.append(f"  - {when} {kind}: {x.what.get(lang)}{who}{mark}")
+        if x.link:
+            out.append(f"      {x.link}")
 
     h("changes")
     if not report.changes:

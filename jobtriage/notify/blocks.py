@@ -31,9 +31,9 @@ from typing import Any
 
 from analyzers.base import Fact
 from jobtriage.diagnosis.changes import NONE
-from jobtriage.diagnosis.labels import CHANGE_FIELDS, human_duration, percent
+from jobtriage.diagnosis.labels import CHANGE_FIELDS, SUSPECT_KINDS, human_duration, percent
 from jobtriage.diagnosis.labels import label as label_of
-from jobtriage.diagnosis.model import Change, RankedCause, Report
+from jobtriage.diagnosis.model import Change, RankedCause, Report, Suspect
 from jobtriage.diagnosis.report import console_links
 from jobtriage.evidence import ExecutionRef, Gap, Outcome
 from jobtriage.incident.model import Incident, State
@@ -174,6 +174,7 @@ _W: dict[str, Text] = {
         en="Changed since the last successful execution", ko="마지막 성공 실행 이후 변경 사항"
     ),
     "related": Text(en="lines up with the most likely cause", ko="가장 유력한 원인과 관련"),
+    "suspects": Text(en="Suspect changes", ko="의심되는 변경"),
     "gaps": Text(en="Could not check", ko="확인하지 못한 항목"),
     "link_execution": Text(en="Execution", ko="실행 상세"),
     "link_logs": Text(en="Logs Explorer", ko="로그 탐색기"),
@@ -547,18 +548,37 @@ def _change_line(change: Change, related: bool, lang: Lang) -> str:
     return line
 
 
+# A link from the evidence is shown (as plain text) only in this shape (no <, >, | or spaces).
+_SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/[A-Za-z0-9._~/%?=&:+-]*")
+
+
+def _suspect_line(suspect: Suspect, lang: Lang) -> str:
+    when = suspect.when.strftime("%H:%M") if suspect.when else "?"
+    line = f"`{when}` *{_say(label_of(SUSPECT_KINDS, suspect.kind, lang), 40)}*: "
+    line += _say(suspect.what.get(lang), NOTE_CHARS)
+    if suspect.who:
+        line += " — " + _say(suspect.who, 80)
+    if suspect.link and _SAFE_LINK.fullmatch(suspect.link):
+        line += f" — {suspect.link}"
+    if suspect.lines_up:
+        line = f":warning: {line} _({_w('related', lang)})_"
+    return line
+
+
 def _changes(report: Report, lang: Lang) -> Block | None:
-    if not report.changes:
+    if not report.changes and not report.suspects:
         return None
     top_id = report.top.id
     related = [c for c in report.changes if c.related_cause == top_id]
     rest = [c for c in report.changes if c.related_cause != top_id]
     lines = itertools.chain(
+        (_suspect_line(x, lang) for x in report.suspects),
         (_change_line(c, True, lang) for c in related),
         (_change_line(c, False, lang) for c in rest),
     )
-    total = len(report.changes)
-    text = _bullets(f"*{_w('changes', lang)}*", lines, total, BUDGET_CHANGES, lang)
+    total = len(report.changes) + len(report.suspects)
+    title = _w("suspects" if report.suspects else "changes", lang)
+    text = _bullets(f"*{title}*", lines, total, BUDGET_CHANGES, lang)
     return _section(BLOCK_CHANGES, text)
 
 
