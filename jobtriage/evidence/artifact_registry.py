@@ -10,11 +10,10 @@ Only images in Artifact Registry (`LOCATION-docker.pkg.dev/PROJECT/REPO/IMAGE`) 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from jobtriage.evidence.endpoint import Lazy, gapic_kwargs, time_of
+from jobtriage.evidence.endpoint import ClientSource, gapic_kwargs, time_of
 from jobtriage.evidence.related import ImageBuild
 
 REVISION = "org.opencontainers.image.revision"
@@ -36,12 +35,7 @@ def version_name(image: str, digest: str) -> str | None:
     )
 
 
-class ArtifactRegistry:
-    def __init__(self, client: Callable[[], Any], *, timeout: float) -> None:
-        """`client` builds the real client on first use."""
-        self._client = Lazy(client)
-        self.timeout = timeout
-
+class ArtifactRegistry(ClientSource):
     @classmethod
     def from_settings(cls, emulator_host: str | None, *, timeout: float) -> ArtifactRegistry:
         def build() -> Any:
@@ -50,10 +44,6 @@ class ArtifactRegistry:
             return artifactregistry_v1.ArtifactRegistryClient(**gapic_kwargs(emulator_host))
 
         return cls(build, timeout=timeout)
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
 
     def labels_for(self, image: str, digest: str) -> ImageBuild | None:
         """The image's OCI revision/source annotations; None when it has neither."""

@@ -11,10 +11,10 @@ commit subject when the trigger passed one (`_COMMIT_MESSAGE` / `_COMMIT_SUBJECT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from jobtriage.evidence.endpoint import Lazy, gapic_kwargs, time_of
+from jobtriage.evidence.endpoint import ClientSource, gapic_kwargs, time_of
 from jobtriage.evidence.related import ImageBuild
 from jobtriage.redact import redact
 
@@ -29,13 +29,8 @@ def digest_filter(digests: Sequence[str]) -> str:
     return " OR ".join(f'results.images.digest="{d}"' for d in digests)
 
 
-class CloudBuild:
+class CloudBuild(ClientSource):
     """Finds the builds behind image digests. Raises the API's own errors."""
-
-    def __init__(self, client: Callable[[], Any], *, timeout: float) -> None:
-        """`client` builds the real client on first use."""
-        self._client = Lazy(client)
-        self.timeout = timeout
 
     @classmethod
     def from_settings(cls, emulator_host: str | None, *, timeout: float) -> CloudBuild:
@@ -45,10 +40,6 @@ class CloudBuild:
             return cloudbuild_v1.CloudBuildClient(**gapic_kwargs(emulator_host))
 
         return cls(build, timeout=timeout)
-
-    @property
-    def client(self) -> Any:
-        return self._client.get()
 
     def builds_for(self, project: str, digests: Sequence[str]) -> dict[str, ImageBuild]:
         """digest → the newest successful build that pushed it (one call, one page)."""

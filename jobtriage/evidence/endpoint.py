@@ -52,3 +52,16 @@ class Lazy:
                 if self._value is None:
                     self._value = self._factory()
         return self._value
+
+
+class ClientSource:
+    """An evidence source over one Google client, built on first use; every call has `timeout`."""
+
+    def __init__(self, client: Callable[[], Any], *, timeout: float) -> None:
+        """`client` builds the real client on first use."""
+        self._client = Lazy(client)
+        self.timeout = timeout
+
+    @property
+    def client(self) -> Any:
+        return self._client.get()

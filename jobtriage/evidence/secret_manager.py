@@ -9,10 +9,9 @@ payload (`roles/secretmanager.viewer` cannot read payloads). A secret in another
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from jobtriage.evidence.endpoint import Lazy, gapic_kwargs, time_of
+from jobtriage.evidence.endpoint import ClientSource, gapic_kwargs, time_of
 from jobtriage.evidence.model import SecretEnv
 from jobtriage.evidence.related import SecretVersion
 
@@ -25,12 +24,7 @@ def version_path(project: str, ref: SecretEnv) -> str:
     return f"{base}/versions/{ref.version or 'latest'}"
 
 
-class SecretManager:
-    def __init__(self, client: Callable[[], Any], *, timeout: float) -> None:
-        """`client` builds the real client on first use."""
-        self._client = Lazy(client)
-        self.timeout = timeout
-
+class SecretManager(ClientSource):
     @classmethod
     def from_settings(cls, emulator_host: str | None, *, timeout: float) -> SecretManager:
         def build() -> Any:
@@ -41,7 +35,7 @@ class SecretManager:
         return cls(build, timeout=timeout)
 
     def version(self, project: str, ref: SecretEnv) -> SecretVersion:
-        pb = self._client.get().get_secret_version(
+        pb = self.client.get_secret_version(
             request={"name": version_path(project, ref)}, timeout=self.timeout
         )
         state = pb.state
