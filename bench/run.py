@@ -30,6 +30,7 @@ def main() -> None:
             ["diagnosis.py", "--repeat", "3" if args.quick else "5"],
         ),
         ("Redaction: hostile lines, the entry pass, detection", ["redaction.py"]),
+        ("Suspect changes: extra calls and added time", ["related.py"]),
         (
             "A huge log file against grep -F",
             ["logfile.py", "--size-mb", "256" if args.quick else "1024"],

@@ -44,6 +44,31 @@ resource "google_project_iam_member" "event_logging_viewer" {
   member  = google_service_account.event.member
 }
 
+# Suspect changes: builds, image annotations, secret metadata, Cloud SQL state.
+resource "google_project_iam_member" "event_cloudbuild_viewer" {
+  project = var.project_id
+  role    = "roles/cloudbuild.builds.viewer"
+  member  = google_service_account.event.member
+}
+
+resource "google_project_iam_member" "event_artifactregistry_reader" {
+  project = var.project_id
+  role    = "roles/artifactregistry.reader"
+  member  = google_service_account.event.member
+}
+
+resource "google_project_iam_member" "event_secretmanager_viewer" {
+  project = var.project_id
+  role    = "roles/secretmanager.viewer"
+  member  = google_service_account.event.member
+}
+
+resource "google_project_iam_member" "event_cloudsql_viewer" {
+  project = var.project_id
+  role    = "roles/cloudsql.viewer"
+  member  = google_service_account.event.member
+}
+
 resource "google_project_iam_member" "event_datastore_user" {
   project = var.project_id
   role    = "roles/datastore.user"

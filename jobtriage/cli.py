@@ -174,16 +174,24 @@ def _demo_run(args: argparse.Namespace, lang: Lang, out: TextIO) -> int:
     import functions_framework
 
     from jobtriage import app
+    from standins.replay.dependencies import DependencyReplay, DependencyScenario
     from standins.replay.google import GoogleReplay, Scenario
 
     scenario = Scenario.embedded("seed")
     assert scenario.event is not None
     reports: list[Report] = []
-    with GoogleReplay(scenario) as google:
+    with (
+        GoogleReplay(scenario) as google,
+        DependencyReplay(DependencyScenario.embedded("seed")) as deps,
+    ):
         os.environ.update(
             {
                 "CLOUD_RUN_EMULATOR_HOST": google.host,
                 "CLOUD_LOGGING_EMULATOR_HOST": google.host,
+                "CLOUD_BUILD_EMULATOR_HOST": deps.host,
+                "ARTIFACT_REGISTRY_EMULATOR_HOST": deps.host,
+                "SECRET_MANAGER_EMULATOR_HOST": deps.host,
+                "CLOUD_SQL_ADMIN_EMULATOR_HOST": deps.host,
                 "INCIDENT_STORE": "memory",
                 "LOG_WAIT_SECONDS": "0",
                 "REPORT_LANG": lang,

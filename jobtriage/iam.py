@@ -13,7 +13,11 @@ Scopes:
 Roles: https://cloud.google.com/run/docs/reference/iam/roles ,
 https://cloud.google.com/logging/docs/access-control ,
 https://cloud.google.com/firestore/docs/security/iam ,
-https://cloud.google.com/secret-manager/docs/access-control
+https://cloud.google.com/secret-manager/docs/access-control ,
+https://cloud.google.com/build/docs/iam-roles-permissions ,
+https://cloud.google.com/artifact-registry/docs/access-control ,
+https://cloud.google.com/sql/docs/postgres/iam-roles
+Admin Activity audit entries (job edits, SetIamPolicy) are read with roles/logging.viewer.
 """
 
 from __future__ import annotations
@@ -50,6 +54,29 @@ EVENT_FUNCTION_ROLES: Final[tuple[Grant, ...]] = (
         "roles/datastore.user",
         PROJECT,
         "claim the execution and record the incident in Firestore",
+    ),
+    Grant(
+        "roles/cloudbuild.builds.viewer",
+        PROJECT,
+        "find the build behind each image digest: commit, repository, branch, trigger "
+        "(builds.list)",
+    ),
+    Grant(
+        "roles/artifactregistry.reader",
+        PROJECT,
+        "an image's OCI annotations (revision, source) when no build is found (versions.get)",
+    ),
+    Grant(
+        "roles/secretmanager.viewer",
+        PROJECT,
+        "which version of each referenced secret ran, its state and create time; metadata only, "
+        "never a payload (versions.get)",
+    ),
+    Grant(
+        "roles/cloudsql.viewer",
+        PROJECT,
+        "the attached Cloud SQL instances' state and recent operations (instances.get, "
+        "operations.list)",
     ),
     Grant(
         "roles/secretmanager.secretAccessor",

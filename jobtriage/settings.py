@@ -17,6 +17,10 @@ Functions fills from Secret Manager (see deploy/). Nothing else in the code read
 | FIRESTORE_EMULATOR_HOST | host:port of a Firestore emulator (the client reads it itself) | unset |
 | CLOUD_RUN_EMULATOR_HOST | host:port serving the Cloud Run Admin API v2 over plain HTTP | unset |
 | CLOUD_LOGGING_EMULATOR_HOST | host:port serving the Logging API v2 over plain HTTP | unset |
+| CLOUD_BUILD_EMULATOR_HOST | host:port serving the Cloud Build API v1 over plain HTTP | unset |
+| ARTIFACT_REGISTRY_EMULATOR_HOST | host:port serving the Artifact Registry API v1 | unset |
+| SECRET_MANAGER_EMULATOR_HOST | host:port serving the Secret Manager API v1 | unset |
+| CLOUD_SQL_ADMIN_EMULATOR_HOST | host:port serving the Cloud SQL Admin API v1 | unset |
 | LOG_WAIT_SECONDS | how long to wait for late log lines after the audit entry | 8 |
 | API_TIMEOUT_SECONDS | timeout of every single Google API call | 10 |
 | LOGGING_READS_PER_MINUTE | Logging reads one instance may make a minute (0: no limit) | 15 |
@@ -84,6 +88,10 @@ class Settings:
     firestore_database: str = "(default)"
     cloud_run_emulator_host: str | None = None
     cloud_logging_emulator_host: str | None = None
+    cloud_build_emulator_host: str | None = None
+    artifact_registry_emulator_host: str | None = None
+    secret_manager_emulator_host: str | None = None
+    cloud_sql_admin_emulator_host: str | None = None
     log_wait_seconds: float = 8.0
     api_timeout_seconds: float = 10.0
     logging_reads_per_minute: int = 15
@@ -121,6 +129,10 @@ class Settings:
             firestore_database=env.get("FIRESTORE_DATABASE", "").strip() or "(default)",
             cloud_run_emulator_host=_hostport(env, "CLOUD_RUN_EMULATOR_HOST"),
             cloud_logging_emulator_host=_hostport(env, "CLOUD_LOGGING_EMULATOR_HOST"),
+            cloud_build_emulator_host=_hostport(env, "CLOUD_BUILD_EMULATOR_HOST"),
+            artifact_registry_emulator_host=_hostport(env, "ARTIFACT_REGISTRY_EMULATOR_HOST"),
+            secret_manager_emulator_host=_hostport(env, "SECRET_MANAGER_EMULATOR_HOST"),
+            cloud_sql_admin_emulator_host=_hostport(env, "CLOUD_SQL_ADMIN_EMULATOR_HOST"),
             log_wait_seconds=_float(env, "LOG_WAIT_SECONDS", 8.0, 0.0, 60.0),
             api_timeout_seconds=_float(env, "API_TIMEOUT_SECONDS", 10.0, 0.5, 120.0),
             logging_reads_per_minute=_int(env, "LOGGING_READS_PER_MINUTE", 15, 0, 6000),

@@ -69,6 +69,13 @@ class Word(StrEnum):
     # Changes since the last success
     NO_CHANGES = "no_changes"
     CHANGES_NOT_CHECKED = "changes_not_checked"
+    SECTION_SUSPECTS = "section_suspects"
+    NO_SUSPECTS = "no_suspects"
+    SUSPECT_COMMIT = "suspect_commit"
+    SUSPECT_JOB_EDIT = "suspect_job_edit"
+    SUSPECT_SECRET_VERSION = "suspect_secret_version"  # noqa: S105 (a word, not a secret)
+    SUSPECT_INSTANCE_EVENT = "suspect_instance_event"
+    SUSPECT_IAM_CHANGE = "suspect_iam_change"
     NO_BASELINE = "no_baseline"
     LINES_UP = "lines_up"
     CHANGE_COMMAND = "change_command"
@@ -222,6 +229,16 @@ _CATALOGUE: dict[Word, Text] = {
         en="Not checked (see 'Could not check' below)",
         ko="확인하지 못함(아래 '확인하지 못한 항목' 참고)",
     ),
+    Word.SECTION_SUSPECTS: Text(en="Suspect changes", ko="의심되는 변경"),
+    Word.NO_SUSPECTS: Text(
+        en=("No build, job edit, secret version, instance event or IAM change found"),
+        ko=("빌드·Job 변경·보안 비밀 버전·인스턴스 이벤트·IAM 변경을 찾지 못함"),
+    ),
+    Word.SUSPECT_COMMIT: Text(en="Commit", ko="커밋"),
+    Word.SUSPECT_JOB_EDIT: Text(en="Job edit", ko="Job 변경"),
+    Word.SUSPECT_SECRET_VERSION: Text(en="Secret version", ko="보안 비밀 버전"),
+    Word.SUSPECT_INSTANCE_EVENT: Text(en="Cloud SQL", ko="Cloud SQL"),
+    Word.SUSPECT_IAM_CHANGE: Text(en="IAM change", ko="IAM 변경"),
     Word.NO_BASELINE: Text(
         en="No successful execution found to compare with", ko="비교할 성공 실행을 찾지 못함"
     ),
@@ -380,6 +397,11 @@ def say(word: Word, lang: Lang, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def text_of(word: Word) -> Text:
+    """Both languages of a word (for data that is rendered later, in either language)."""
+    return CATALOGUE[word]
+
+
 OUTCOME_WORDS: Mapping[Outcome, Word] = MappingProxyType(
     {
         Outcome.FAILED: Word.OUTCOME_FAILED,
@@ -418,6 +440,24 @@ CHANGE_WORDS: Mapping[str, Word] = MappingProxyType(
         "last_modifier": Word.CHANGE_LAST_MODIFIER,
     }
 )
+
+
+# Kinds of suspect change (`diagnosis.suspects`, `Suspect.kind`).
+SUSPECT_WORDS: Mapping[str, Word] = MappingProxyType(
+    {
+        "commit": Word.SUSPECT_COMMIT,
+        "job_edit": Word.SUSPECT_JOB_EDIT,
+        "secret_version": Word.SUSPECT_SECRET_VERSION,
+        "instance_event": Word.SUSPECT_INSTANCE_EVENT,
+        "iam_change": Word.SUSPECT_IAM_CHANGE,
+    }
+)
+
+
+def suspect_kind(kind: str, lang: Lang) -> str:
+    """The name of a kind of suspect change; an unknown one is shown as it is."""
+    word = SUSPECT_WORDS.get(kind)
+    return say(word, lang) if word is not None else kind
 
 
 def change_field(field: str, lang: Lang) -> str:

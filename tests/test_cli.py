@@ -62,6 +62,27 @@ def test_json_contract() -> None:
     assert doc["summary"]["execution"] == "o4o-api-migrations-h5x5h"
 
 
+def test_demo_names_the_suspect_changes_in_time_order() -> None:
+    code, text = run(["demo", "--format", "json"])
+    assert code == 0
+    doc = json.loads(text)
+    suspects = doc["suspects"]
+    assert [s["kind"] for s in suspects] == ["secret_version", "commit", "job_edit"]
+    assert [s["when"] for s in suspects] == sorted(s["when"] for s in suspects)
+    assert all(set(s) == {"kind", "when", "who", "what", "lines_up", "link"} for s in suspects)
+    secret, commit, edit = suspects
+    assert "version 7" in secret["what"]
+    assert not secret["lines_up"]
+    assert "f6d12b51f" in commit["what"]
+    assert commit["lines_up"]
+    assert commit["link"].startswith("https://github.com/o4o-dev/o4o-platform/compare/")
+    assert edit["who"] == "github-actions-deployer@netureyoutube.iam.gserviceaccount.com"
+    # +DATABASE_URL does not line up with an ES-module crash
+    env = next(c for c in doc["changes"] if c["field"] == "env_names")
+    assert env["related_cause"] is None
+    assert SEED_PASSWORD not in text
+
+
 def test_slack_format_prints_block_kit() -> None:
     code, text = run(["demo", "--format", "slack"])
     assert code == 0

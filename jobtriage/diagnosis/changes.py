@@ -18,7 +18,9 @@ RELATED: dict[str, frozenset[str]] = {
     "image": frozenset({"entrypoint_runtime", "missing_artifact", "image_pull", "migration_sql"}),
     "command": frozenset({"entrypoint_runtime", "missing_artifact"}),
     "args": frozenset({"entrypoint_runtime", "missing_artifact"}),
-    "env_names": frozenset({"secret_config", "db_connection", "entrypoint_runtime"}),
+    # A new or missing variable explains a configuration or login failure, not a crash in code
+    # (an ES-module error does not line up with +DATABASE_URL).
+    "env_names": frozenset({"secret_config", "db_connection"}),
     "secret_versions": frozenset({"secret_config", "db_connection"}),
     "service_account": frozenset({"cloudsql_permission", "secret_config", "image_pull"}),
     "cloudsql_instances": frozenset({"db_connection", "cloudsql_permission"}),

@@ -51,6 +51,18 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Suspect:
+    """One change around the job before it failed (`diagnosis.suspects`)."""
+
+    kind: str  # commit, job_edit, secret_version, instance_event, iam_change
+    when: datetime | None
+    who: str | None
+    what: Text
+    lines_up: bool = False  # its kind can explain the top cause
+    link: str | None = None  # a compare page or the build log
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     ref: ExecutionRef
     outcome: Outcome
@@ -84,6 +96,8 @@ class Report:
     error_line: Fact | None = None
     # The last successful execution the changes were computed against (None: none found).
     baseline_execution: str | None = None
+    # Builds, job edits, secret versions, instance events, IAM changes, oldest first.
+    suspects: tuple[Suspect, ...] = ()
 
     @property
     def top(self) -> RankedCause:

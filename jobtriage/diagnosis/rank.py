@@ -19,6 +19,7 @@ from analyzers import ANALYZERS, UNKNOWN, Analyzer, Fact, Finding
 from analyzers.base import status_texts
 from analyzers.symptoms import apply_symptoms
 from jobtriage.diagnosis import fallback
+from jobtriage.diagnosis.corroborate import corroborate
 from jobtriage.diagnosis.model import RankedCause
 from jobtriage.evidence import Evidence, Gap, Source
 from jobtriage.text import Text
@@ -73,7 +74,7 @@ def run_analyzers(
                 )
                 continue
             findings.append(finding)
-    found = apply_symptoms(findings)
+    found = corroborate(apply_symptoms(findings), evidence)  # facts beyond the logs
     guess = learned_finding(evidence, found, analyzers, model) if learned else None
     if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
         weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)

@@ -18,7 +18,7 @@ from jobtriage.evidence import Source
 from jobtriage.formatting import fmt_time, human_duration, percent
 from jobtriage.redact import scrub, scrub_tree
 from jobtriage.text import Lang
-from jobtriage.words import OUTCOME_WORDS, Word, change_field, say
+from jobtriage.words import OUTCOME_WORDS, Word, change_field, say, suspect_kind
 
 JSON_SCHEMA_VERSION = 1
 
@@ -75,6 +75,17 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
         },
         "fingerprint": report.fingerprint,
         "baseline_execution": report.baseline_execution,
+        "suspects": [
+            {
+                "kind": x.kind,
+                "when": x.when.isoformat() if x.when else None,
+                "who": _r(x.who) if x.who else None,
+                "what": _r(x.what.get(lang)),
+                "lines_up": x.lines_up,
+                "link": _r(x.link) if x.link else None,
+            }
+            for x in report.suspects
+        ],
         "changes": [
             {
                 "field": c.field,
@@ -183,6 +194,18 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     h(Word.SECTION_WORKAROUNDS)
     for w in top.cause.workarounds:
         out.append(f"  - {w.get(lang)}")
+
+    h(Word.SECTION_SUSPECTS)
+    if not report.suspects:
+        out.append(f"  {say(Word.NO_SUSPECTS, lang)}")
+    for x in report.suspects:
+        mark = f"  ← {say(Word.LINES_UP, lang)}" if x.lines_up else ""
+        when = x.when.strftime("%Y-%m-%d %H:%M UTC") if x.when else "?"
+        who = f" — {x.who}" if x.who else ""
+        kind = suspect_kind(x.kind, lang)
+        out.append(f"  - {when} {kind}: {x.what.get(lang)}{who}{mark}")
+        if x.link:
+            out.append(f"      {x.link}")
 
     h(Word.SECTION_CHANGES)
     if not report.changes:

@@ -16,6 +16,7 @@ from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.fallback import Model
 from jobtriage.diagnosis.model import Report, Summary
 from jobtriage.diagnosis.rank import rank, run_analyzers
+from jobtriage.diagnosis.suspects import suspect_changes
 from jobtriage.evidence import Evidence, Outcome, Stream
 from jobtriage.text import Text
 
@@ -147,4 +148,5 @@ def build_report(
         last_lines=_last_lines(evidence) if top.finding is None else (),
         error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
+        suspects=suspect_changes(evidence, top_cause=top.id if top.finding else None),
     )

@@ -29,6 +29,16 @@ class GoogleApi:
 
 RUN_API = GoogleApi("Cloud Run Admin API", "roles/run.viewer", "run.googleapis.com")
 LOGGING_API = GoogleApi("Cloud Logging API", "roles/logging.viewer", "logging.googleapis.com")
+BUILD_API = GoogleApi(
+    "Cloud Build API", "roles/cloudbuild.builds.viewer", "cloudbuild.googleapis.com"
+)
+ARTIFACT_API = GoogleApi(
+    "Artifact Registry API", "roles/artifactregistry.reader", "artifactregistry.googleapis.com"
+)
+SECRET_API = GoogleApi(
+    "Secret Manager API", "roles/secretmanager.viewer", "secretmanager.googleapis.com"
+)
+SQL_API = GoogleApi("Cloud SQL Admin API", "roles/cloudsql.viewer", "sqladmin.googleapis.com")
 
 # What each source reads, in the words of the report ("permission denied reading <this>").
 _WHAT = {
@@ -37,6 +47,11 @@ _WHAT = {
     Source.JOB: "the job",
     Source.LAST_SUCCESS: "the job's earlier executions",
     Source.LOGS: "logs",
+    Source.BUILDS: "the builds behind the images",
+    Source.IMAGE_LABELS: "the image's labels",
+    Source.AUDIT: "the job's Admin Activity audit entries",
+    Source.SECRETS: "the referenced secrets' versions",
+    Source.CLOUD_SQL: "the attached Cloud SQL instances",
 }
 
 
@@ -46,6 +61,41 @@ _WHAT_KO = {
     Source.JOB: "Job",
     Source.LAST_SUCCESS: "Job의 이전 실행",
     Source.LOGS: "로그",
+    Source.BUILDS: "이미지의 빌드",
+    Source.IMAGE_LABELS: "이미지 라벨",
+    Source.AUDIT: "Job의 관리 활동 감사 로그",
+    Source.SECRETS: "참조된 보안 비밀의 버전",
+    Source.CLOUD_SQL: "연결된 Cloud SQL 인스턴스",
+}
+
+
+# 404 from the sources beyond the execution: what it means and what to do.
+_NOT_FOUND = {
+    Source.BUILDS: (
+        "Cloud Build has no such project or location",
+        "builds are looked for in the job's project; images built elsewhere show their OCI "
+        "annotations instead",
+        "Cloud Build에 해당 프로젝트나 위치가 없음",
+        "빌드는 Job의 프로젝트에서 찾음; 다른 곳에서 빌드된 이미지는 OCI 주석으로 확인",
+    ),
+    Source.IMAGE_LABELS: (
+        "the image digest is no longer in Artifact Registry",
+        "it was deleted or cleaned up after the run; check the repository's cleanup policy",
+        "이미지 다이제스트가 Artifact Registry에 더 이상 없음",
+        "실행 이후 삭제되었거나 정리됨; 저장소의 정리 정책 확인",
+    ),
+    Source.SECRETS: (
+        "a referenced secret or version no longer exists",
+        "the job references a deleted secret or version: gcloud secrets versions list <secret>",
+        "참조된 보안 비밀이나 버전이 더 이상 없음",
+        "삭제된 보안 비밀이나 버전을 참조함: gcloud secrets versions list <secret>",
+    ),
+    Source.CLOUD_SQL: (
+        "an attached Cloud SQL instance does not exist",
+        "check the job's --set-cloudsql-instances name: gcloud sql instances list",
+        "연결된 Cloud SQL 인스턴스가 없음",
+        "Job의 --set-cloudsql-instances 이름 확인: gcloud sql instances list",
+    ),
 }
 
 
@@ -198,6 +248,11 @@ def gap_for(
                 "it was deleted or renamed after this execution ran",
                 reason_ko=f"Job {ref.job}이(가) {ref.region}에 더 이상 없음",
                 fix_ko="이 실행 이후 삭제되었거나 이름이 바뀜",
+            )
+        if source in _NOT_FOUND:
+            reason, fix, reason_ko, fix_ko = _NOT_FOUND[source]
+            return Gap(
+                source, f"{reason} ({_quote(exc)})", fix, f"{reason_ko}({_quote(exc)})", fix_ko
             )
         return Gap(
             source,

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from jobtriage.clock import SYSTEM_CLOCK, Clock
 from jobtriage.evidence.cloud_logging import CloudLogging, LogRead, window_for
 from jobtriage.evidence.cloud_run import CloudRun, LastSuccess, RecentExecutions, TaskList
+from jobtriage.evidence.dependencies import RelatedSources, gather_related
 from jobtriage.evidence.gaps import LOGGING_API, RUN_API, gap_for
 from jobtriage.evidence.model import (
     Evidence,
@@ -29,6 +30,7 @@ from jobtriage.evidence.model import (
     JobInfo,
     Source,
 )
+from jobtriage.evidence.related import Related
 from jobtriage.settings import Settings
 
 T = TypeVar("T")
@@ -47,6 +49,8 @@ class Sources:
     logs: CloudLogging | None
     log_wait_seconds: float = 8.0
     clock: Clock = SYSTEM_CLOCK
+    # Builds, audit entries, secrets, Cloud SQL (`dependencies`); None: not read.
+    related: RelatedSources | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Sources:
@@ -55,6 +59,7 @@ class Sources:
             logs=CloudLogging.from_settings(settings, budget_clock=clock.monotonic),
             log_wait_seconds=settings.log_wait_seconds,
             clock=clock,
+            related=RelatedSources.from_settings(settings),
         )
 
 
@@ -152,6 +157,23 @@ def gather(
     if execution is not None and execution.job_generation is None and generation:
         execution = replace(execution, job_generation=generation)
 
+    # Builds, edits, secrets, Cloud SQL: read while the logs are read (waiting for late lines).
+    related_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="related-gather")
+    related_future = (
+        related_pool.submit(
+            gather_related,
+            sources.related,
+            ref=ref,
+            logs=sources.logs,
+            event=event,
+            failed=execution,
+            last_success=last.execution,
+            now=sources.clock.now,
+        )
+        if sources.related is not None
+        else None
+    )
+
     logs = LogRead()
     if sources.logs is None:
         gaps.append(
@@ -165,8 +187,26 @@ def gather(
         logs = _read_logs(sources, ref, event, execution, urgent=urgent_logs)
         gaps.extend(logs.gaps)
 
+    related = Related()
+    if related_future is not None:
+        try:
+            related, related_gaps = related_future.result()
+            gaps.extend(related_gaps)
+        except Exception as exc:  # a bug of ours must not blank the report
+            gaps.append(
+                Gap(
+                    Source.AUDIT,
+                    f"unexpected error reading what changed around the job: "
+                    f"{type(exc).__name__}: {exc}",
+                    reason_ko=f"Job 주변 변경 사항을 읽는 중 예상하지 못한 오류: "
+                    f"{type(exc).__name__}: {exc}",
+                )
+            )
+    related_pool.shutdown(wait=False)
+
     return Evidence(
         ref=ref,
+        related=related,
         event=event,
         execution=execution,
         tasks=tasks.attempts,

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import ahocorasick
 
 from jobtriage.evidence.redaction import redacted_fields
+from jobtriage.evidence.related import Related
 
 # A log line longer than this is cut (with a visible marker) when evidence is built.
 MAX_LINE_CHARS = 2000
@@ -342,6 +343,12 @@ class Source(StrEnum):
     LAST_SUCCESS = "last_success"
     LOGS = "logs"
     ANALYZER = "analyzer"
+    # Beyond the execution (`jobtriage.evidence.dependencies`)
+    BUILDS = "builds"
+    IMAGE_LABELS = "image_labels"
+    AUDIT = "audit"
+    SECRETS = "secrets"
+    CLOUD_SQL = "cloud_sql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +395,8 @@ class Evidence:
     logs: tuple[LogLine, ...] = ()
     log_stats: LogStats = field(default_factory=LogStats)
     gaps: tuple[Gap, ...] = ()
+    # Builds, job edits, IAM changes, secret versions, Cloud SQL state (`evidence.related`).
+    related: Related = field(default_factory=Related)
     index: LogIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -6,10 +6,11 @@ success, what could not be checked, links, and the incident's state with its but
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 
 from jobtriage.diagnosis.changes import NONE
-from jobtriage.diagnosis.model import Change, RankedCause, Report
+from jobtriage.diagnosis.model import Change, RankedCause, Report, Suspect
 from jobtriage.evidence import Gap, Outcome
 from jobtriage.formatting import human_duration, percent
 from jobtriage.incident.model import Incident
@@ -59,7 +60,7 @@ from jobtriage.notify.parts import (
 )
 from jobtriage.notify.state import state_parts
 from jobtriage.text import Lang
-from jobtriage.words import Word, change_field, say
+from jobtriage.words import Word, change_field, say, suspect_kind
 
 
 def _field(label: str, value: str) -> Block:
@@ -211,18 +212,37 @@ def _change_line(change: Change, related: bool, lang: Lang) -> str:
     return line
 
 
+# A link from the evidence is shown (as plain text) only in this shape (no <, >, | or spaces).
+_SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/[A-Za-z0-9._~/%?=&:+-]*")
+
+
+def _suspect_line(suspect: Suspect, lang: Lang) -> str:
+    when = suspect.when.strftime("%H:%M") if suspect.when else "?"
+    line = f"`{when}` *{safe_text(suspect_kind(suspect.kind, lang), 40)}*: "
+    line += safe_text(suspect.what.get(lang), NOTE_CHARS)
+    if suspect.who:
+        line += " — " + safe_text(suspect.who, 80)
+    if suspect.link and _SAFE_LINK.fullmatch(suspect.link):
+        line += f" — {suspect.link}"
+    if suspect.lines_up:
+        line = f":warning: {line} _({say(Word.LINES_UP, lang)})_"
+    return line
+
+
 def _changes(report: Report, lang: Lang) -> Block | None:
-    if not report.changes:
+    if not report.changes and not report.suspects:
         return None
     top_id = report.top.id
     related = [c for c in report.changes if c.related_cause == top_id]
     rest = [c for c in report.changes if c.related_cause != top_id]
     lines = itertools.chain(
+        (_suspect_line(x, lang) for x in report.suspects),
         (_change_line(c, True, lang) for c in related),
         (_change_line(c, False, lang) for c in rest),
     )
-    total = len(report.changes)
-    text = bullets(f"*{say(Word.SECTION_CHANGES, lang)}*", lines, total, BUDGET_CHANGES, lang)
+    total = len(report.changes) + len(report.suspects)
+    title = say(Word.SECTION_SUSPECTS if report.suspects else Word.SECTION_CHANGES, lang)
+    text = bullets(f"*{title}*", lines, total, BUDGET_CHANGES, lang)
     return section(BLOCK_CHANGES, text)
 
 

@@ -10,6 +10,7 @@ or from several at once (a list of scenarios: many jobs failing together, as in 
     job.json         GET  …/jobs/J
     executions.json  GET  …/jobs/J/executions             (newest first, the failed one included)
     logs.json        LogEntries of the execution (and possibly others: the filter must pick)
+    audit.json       Admin Activity LogEntries (job edits, SetIamPolicy), served with the logs
 
 Any file may be missing; the API then answers 404 (or an empty list). Entries.list honours the
 filter (see `logfilter`), `orderBy`, `pageSize` and `pageToken`, and hides entries whose
@@ -45,7 +46,7 @@ from jobtriage.evidence.model import ExecutionRef
 from standins.replay.logfilter import FilterError, compile_filter, parse_time
 from standins.server import FakeServer, Reply, Request
 
-SCENARIO_FILES = ("event", "execution", "tasks", "job", "executions", "logs")
+SCENARIO_FILES = ("event", "execution", "tasks", "job", "executions", "logs", "audit")
 MAX_PAGE_SIZE = 1000  # entries.list rejects more (LogEntries.list reference)
 DEFAULT_LOG_PAGE_SIZE = 50
 DEFAULT_RUN_PAGE_SIZE = 100
@@ -108,6 +109,8 @@ class Scenario:
     executions: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
     name: str = ""
+    # Admin Activity entries (job edits, SetIamPolicy): entries.list serves them with the logs.
+    audit: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def load(cls, folder: Path | Traversable) -> Scenario:
@@ -122,6 +125,7 @@ class Scenario:
             job=data["job"],
             executions=_as_list(data["executions"], "executions"),
             logs=_as_list(data["logs"], "entries"),
+            audit=_as_list(data["audit"], "entries"),
             name=source.name,
         )
 
@@ -496,7 +500,7 @@ class GoogleReplay:
         one (the filter itself is still applied to each)."""
         named = _FILTER_EXECUTION.search(filter_)
         if named is None:
-            return self.scenario.logs
+            return self.scenario.logs + self.scenario.audit
         return self._logs_by_execution.get(named.group(1), [])
 
 
@@ -537,6 +541,7 @@ def _merged(scenarios: Sequence[Scenario]) -> Scenario:
         job=scenarios[0].job,
         executions=ordered,
         logs=[entry for sc in scenarios for entry in sc.logs],
+        audit=[entry for sc in scenarios for entry in sc.audit],
         name="+".join(sc.name for sc in scenarios[:3]) + ("+…" if len(scenarios) > 3 else ""),
     )
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from analyzers.base import Cause, Check, Fact, FactKind, Finding
-from jobtriage.diagnosis.model import Change, Links, RankedCause, Report, Summary
+from jobtriage.diagnosis.model import Change, Links, RankedCause, Report, Summary, Suspect
 from jobtriage.evidence import ExecutionRef, Gap, LogStats, Outcome, Source
 from jobtriage.incident.model import Incident, State
 from jobtriage.text import Text
@@ -128,6 +128,44 @@ CHANGES = (
     ),
 )
 
+# The seed's suspect changes, as `diagnosis.suspects` words them.
+SUSPECTS = (
+    Suspect(
+        kind="secret_version",
+        when=datetime(2026, 1, 12, 6, 0, 47, tzinfo=UTC),
+        who=None,
+        what=Text(
+            en="DB_PASSWORD ← o4o-db-password version 7 (latest, enabled), 11 min before this run",
+            ko="DB_PASSWORD ← o4o-db-password 버전 7(latest, enabled), 이번 실행 11분 전",
+        ),
+    ),
+    Suspect(
+        kind="commit",
+        when=datetime(2026, 1, 12, 6, 9, 48, tzinfo=UTC),
+        who=None,
+        what=Text(
+            en='image built from f6d12b51f "separate migration entry point for Cloud Run Job" '
+            '(main, api-server-main); last good image from 9b2d4f61e "partner settlement table '
+            'migration"',
+            ko='이미지 빌드 커밋 f6d12b51f "separate migration entry point for Cloud Run Job" '
+            '(main, api-server-main); 마지막 정상 이미지 커밋 9b2d4f61e "partner settlement '
+            'table migration"',
+        ),
+        lines_up=True,
+        link="https://github.com/o4o-dev/o4o-platform/compare/9b2d4f61e...f6d12b51f",
+    ),
+    Suspect(
+        kind="job_edit",
+        when=datetime(2026, 1, 12, 6, 11, 30, tzinfo=UTC),
+        who="github-actions-deployer@netureyoutube.iam.gserviceaccount.com",
+        what=Text(
+            en="job UpdateJob: image, env_names, under a minute before this run",
+            ko="Job UpdateJob: image, env_names, 이번 실행 1분 이내 전",
+        ),
+        lines_up=True,
+    ),
+)
+
 GAPS = (
     Gap(
         source=Source.LAST_SUCCESS,
@@ -157,6 +195,7 @@ def esm_report(**changes: object) -> Report:
         gaps=GAPS,
         links=LINKS,
         log_stats=LogStats(fetched=412, kept=412, requests=1),
+        suspects=SUSPECTS,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

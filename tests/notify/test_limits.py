@@ -51,7 +51,7 @@ def huge_report(*, line: str = "x", long_names: bool = False) -> Report:
     gaps = tuple(
         Gap(source=Source.LOGS, reason="denied " * 300, fix="grant " * 300) for _ in range(30)
     )
-    report = R.esm_report(causes=causes, changes=changes, gaps=gaps, last_lines=facts)
+    report = R.esm_report(causes=causes, changes=changes, gaps=gaps, last_lines=facts, suspects=())
     if long_names:
         name = "n" * 1000
         ref = ExecutionRef(project=name, region=name, job=name, execution=name)
