@@ -363,10 +363,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--calibrate",
         action="store_true",
-        help="fit the rules' confidence on the development part and write calibration.json",
+        help="fit the rules' confidence on the held-out part and write calibration.json",
+    )
+    parser.add_argument(
+        "--dev-only",
+        action="store_true",
+        help="read and print the development part alone (while writing rules)",
     )
     args = parser.parse_args(argv)
     cases = load_all(args.root)
+    if args.dev_only:
+        if args.calibrate:
+            parser.error("--calibrate fits on the held-out part; it cannot run with --dev-only")
+        cases = [c for c in cases if c.split == "dev"]
     raw = evaluate(cases, calibrated=False, learned=not args.rules_only, oof=args.oof)
     if args.calibrate:
         # The only thing fitted on the held-out part: a monotone map of the rules' top confidence
