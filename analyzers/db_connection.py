@@ -76,6 +76,10 @@ CAUSE = Cause(
             ko="Cloud SQL Auth Proxy로 마이그레이션을 수동 실행해 배포를 진행",
         ),
     ),
+    refute_hint=Text(
+        en="No connection error (refused, timed out, unknown host, rejected login) in the log",
+        ko="로그에 DB 연결 오류(거부·시간 초과·호스트 없음·인증 실패) 없음",
+    ),
 )
 
 _REFUSED = Text(en="Database refused the connection", ko="DB가 연결을 거부함")

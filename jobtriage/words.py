@@ -48,6 +48,20 @@ class Word(StrEnum):
     FIELD_FIRST_STEP = "field_first_step"
     FIELD_MOST_LIKELY = "field_most_likely"
     FIELD_OTHERS = "field_others"
+    # The differential: every hypothesis considered, with its verdict and why
+    SECTION_DIFFERENTIAL = "section_differential"
+    VERDICT_LIKELY = "verdict_likely"
+    VERDICT_POSSIBLE = "verdict_possible"
+    VERDICT_RULED_OUT = "verdict_ruled_out"
+    VERDICT_UNCHECKED = "verdict_unchecked"
+    WHY_LIKELY = "why_likely"
+    WHY_POSSIBLE = "why_possible"
+    WHY_POSSIBLE_WEAK = "why_possible_weak"
+    WHY_RULED_OUT = "why_ruled_out"
+    WHY_NO_SIGN = "why_no_sign"
+    WHY_NOTHING_EXPLAINS = "why_nothing_explains"
+    WHY_NO_LOGS = "why_no_logs"
+    WHY_ANALYZER_FAILED = "why_analyzer_failed"
     # Field values
     TASKS_VALUE = "tasks_value"
     ATTEMPTS_VALUE = "attempts_value"
@@ -187,6 +201,35 @@ _CATALOGUE: dict[Word, Text] = {
     Word.FIELD_FIRST_STEP: Text(en="First step", ko="먼저 실행할 명령"),
     Word.FIELD_MOST_LIKELY: Text(en="Most likely", ko="가장 유력한 원인"),
     Word.FIELD_OTHERS: Text(en="Other candidates", ko="다른 후보"),
+    # The differential
+    Word.SECTION_DIFFERENTIAL: Text(en="Hypotheses considered", ko="검토한 가설"),
+    Word.VERDICT_LIKELY: Text(en="likely", ko="유력"),
+    Word.VERDICT_POSSIBLE: Text(en="possible", ko="가능성 있음"),
+    Word.VERDICT_RULED_OUT: Text(en="ruled out", ko="배제"),
+    Word.VERDICT_UNCHECKED: Text(en="unchecked", ko="확인 불가"),
+    Word.WHY_LIKELY: Text(en="{title} ({pct})", ko="{title} ({pct})"),
+    Word.WHY_POSSIBLE: Text(
+        en="{title} ({pct}); weaker evidence than the likely cause",
+        ko="{title} ({pct}); 유력한 원인보다 근거가 약함",
+    ),
+    Word.WHY_POSSIBLE_WEAK: Text(
+        en="{title} ({pct}); a hint only, not enough to name the cause",
+        ko="{title} ({pct}); 단서일 뿐 원인으로 보기에는 근거 부족",
+    ),
+    Word.WHY_RULED_OUT: Text(
+        en="{hint} ({lines} lines read); explained instead by: {top}",
+        ko="{hint} (로그 {lines}줄 확인); 대신 설명하는 원인: {top}",
+    ),
+    Word.WHY_NO_SIGN: Text(en="No line names it", ko="이를 가리키는 로그 없음"),
+    Word.WHY_NOTHING_EXPLAINS: Text(
+        en="{hint} ({lines} lines read), but no other cause explains the failure either",
+        ko="{hint} (로그 {lines}줄 확인), 하지만 실패를 설명하는 다른 원인도 없음",
+    ),
+    Word.WHY_NO_LOGS: Text(en="No log lines to check it against", ko="확인할 로그가 없음"),
+    Word.WHY_ANALYZER_FAILED: Text(
+        en="Its analyzer failed; see 'Could not check'",
+        ko="분석기가 실패함; '확인하지 못한 항목' 참고",
+    ),
     # Field values
     Word.TASKS_VALUE: Text(en="{failed} of {total} failed", ko="{total}개 중 {failed}개 실패"),
     Word.ATTEMPTS_VALUE: Text(en="{attempts}", ko="{attempts}회"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from analyzers.base import Cause, Check, Fact, Finding
 from jobtriage.console import Links
@@ -37,6 +38,23 @@ class RankedCause:
     @property
     def checks(self) -> tuple[Check, ...]:
         return self.finding.checks if self.finding else ()
+
+
+class Verdict(StrEnum):
+    LIKELY = "likely"
+    POSSIBLE = "possible"
+    RULED_OUT = "ruled_out"
+    UNCHECKED = "unchecked"
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One cause considered: its id, what the diagnosis concluded about it, and why."""
+
+    id: str
+    verdict: Verdict
+    reason: Text
+    confidence: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +116,8 @@ class Report:
     baseline_execution: str | None = None
     # Builds, job edits, secret versions, instance events, IAM changes, oldest first.
     suspects: tuple[Suspect, ...] = ()
+    # Every cause considered, with its verdict and the reason (`diagnosis.differential`).
+    differential: tuple[Hypothesis, ...] = ()
 
     @property
     def top(self) -> RankedCause:

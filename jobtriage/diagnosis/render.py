@@ -3,7 +3,10 @@ issue 9: invisible characters dropped, secrets masked; the evidence was redacted
 
 The JSON is a stable contract (the command line's `--format json`): an object with `causes`, a
 list sorted by confidence, each with `id`, `confidence` (0–1), `title`, `evidence` (strings); plus
-`summary`, `verdict`, `changes`, `gaps`, `commands`, `links`, `logs`, `fingerprint`.
+`summary`, `verdict`, `differential`, `changes`, `gaps`, `commands`, `links`, `logs`,
+`fingerprint`. `differential` has one entry per cause considered, in ranked order: `id`,
+`verdict` (`likely` / `possible` / `ruled_out` / `unchecked`), `reason` (one sentence in the
+report's language) and `confidence`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from analyzers.base import Fact, FactKind
 from jobtriage.diagnosis.changes import NONE
+from jobtriage.diagnosis.differential import VERDICT_WORDS
 from jobtriage.diagnosis.model import RankedCause, Report
 from jobtriage.evidence import Source
 from jobtriage.formatting import fmt_time, human_duration, percent
@@ -73,6 +77,15 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             "title": _r(report.top.title.get(lang)),
             "first_step": _r(first.command) if first else None,
         },
+        "differential": [
+            {
+                "id": h.id,
+                "verdict": str(h.verdict),
+                "reason": _r(h.reason.get(lang)),
+                "confidence": round(h.confidence, 4),
+            }
+            for h in report.differential
+        ],
         "fingerprint": report.fingerprint,
         "baseline_execution": report.baseline_execution,
         "suspects": [
@@ -185,6 +198,14 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     )
     if report.first_step:
         out.append(f"  {say(Word.FIELD_FIRST_STEP, lang)}: {report.first_step.command}")
+
+    if report.differential:
+        out.append("")
+        out.append(f"  {say(Word.SECTION_DIFFERENTIAL, lang)}:")
+    for hyp in report.differential:
+        verdict = say(VERDICT_WORDS[hyp.verdict], lang)
+        # the verdict first: "secret_config [ruled out]" reads to the redactor as a secret
+        out.append(f"  - [{verdict}] {hyp.id} — {hyp.reason.get(lang)}")
 
     h(Word.SECTION_COMMANDS)
     for check in report.commands:

@@ -12,6 +12,7 @@ from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
 from jobtriage.console import console_links
 from jobtriage.diagnosis.calibration import calibrate
 from jobtriage.diagnosis.changes import diff_executions
+from jobtriage.diagnosis.differential import differential
 from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.fallback import Model
 from jobtriage.diagnosis.model import Report, Summary
@@ -131,6 +132,7 @@ def build_report(
     if calibrated:
         causes = calibrate(causes)
     top = causes[0]
+    gaps = evidence.gaps + analysis.gaps
     changes = diff_executions(
         last_success=evidence.last_success,
         failed=evidence.execution,
@@ -142,11 +144,12 @@ def build_report(
         causes=causes,
         commands=seed_commands(evidence),
         changes=changes,
-        gaps=evidence.gaps + analysis.gaps,
+        gaps=gaps,
         links=console_links(evidence.ref, evidence),
         log_stats=evidence.log_stats,
         last_lines=_last_lines(evidence) if top.finding is None else (),
         error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
         suspects=suspect_changes(evidence, top_cause=top.id if top.finding else None),
+        differential=differential(causes, lines_read=len(evidence.logs), gaps=gaps),
     )
