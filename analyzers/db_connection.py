@@ -77,8 +77,8 @@ CAUSE = Cause(
         ),
     ),
     refute_hint=Text(
-        en="No connection error (refused, timed out, unknown host, rejected login) in the log",
-        ko="로그에 DB 연결 오류(거부·시간 초과·호스트 없음·인증 실패) 없음",
+        en="No connection error (refused, timeout, unknown host, login) in the log",
+        ko="로그에 DB 연결 오류(거부·시간 초과·호스트 없음·로그인) 없음",
     ),
 )
 

@@ -437,9 +437,9 @@ def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
             m = _APP_PATH.search(fact.quote or "")
             if m and m.group(1) not in files:
                 files.append(m.group(1))
-        shell = "grep -n '\"type\"' package.json; ls -la"
-        if files:
-            shell += f"; head -20 {shlex.quote(files[0])}"
+        # `head` as the entrypoint, not `sh -c '…'`: no shell, so no quoting inside quoting
+        # in a command someone pastes from a phone.
+        paths = ("package.json", *files[:1])
         checks.append(
             Check(
                 Text(
@@ -447,7 +447,8 @@ def _specific_checks(evidence: Evidence, finding: Finding) -> tuple[Check, ...]:
                     "first lines (import vs require)",
                     ko='실행된 이미지에서 package.json의 "type"과 파일 앞부분(import/require) 확인',
                 ),
-                commands.run_in_image_on(image, shell, platform="linux/amd64"),
+                "docker run --rm --platform=linux/amd64 --entrypoint head "
+                f"{shlex.quote(image)} -n 40 {' '.join(shlex.quote(p) for p in paths)}",
             )
         )
     main = evidence.config.main

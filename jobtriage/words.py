@@ -34,7 +34,6 @@ class Word(StrEnum):
     FIELD_EXECUTION = "field_execution"
     FIELD_REGION = "field_region"
     FIELD_PROJECT = "field_project"
-    FIELD_REGION_PROJECT = "field_region_project"
     FIELD_OUTCOME = "field_outcome"
     FIELD_TASKS_FAILED = "field_tasks_failed"
     FIELD_TASKS = "field_tasks"
@@ -62,6 +61,10 @@ class Word(StrEnum):
     WHY_NOTHING_EXPLAINS = "why_nothing_explains"
     WHY_NO_LOGS = "why_no_logs"
     WHY_ANALYZER_FAILED = "why_analyzer_failed"
+    # The alert's "Do this now"
+    DO_NOW = "do_now"
+    DO_NOW_WORKAROUND = "do_now_workaround"
+    DO_NOW_CHECK = "do_now_check"
     # Field values
     TASKS_VALUE = "tasks_value"
     ATTEMPTS_VALUE = "attempts_value"
@@ -187,7 +190,6 @@ _CATALOGUE: dict[Word, Text] = {
     Word.FIELD_EXECUTION: Text(en="Execution", ko="실행"),
     Word.FIELD_REGION: Text(en="Region", ko="리전"),
     Word.FIELD_PROJECT: Text(en="Project", ko="프로젝트"),
-    Word.FIELD_REGION_PROJECT: Text(en="Region · project", ko="리전 · 프로젝트"),
     Word.FIELD_OUTCOME: Text(en="Outcome", ko="상태"),
     Word.FIELD_TASKS_FAILED: Text(en="Tasks failed", ko="실패한 태스크"),
     Word.FIELD_TASKS: Text(en="Tasks", ko="태스크"),
@@ -230,6 +232,9 @@ _CATALOGUE: dict[Word, Text] = {
         en="Its analyzer failed; see 'Could not check'",
         ko="분석기가 실패함; '확인하지 못한 항목' 참고",
     ),
+    Word.DO_NOW: Text(en="Do this now", ko="지금 할 일"),
+    Word.DO_NOW_WORKAROUND: Text(en="Unblock", ko="우회"),
+    Word.DO_NOW_CHECK: Text(en="Confirm", ko="확인"),
     # Field values
     Word.TASKS_VALUE: Text(en="{failed} of {total} failed", ko="{total}개 중 {failed}개 실패"),
     Word.ATTEMPTS_VALUE: Text(en="{attempts}", ko="{attempts}회"),

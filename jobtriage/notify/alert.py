@@ -1,44 +1,67 @@
-"""The new-incident message (`render_alert`): what on-call needs to act in the first minute, in
-this order: which job failed, the execution's facts, the most likely cause with the log lines
-that prove it, the one command to run first, the other candidates, what changed since the last
-success, what could not be checked, links, and the incident's state with its buttons."""
+"""The new-incident message (`render_alert`), laid out for a phone: what on-call needs to act in
+the first ten seconds comes first.
+
+1. header: which job failed;
+2. what broke and why, with the confidence, and the one or two distinct log lines that prove it;
+3. (slot) "seen before" — `seen_before=`, filled in by the incident memory;
+4. **Do this now**: the first workaround and the first check as one short command (`gcloud` where
+   the cause has one, `docker` only where it is the only way);
+5. the other hypotheses, one line each, with why they are ruled out or unchecked (the
+   report's differential);
+6. suspect changes and what changed since the last success (digests shortened, the full value
+   behind a link; "lines up" only on changes that can explain the top cause);
+7. what could not be checked;
+8. the summary facts in one context line, then the links;
+9. (slot) per-job figures — `footer=`, filled in by the incident memory;
+10. the incident's state and its buttons.
+"""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
+from analyzers.base import Check, Fact
 from jobtriage.diagnosis.changes import NONE
-from jobtriage.diagnosis.model import Change, RankedCause, Report, Suspect
+from jobtriage.diagnosis.differential import VERDICT_WORDS
+from jobtriage.diagnosis.model import Change, Hypothesis, Report, Suspect, Verdict
 from jobtriage.evidence import Gap, Outcome
-from jobtriage.formatting import human_duration, percent
+from jobtriage.formatting import as_utc, human_duration, percent
 from jobtriage.incident.model import Incident
 from jobtriage.notify import mrkdwn
 from jobtriage.notify.fit import fallback, fit
 from jobtriage.notify.limits import (
     BLOCK_CHANGES,
-    BLOCK_FIRST_STEP,
+    BLOCK_DO_NOW,
+    BLOCK_FOOTER,
     BLOCK_GAPS,
     BLOCK_HEADER,
     BLOCK_LINKS,
     BLOCK_OTHERS,
+    BLOCK_SEEN_BEFORE,
     BLOCK_SUMMARY,
     BLOCK_TOP,
     BUDGET_CHANGES,
+    BUDGET_DO_NOW,
     BUDGET_FIELD,
-    BUDGET_FIRST_STEP,
+    BUDGET_FOOTER,
     BUDGET_GAPS,
     BUDGET_LINKS,
     BUDGET_OTHERS,
+    BUDGET_SEEN_BEFORE,
+    BUDGET_SUMMARY,
     BUDGET_TOP,
+    DIGEST_CHARS,
     EVIDENCE_LINE_CHARS,
     EVIDENCE_LINES,
     LAST_LINES,
-    MAX_FIELD_TEXT,
-    MAX_FIELDS,
     MAX_HEADER_TEXT,
     NOTE_CHARS,
+    NOTES,
+    OTHERS_MAX,
+    SHORT_COMMAND,
     VALUE_CHARS,
 )
 from jobtriage.notify.mrkdwn import (
@@ -52,7 +75,6 @@ from jobtriage.notify.parts import (
     context,
     evidence_line,
     exit_text,
-    mrkdwn_text,
     plain_text,
     safe_text,
     section,
@@ -61,10 +83,6 @@ from jobtriage.notify.parts import (
 from jobtriage.notify.state import state_parts
 from jobtriage.text import Lang
 from jobtriage.words import Word, change_field, say, suspect_kind
-
-
-def _field(label: str, value: str) -> Block:
-    return mrkdwn_text(truncate(f"*{label}*\n{value}", min(BUDGET_FIELD, MAX_FIELD_TEXT)))
 
 
 def _header(report: Report, lang: Lang) -> Block:
@@ -81,39 +99,97 @@ def _header(report: Report, lang: Lang) -> Block:
     }
 
 
-def _summary(report: Report, lang: Lang) -> Block:
+def _fact(label: str, value: str) -> str:
+    return truncate(f"*{label}* {value}", BUDGET_FIELD)
+
+
+# A Google service account is long and its domain says nothing on a phone: its name is enough.
+_SERVICE_ACCOUNT = re.compile(r"^([a-z][a-z0-9-]{0,62})@[a-z0-9.-]+\.gserviceaccount\.com$")
+
+
+def _who(started_by: str) -> str:
+    m = _SERVICE_ACCOUNT.match(started_by)
+    return safe_text(f"{m.group(1)}@…" if m else started_by, BUDGET_FIELD)
+
+
+def _summary(report: Report, lang: Lang) -> str:
+    """The execution's facts on one line (the issue's "one context line at the bottom")."""
     s = report.summary
-    fields = [
-        _field(say(Word.FIELD_EXECUTION, lang), mrkdwn.inline_code(s.ref.execution, limit=100)),
-        _field(
-            say(Word.FIELD_REGION_PROJECT, lang),
-            f"{mrkdwn.inline_code(s.ref.region, limit=60)} · "
-            f"{mrkdwn.inline_code(s.ref.project, limit=60)}",
-        ),
+    facts = [
+        _fact(say(Word.FIELD_EXECUTION, lang), mrkdwn.inline_code(s.ref.execution, limit=100)),
+        " · ".join(mrkdwn.inline_code(v, limit=60) for v in (s.ref.region, s.ref.project)),
     ]
     if s.tasks_total:  # zero: the Run API was not readable (the gaps say why)
         tasks = say(Word.TASKS_VALUE, lang, failed=s.tasks_failed, total=s.tasks_total)
-        fields.append(_field(say(Word.FIELD_TASKS, lang), tasks))
+        facts.append(_fact(say(Word.FIELD_TASKS, lang), tasks))
     if s.attempts is not None:
         if s.max_retries is not None:
             value = say(Word.ATTEMPTS_RETRIES, lang, attempts=s.attempts, retries=s.max_retries)
         else:
             value = say(Word.ATTEMPTS_VALUE, lang, attempts=s.attempts)
-        fields.append(_field(say(Word.FIELD_ATTEMPTS, lang), value))
+        facts.append(_fact(say(Word.FIELD_ATTEMPTS, lang), value))
     exit_line = exit_text(report, lang)
     if exit_line:
-        fields.append(_field(say(Word.FIELD_EXIT, lang), exit_line))
+        facts.append(safe_text(exit_line, BUDGET_FIELD))
     if s.duration is not None:
-        fields.append(
-            _field(say(Word.FIELD_DURATION, lang), human_duration(s.duration, lang, precise=True))
+        facts.append(
+            _fact(say(Word.FIELD_DURATION, lang), human_duration(s.duration, lang, precise=True))
         )
     if s.started_by:
-        fields.append(
-            _field(say(Word.FIELD_STARTED_BY, lang), safe_text(s.started_by, BUDGET_FIELD))
-        )
+        facts.append(_fact(say(Word.FIELD_STARTED_BY, lang), _who(s.started_by)))
     if s.started_at is not None:
-        fields.append(_field(say(Word.FIELD_STARTED_AT, lang), slack_date(s.started_at)))
-    return {"type": "section", "block_id": BLOCK_SUMMARY, "fields": fields[:MAX_FIELDS]}
+        facts.append(_fact(say(Word.FIELD_STARTED_AT, lang), slack_date(s.started_at)))
+    line = ""
+    for fact in facts:  # whole facts only: a date or a code span cut in half breaks the line
+        candidate = f"{line} · {fact}" if line else fact
+        if len(candidate) > BUDGET_SUMMARY:
+            break
+        line = candidate
+    return line
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_./@-]{4,}")
+_DIGITS = re.compile(r"\d+")
+# A line this short that repeats only words of a line already shown adds nothing
+# (`  code: 'ERR_REQUIRE_ESM'` under `Error [ERR_REQUIRE_ESM]: require() of ES Module …`).
+_ECHO_CHARS = 60
+
+
+def _key(quote: str) -> str:
+    return _DIGITS.sub("0", " ".join(quote.split()).lower())
+
+
+def _echoes(quote: str, shown: str) -> bool:
+    words = _WORD.findall(quote)
+    return (
+        len(quote.strip()) <= _ECHO_CHARS
+        and bool(words)
+        and all(w.lower() in shown.lower() for w in words)
+    )
+
+
+def distinct_quotes(facts: Iterable[Fact], limit: int) -> list[tuple[Fact, int]]:
+    """The first `limit` distinct log lines with how often each was seen: a line repeated by a
+    retry (same text but for numbers) is counted, not shown again, and a short line that only
+    echoes a shown one is left out."""
+    shown: list[Fact] = []
+    counts: dict[str, int] = {}
+    for fact in facts:
+        if not fact.quote:
+            continue
+        key = _key(fact.quote)
+        if key in counts:
+            counts[key] += 1
+        elif not any(_echoes(fact.quote, s.quote or "") for s in shown):
+            counts[key] = 1
+            shown.append(fact)
+    return [(f, counts[_key(f.quote or "")]) for f in shown[:limit]]
+
+
+def _quote_line(fact: Fact, count: int) -> str:
+    """A phone-width evidence line: the time only (the stream is in the terminal report)."""
+    stamp = as_utc(fact.timestamp).strftime("%H:%M:%SZ") + "  " if fact.timestamp else ""
+    return f"{stamp}{fact.quote or ''}" + (f"  (×{count})" if count > 1 else "")
 
 
 def _top(report: Report, lang: Lang) -> Block:
@@ -122,15 +198,17 @@ def _top(report: Report, lang: Lang) -> Block:
     title = truncate(
         f"*{say(Word.TOP_CAUSE, lang, title=title_text)}* · {percent(top.confidence)}", NOTE_CHARS
     )
-    quotes = [f for f in top.facts if f.quote][:EVIDENCE_LINES]
-    notes = [f.note.get(lang) for f in top.facts if not f.quote and f.note][:EVIDENCE_LINES]
+    quotes = distinct_quotes(top.facts, EVIDENCE_LINES)
+    notes = [f.note.get(lang) for f in top.facts if not f.quote and f.note][:NOTES]
     note_text = "".join(f"\n• {safe_text(n, NOTE_CHARS)}" for n in notes)
     parts = [title]
     room = BUDGET_TOP - len(title) - len(note_text) - 2
     if quotes:
         parts.append(
             mrkdwn.code_block(
-                (evidence_line(f) for f in quotes), limit=room, line_limit=EVIDENCE_LINE_CHARS
+                (_quote_line(f, n) for f, n in quotes),
+                limit=room,
+                line_limit=EVIDENCE_LINE_CHARS,
             )
         )
     elif not notes:
@@ -162,46 +240,106 @@ def _top(report: Report, lang: Lang) -> Block:
     return section(BLOCK_TOP, truncate(text, BUDGET_TOP))
 
 
-def _first_step(report: Report, lang: Lang) -> Block | None:
-    step = report.first_step
-    if step is None:
+_NESTED_QUOTES = "'\"'\"'"
+_GOOGLE_CLIS = ("gcloud ", "bq ", "gsutil ")
+
+
+def first_check(report: Report) -> Check | None:
+    """The check "Do this now" shows: short enough for a phone, with no quoting inside quoting,
+    and a Google CLI where the cause has one (a `docker` line only where nothing else can look)."""
+    top = report.top
+    checks = [*top.checks, *top.cause.checks(report.summary.ref)]
+    plain = [c for c in checks if c.command and _NESTED_QUOTES not in c.command]
+    google = [c for c in plain if c.command.startswith(_GOOGLE_CLIS)]
+    short = [c for c in google if len(c.command) <= SHORT_COMMAND]
+    for pick in (short, google, plain, checks):
+        if pick:
+            return pick[0]
+    return None
+
+
+def _do_now(report: Report, lang: Lang) -> Block | None:
+    workarounds = report.top.cause.workarounds if report.top.finding else ()
+    check = first_check(report)
+    if not workarounds and check is None:
         return None
-    purpose = safe_text(step.purpose.get(lang), NOTE_CHARS)
-    head = f"*{say(Word.FIELD_FIRST_STEP, lang)}:* {purpose}"
-    code = mrkdwn.code_block([step.command], limit=BUDGET_FIRST_STEP - len(head) - 1)
-    return section(BLOCK_FIRST_STEP, f"{head}\n{code}" if code else head)
+    text = f"*{say(Word.DO_NOW, lang)}*"
+    if workarounds:
+        text += f"\n• *{say(Word.DO_NOW_WORKAROUND, lang)}:* "
+        text += safe_text(workarounds[0].get(lang), NOTE_CHARS)
+    if check is not None:
+        purpose = safe_text(check.purpose.get(lang), NOTE_CHARS)
+        text += f"\n• *{say(Word.DO_NOW_CHECK, lang)}:* {purpose}"
+        code = mrkdwn.code_block([check.command], limit=BUDGET_DO_NOW - len(text) - 1)
+        if code:
+            text += f"\n{code}"
+    return section(BLOCK_DO_NOW, text)
 
 
 # Below this confidence a cause without a finding is noise on a phone: the terminal and JSON
-# reports still list every cause.
-OTHERS_MIN_CONFIDENCE = 0.02
+# reports still list every hypothesis.
+OTHERS_MIN_CONFIDENCE = 0.01
 
 
-OTHERS_MAX = 4
+def _hypothesis_line(h: Hypothesis, name: str, lang: Lang) -> str:
+    verdict = say(VERDICT_WORDS[h.verdict], lang)
+    return f"*{safe_text(name, 80)}* — _{verdict}_: {safe_text(h.reason.get(lang), NOTE_CHARS)}"
 
 
 def _others(report: Report, lang: Lang) -> Block | None:
-    others: Sequence[RankedCause] = [
-        c
-        for c in report.causes[1:]
-        if c.finding is not None or c.confidence >= OTHERS_MIN_CONFIDENCE
+    """The other hypotheses, one line each, with why they are ruled out or unchecked."""
+    names = {c.id: c.cause.name.get(lang) for c in report.causes}
+    rest = [h for h in report.differential if h.verdict is not Verdict.LIKELY]
+    shown: Sequence[Hypothesis] = [
+        h for h in rest if h.verdict is Verdict.POSSIBLE or h.confidence >= OTHERS_MIN_CONFIDENCE
     ][:OTHERS_MAX]
-    if not others:
+    if not shown:
         return None
-    lines = (
-        f"{percent(c.confidence)} — {safe_text(c.title.get(lang), NOTE_CHARS)}" for c in others
-    )
-    total = len(report.causes) - 1
-    text = bullets(f"*{say(Word.FIELD_OTHERS, lang)}*", lines, total, BUDGET_OTHERS, lang)
+    lines = (_hypothesis_line(h, names.get(h.id, h.id), lang) for h in shown)
+    text = bullets(f"*{say(Word.FIELD_OTHERS, lang)}*", lines, len(rest), BUDGET_OTHERS, lang)
     return section(BLOCK_OTHERS, text)
 
 
-def _change_line(change: Change, related: bool, lang: Lang) -> str:
+_DIGEST = re.compile(r"sha256:([0-9a-f]{12,64})")
+# REGION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE: an Artifact Registry image, which the console
+# shows by digest (https://cloud.google.com/artifact-registry/docs/docker/manage-images).
+_ARTIFACT_REGISTRY = re.compile(
+    r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev/(?P<project>[a-z0-9.:-]+)/"
+    r"(?P<repo>[a-z0-9._-]+)/(?P<image>[a-z0-9._/-]+)$"
+)
+
+
+def digest_url(repository: str | None, hex_digest: str, fallback: str | None) -> str | None:
+    """Where the full digest can be read: its Artifact Registry page, else `fallback` (the
+    execution's console page, which shows the image it ran)."""
+    m = _ARTIFACT_REGISTRY.match(repository or "")
+    if m is None:
+        return fallback
+    project = m["project"]
+    return (
+        f"https://console.cloud.google.com/artifacts/docker/{project}/{m['location']}/"
+        f"{m['repo']}/{quote(m['image'], safe='')}/sha256:{hex_digest}?project={project}"
+    )
+
+
+def _value(value: str, report: Report) -> str:
+    """One side of a change; a digest shortened (`sha256:1234abcd…`), the full one behind a
+    link."""
+    m = _DIGEST.search(value)
+    if m is None:
+        return mrkdwn.inline_code(value, limit=VALUE_CHARS)
+    repository = value[: m.start()].rstrip("@") or (
+        (report.summary.image or "").split("@", 1)[0] or None
+    )
+    short = f"sha256:{m.group(1)[:DIGEST_CHARS]}…"
+    url = digest_url(repository, m.group(1), report.links.execution)
+    return mrkdwn.link(url, short) if url else mrkdwn.inline_code(short, limit=VALUE_CHARS)
+
+
+def _change_line(change: Change, related: bool, report: Report, lang: Lang) -> str:
     field = safe_text(change_field(change.field, lang), 60)
     before, after = (
-        (say(Word.NONE, lang) if value == NONE else mrkdwn.inline_code(value, limit=VALUE_CHARS))
-        if value
-        else "—"
+        (say(Word.NONE, lang) if value == NONE else _value(value, report)) if value else "—"
         for value in (change.before, change.after)
     )
     line = f"*{field}*: {before} → {after}"
@@ -221,7 +359,7 @@ def _suspect_line(suspect: Suspect, lang: Lang) -> str:
     line = f"`{when}` *{safe_text(suspect_kind(suspect.kind, lang), 40)}*: "
     line += safe_text(suspect.what.get(lang), NOTE_CHARS)
     if suspect.who:
-        line += " — " + safe_text(suspect.who, 80)
+        line += " — " + _who(suspect.who)
     if suspect.link and _SAFE_LINK.fullmatch(suspect.link):
         line += f" — {suspect.link}"
     if suspect.lines_up:
@@ -237,8 +375,8 @@ def _changes(report: Report, lang: Lang) -> Block | None:
     rest = [c for c in report.changes if c.related_cause != top_id]
     lines = itertools.chain(
         (_suspect_line(x, lang) for x in report.suspects),
-        (_change_line(c, True, lang) for c in related),
-        (_change_line(c, False, lang) for c in rest),
+        (_change_line(c, True, report, lang) for c in related),
+        (_change_line(c, False, report, lang) for c in rest),
     )
     total = len(report.changes) + len(report.suspects)
     title = say(Word.SECTION_SUSPECTS if report.suspects else Word.SECTION_CHANGES, lang)
@@ -284,20 +422,47 @@ def _links(report: Report, lang: Lang) -> Block | None:
     return context(BLOCK_LINKS, texts) if texts else None
 
 
-def render_alert(report: Report, incident: Incident, *, lang: Lang) -> Message:
-    """The new-incident message: diagnosis, evidence, first step, state and buttons."""
-    blocks: list[Block] = [_header(report, lang), _summary(report, lang), _top(report, lang)]
+def _slot(block_id: str, texts: Sequence[str], budget: int) -> Block | None:
+    """A context block for lines another part of the product renders (already escaped mrkdwn)."""
+    kept = [truncate(t, budget) for t in texts if t]
+    return context(block_id, kept) if kept else None
+
+
+def render_alert(
+    report: Report,
+    incident: Incident,
+    *,
+    lang: Lang,
+    seen_before: str | None = None,
+    footer: Sequence[str] = (),
+) -> Message:
+    """The new-incident message: diagnosis, evidence, what to do now, state and buttons.
+
+    Two slots for the incident memory, empty until it fills them: `seen_before`, one line shown
+    under the top cause ("3rd time since 11-02; last confirmed …"), and `footer`, per-job figures
+    shown under the summary line (failures in 7 days, streak, time to recover). Both are mrkdwn
+    that the caller has already made safe (`parts.safe_text`, `parts.user`); each keeps within
+    its budget in `limits`, and `fit` drops them before anything else.
+    """
+    blocks: list[Block] = [_header(report, lang), _top(report, lang)]
     for part in (
-        _first_step(report, lang),
+        _slot(BLOCK_SEEN_BEFORE, [seen_before] if seen_before else [], BUDGET_SEEN_BEFORE),
+        _do_now(report, lang),
         _others(report, lang),
         _changes(report, lang),
         _gaps(report, lang),
     ):
         if part is not None:
             blocks.append(part)
+    summary = _summary(report, lang)
+    if summary:
+        blocks.append(context(BLOCK_SUMMARY, [summary]))
     links = _links(report, lang)
     if links is not None:
         blocks.append(links)
+    bottom = _slot(BLOCK_FOOTER, footer, BUDGET_FOOTER)
+    if bottom is not None:
+        blocks.append(bottom)
     blocks.append({"type": "divider", "block_id": "jt:divider"})
     blocks.extend(state_parts(incident, lang))
     s = report.summary

@@ -7,10 +7,12 @@ from jobtriage.notify import mrkdwn
 from jobtriage.notify.limits import (
     BLOCK_ACTIONS,
     BLOCK_CHANGES,
-    BLOCK_FIRST_STEP,
+    BLOCK_DO_NOW,
+    BLOCK_FOOTER,
     BLOCK_GAPS,
     BLOCK_LINKS,
     BLOCK_OTHERS,
+    BLOCK_SEEN_BEFORE,
     BLOCK_STATE,
     BLOCK_TRIMMED,
     MAX_BLOCKS,
@@ -32,7 +34,15 @@ from jobtriage.words import Word, say
 _TRIMMED_NOTE = 200
 
 # Parts dropped first when a message is still too large (in this order).
-_DROPPABLE = (BLOCK_GAPS, BLOCK_CHANGES, BLOCK_OTHERS, BLOCK_LINKS, BLOCK_FIRST_STEP)
+_DROPPABLE = (
+    BLOCK_FOOTER,
+    BLOCK_GAPS,
+    BLOCK_CHANGES,
+    BLOCK_SEEN_BEFORE,
+    BLOCK_OTHERS,
+    BLOCK_LINKS,
+    BLOCK_DO_NOW,
+)
 
 
 def fit(blocks: list[Block], lang: Lang) -> list[Block]:

@@ -38,17 +38,24 @@ MAX_FALLBACK_TEXT = 300
 # ---- our own shares of the total budget (characters of text per part) -------------------------
 # They add up to less than MAX_TOTAL_TEXT, so a message within them is within Slack's limits however
 # large the report is; `test_limits.py` feeds huge reports to prove it.
-BUDGET_FIELD = 160  # each summary field; at most MAX_FIELDS of them
+BUDGET_FIELD = 160  # each fact of the summary line
+BUDGET_SUMMARY = 1000  # the one context line of summary facts at the bottom
 BUDGET_TOP = 2400  # the top cause with its evidence
-BUDGET_FIRST_STEP = 900
-BUDGET_OTHERS = 900
-BUDGET_CHANGES = 1200
+BUDGET_DO_NOW = 1100  # the first workaround and the first check's command
+BUDGET_OTHERS = 1000  # the other hypotheses with why they are ruled out or unchecked
+BUDGET_SEEN_BEFORE = 300  # reserved for the "seen before" line (alert.seen_before slot)
+BUDGET_FOOTER = 300  # reserved for the per-job figures (alert.footer slot)
+BUDGET_CHANGES = 1500
 BUDGET_GAPS = 700
-BUDGET_LINKS = 900
+BUDGET_LINKS = 800
 BUDGET_STATE = 400
 BUDGET_REPEAT = 1200  # a "failed again" reply
 
-EVIDENCE_LINES = 3  # quoted log lines under the top cause
+EVIDENCE_LINES = 2  # distinct quoted log lines under the top cause (near-duplicates collapsed)
+NOTES = 1  # config or status facts under the top cause
+OTHERS_MAX = 3  # other hypotheses shown, one line each
+SHORT_COMMAND = 200  # a command this long or shorter is "short" for the "Do this now" pick
+DIGEST_CHARS = 8  # hex digits of an image digest shown (the full value is behind a link)
 EVIDENCE_LINE_CHARS = 700  # each, after escaping
 NOTE_CHARS = 300  # a config or status fact, a title, a purpose
 VALUE_CHARS = 120  # one side of a change
@@ -57,11 +64,13 @@ LAST_LINES = 5  # shown when no cause was recognised
 BLOCK_HEADER = "jt:header"
 BLOCK_SUMMARY = "jt:summary"
 BLOCK_TOP = "jt:top"
-BLOCK_FIRST_STEP = "jt:first_step"
+BLOCK_SEEN_BEFORE = "jt:seen_before"
+BLOCK_DO_NOW = "jt:do_now"
 BLOCK_OTHERS = "jt:others"
 BLOCK_CHANGES = "jt:changes"
 BLOCK_GAPS = "jt:gaps"
 BLOCK_LINKS = "jt:links"
+BLOCK_FOOTER = "jt:footer"
 BLOCK_STATE = "jt:state"  # + ":<incident version>"
 BLOCK_ACTIONS = "jt:actions"  # + ":<incident version>"
 BLOCK_TRIMMED = "jt:trimmed"

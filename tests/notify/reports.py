@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from analyzers.base import Cause, Check, Fact, FactKind, Finding
+from jobtriage.diagnosis.differential import differential
 from jobtriage.diagnosis.model import Change, Links, RankedCause, Report, Summary, Suspect
 from jobtriage.evidence import ExecutionRef, Gap, LogStats, Outcome, Source
 from jobtriage.incident.model import Incident, State
@@ -24,9 +25,13 @@ T0 = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 INCIDENT_ID = "3f2a9c0d6b1e4f5a8c7d9e0f1a2b3c4d"
 
 
-def cause(cid: str, en: str, ko: str, prior: float, command: str = "") -> Cause:
+def cause(
+    cid: str, en: str, ko: str, prior: float, command: str = "", hint: Text | None = None
+) -> Cause:
     checks = (Check(Text(en=f"Confirm {en.lower()}", ko=f"{ko} 확인"), command),) if command else ()
-    return Cause(id=cid, prior=prior, name=Text(en=en, ko=ko), checks=lambda ref: checks)
+    return Cause(
+        id=cid, prior=prior, name=Text(en=en, ko=ko), checks=lambda ref: checks, refute_hint=hint
+    )
 
 
 ESM = cause(
@@ -36,11 +41,37 @@ ESM = cause(
     0.5,
     "gcloud logging read 'resource.type=\"cloud_run_job\"' --limit=50 --project=o4o-prod",
 )
-DB = cause("db_connection", "Database connection failed", "DB 연결 실패", 0.3)
-ARTIFACT = cause(
-    "missing_artifact", "Something is missing from the image", "이미지에 파일 누락", 0.2
+ESM = replace(
+    ESM,
+    workarounds=(
+        Text(
+            en="Restore the previous entry point and redeploy the job",
+            ko="이전 진입점으로 되돌린 뒤 Job 재배포",
+        ),
+        Text(en="Run the migration by hand", ko="마이그레이션을 수동 실행"),
+    ),
 )
-CLOUDSQL = cause("cloudsql_permission", "Cloud SQL permission", "Cloud SQL 권한", 0.1)
+DB = cause(
+    "db_connection",
+    "Database connection failed",
+    "DB 연결 실패",
+    0.3,
+    hint=Text(en="No connection error in the log", ko="로그에 DB 연결 오류 없음"),
+)
+ARTIFACT = cause(
+    "missing_artifact",
+    "Something is missing from the image",
+    "이미지에 파일 누락",
+    0.2,
+    hint=Text(en="No 'not found' line for a file", ko="파일에 대한 'not found' 로그 없음"),
+)
+CLOUDSQL = cause(
+    "cloudsql_permission",
+    "Cloud SQL permission",
+    "Cloud SQL 권한",
+    0.1,
+    hint=Text(en="No NOT_AUTHORIZED from the connector", ko="커넥터의 NOT_AUTHORIZED 없음"),
+)
 UNKNOWN = cause("unknown", "Not recognised", "원인 미상", 0.0)
 TIMEOUT = cause("resource_limit", "Out of memory or time", "메모리 또는 시간 초과", 0.1)
 
@@ -197,7 +228,16 @@ def esm_report(**changes: object) -> Report:
         log_stats=LogStats(fetched=412, kept=412, requests=1),
         suspects=SUSPECTS,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    report = replace(base, **changes)  # type: ignore[arg-type]
+    if "differential" in changes:
+        return report
+    # what `diagnosis.report` computes from the ranked causes and the evidence
+    return replace(
+        report,
+        differential=differential(
+            report.causes, lines_read=report.log_stats.kept, gaps=report.gaps
+        ),
+    )
 
 
 def unknown_report() -> Report:

@@ -316,8 +316,8 @@ def test_summary_leaves_out_what_is_unknown() -> None:
         started_at=None,
     )
     alert = render_alert(R.esm_report(summary=bare), R.STATES["open"], lang="en")
-    fields = next(b for b in alert.blocks if b.get("block_id") == B.BLOCK_SUMMARY)["fields"]
-    assert [f["text"].split("\n")[0] for f in fields] == ["*Execution*", "*Region · project*"]
+    [line] = next(b for b in alert.blocks if b.get("block_id") == B.BLOCK_SUMMARY)["elements"]
+    assert line["text"] == "*Execution* `o4o-api-migrations-h5x5h` · `asia-northeast3` · `o4o-prod`"
     assert_valid(alert)
 
 

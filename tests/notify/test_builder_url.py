@@ -41,10 +41,10 @@ def test_terminal_rendering_has_every_part() -> None:
     out = render_terminal(message, width=80)
     assert out.startswith(":red_circle: o4o-api-migrations failed\n=")
     for needle in (
-        "Execution: `o4o-api-migrations-h5x5h`",
+        "*Execution* `o4o-api-migrations-h5x5h`",
         "Most likely: Module format mismatch (ESM/CJS)",
-        "    09:00:03Z stderr  Error [ERR_REQUIRE_ESM]",
-        "First step",
+        "    09:00:03Z  Error [ERR_REQUIRE_ESM]",
+        "Do this now",
         "[Acknowledge] [Resolve] [Snooze… Snooze 1 h | Snooze 24 h | Until next success]",
         "(https://console.cloud.google.com/run/jobs/executions/details/asia-northeast3/",
     ):

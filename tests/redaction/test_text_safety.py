@@ -46,22 +46,26 @@ def _with_first_step(purpose: str, command: str) -> R.Report:
 
 def test_the_first_step_line_does_not_render_job_text_as_formatting() -> None:
     report = _with_first_step(
-        f"Check that /app/dist/*bold*/main.js{INVISIBLE} exists", "ls -la /app/dist/*bold*/"
+        f"Check that /app/dist/*bold*/main.js{INVISIBLE} exists",
+        "gcloud storage ls gs://o4o-builds/app/dist/*bold*/",
     )
     message = render_alert(report, R.STATES["open"], lang="en")
-    [first] = [b for b in message.blocks if b.get("block_id") == "jt:first_step"]
-    head, _, code = first["text"]["text"].partition("\n")
-    assert head.startswith("*First step:* ")  # ours stays bold
-    assert "*bold*" not in head
-    assert "\u2217bold\u2217" in head
-    assert "ls -la /app/dist/*bold*/" in code  # a command inside code stays exact
+    [do_now] = [b for b in message.blocks if b.get("block_id") == "jt:do_now"]
+    head, _, code = do_now["text"]["text"].partition("\n```")
+    confirm = head.rsplit("\n", 1)[-1]
+    assert confirm.startswith("• *Confirm:* ")  # ours stays bold
+    assert "*bold*" not in confirm
+    assert "\u2217bold\u2217" in confirm
+    assert "gs://o4o-builds/app/dist/*bold*/" in code  # a command inside code stays exact
     payload = json.dumps(message.payload(), ensure_ascii=False)
     for char in INVISIBLE:
         assert char not in payload
 
 
 def test_secrets_in_a_message_are_scrubbed_at_the_exit() -> None:
-    report = _with_first_step("Retry with token=ghp_0123456789abcdefghijABCDEFGHIJ0123", "true")
+    report = _with_first_step(
+        "Retry with token=ghp_0123456789abcdefghijABCDEFGHIJ0123", "gcloud run jobs list"
+    )
     message = render_alert(report, R.STATES["open"], lang="en")
     everything = json.dumps(message.payload()) + builder_url(message) + message.text
     assert "ghp_0123456789" not in everything
