@@ -58,8 +58,20 @@ def test_json_contract() -> None:
     assert causes[0]["id"] == "entrypoint_runtime"
     assert 0 <= causes[-1]["confidence"] <= causes[0]["confidence"] <= 1
     assert all(isinstance(e, str) for c in causes for e in c["evidence"])
-    assert {"summary", "changes", "gaps", "verdict", "links"} <= set(doc)
+    assert {"summary", "changes", "gaps", "verdict", "differential", "links"} <= set(doc)
     assert doc["summary"]["execution"] == "o4o-api-migrations-h5x5h"
+    differential = doc["differential"]
+    assert [h["id"] for h in differential] == [c["id"] for c in causes if c["id"] != "unknown"]
+    for h in differential:
+        assert set(h) == {"id", "verdict", "reason", "confidence"}
+        assert h["verdict"] in ("likely", "possible", "ruled_out", "unchecked")
+        assert isinstance(h["reason"], str)
+        assert h["reason"]
+    assert differential[0] == {
+        **differential[0],
+        "id": "entrypoint_runtime",
+        "verdict": "likely",
+    }
 
 
 def test_demo_names_the_suspect_changes_in_time_order() -> None:

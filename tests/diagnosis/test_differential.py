@@ -119,3 +119,26 @@ def test_a_cause_without_a_refute_hint_still_gets_a_reason() -> None:
 
 def test_every_registered_cause_says_what_would_refute_it() -> None:
     assert [a.id for a in ANALYZERS if a.cause.refute_hint is None] == []
+
+
+def test_reasons_are_scrubbed_at_every_exit() -> None:
+    from dataclasses import replace
+
+    from jobtriage.diagnosis.render import to_json, to_text
+    from jobtriage.notify.alert import render_alert
+    from tests.notify import reports as R
+    from tests.notify.checks import assert_valid
+
+    secret = "hunter2hunter2"
+    base = R.esm_report()
+    assert base.top.finding is not None
+    title = Text(en=f"crash <!channel> password={secret}", ko=f"오류 <!channel> password={secret}")
+    top = RankedCause(base.top.cause, 0.9, replace(base.top.finding, title=title))
+    report = R.esm_report(causes=(top, *base.causes[1:]))
+    assert secret in report.differential[0].reason.en  # unredacted in the model, as all evidence
+    for lang in LANGS:
+        assert secret not in to_json(report, lang=lang)
+        assert secret not in to_text(report, lang=lang)
+        message = render_alert(report, R.STATES["open"], lang=lang)
+        assert_valid(message)
+        assert secret not in json.dumps(message.payload(), ensure_ascii=False)
