@@ -99,6 +99,13 @@ class Summary:
     timeout: timedelta | None = None
 
 
+# What `Report.first_step` prefers: a command of at most SHORT_COMMAND characters, run by one of
+# GOOGLE_CLIS, without shlex's quote-inside-quote ('"'"').
+SHORT_COMMAND = 200
+GOOGLE_CLIS = ("gcloud ", "bq ", "gsutil ")
+NESTED_QUOTES = "'\"'\"'"
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     summary: Summary
@@ -125,11 +132,18 @@ class Report:
 
     @property
     def first_step(self) -> Check | None:
+        """The one check to run first, the same in every renderer: short enough to paste from
+        a phone, with no quoting inside quoting, and a Google CLI where the cause has one (a
+        `docker` line only where nothing else can look inside the image)."""
         top = self.top
-        if top.checks:
-            return top.checks[0]
-        checks = top.cause.checks(self.summary.ref)
-        return checks[0] if checks else None
+        checks = [*top.checks, *top.cause.checks(self.summary.ref)]
+        plain = [c for c in checks if c.command and NESTED_QUOTES not in c.command]
+        google = [c for c in plain if c.command.startswith(GOOGLE_CLIS)]
+        short = [c for c in google if len(c.command) <= SHORT_COMMAND]
+        for pick in (short, google, plain, checks):
+            if pick:
+                return pick[0]
+        return None
 
     @property
     def fingerprint(self) -> str:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
-from analyzers.base import Check, Fact
+from analyzers.base import Fact
 from jobtriage.diagnosis.changes import NONE
 from jobtriage.diagnosis.differential import VERDICT_WORDS
 from jobtriage.diagnosis.model import Change, Hypothesis, Report, Suspect, Verdict
@@ -61,7 +61,6 @@ from jobtriage.notify.limits import (
     NOTE_CHARS,
     NOTES,
     OTHERS_MAX,
-    SHORT_COMMAND,
     VALUE_CHARS,
 )
 from jobtriage.notify.mrkdwn import (
@@ -240,27 +239,9 @@ def _top(report: Report, lang: Lang) -> Block:
     return section(BLOCK_TOP, truncate(text, BUDGET_TOP))
 
 
-_NESTED_QUOTES = "'\"'\"'"
-_GOOGLE_CLIS = ("gcloud ", "bq ", "gsutil ")
-
-
-def first_check(report: Report) -> Check | None:
-    """The check "Do this now" shows: short enough for a phone, with no quoting inside quoting,
-    and a Google CLI where the cause has one (a `docker` line only where nothing else can look)."""
-    top = report.top
-    checks = [*top.checks, *top.cause.checks(report.summary.ref)]
-    plain = [c for c in checks if c.command and _NESTED_QUOTES not in c.command]
-    google = [c for c in plain if c.command.startswith(_GOOGLE_CLIS)]
-    short = [c for c in google if len(c.command) <= SHORT_COMMAND]
-    for pick in (short, google, plain, checks):
-        if pick:
-            return pick[0]
-    return None
-
-
 def _do_now(report: Report, lang: Lang) -> Block | None:
     workarounds = report.top.cause.workarounds if report.top.finding else ()
-    check = first_check(report)
+    check = report.first_step
     if not workarounds and check is None:
         return None
     text = f"*{say(Word.DO_NOW, lang)}*"

@@ -54,7 +54,6 @@ BUDGET_REPEAT = 1200  # a "failed again" reply
 EVIDENCE_LINES = 2  # distinct quoted log lines under the top cause (near-duplicates collapsed)
 NOTES = 1  # config or status facts under the top cause
 OTHERS_MAX = 3  # other hypotheses shown, one line each
-SHORT_COMMAND = 200  # a command this long or shorter is "short" for the "Do this now" pick
 DIGEST_CHARS = 8  # hex digits of an image digest shown (the full value is behind a link)
 EVIDENCE_LINE_CHARS = 700  # each, after escaping
 NOTE_CHARS = 300  # a config or status fact, a title, a purpose

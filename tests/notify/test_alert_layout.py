@@ -8,7 +8,7 @@ from dataclasses import replace
 from analyzers.base import Check
 from jobtriage.diagnosis.model import Change, RankedCause
 from jobtriage.notify import limits as B
-from jobtriage.notify.alert import distinct_quotes, first_check, render_alert
+from jobtriage.notify.alert import distinct_quotes, render_alert
 from jobtriage.notify.parts import Message
 from jobtriage.text import Text
 from tests.notify import reports as R
@@ -75,7 +75,7 @@ def test_do_now_has_the_first_workaround_and_a_short_gcloud_check() -> None:
         "gcloud run jobs describe o4o-api-migrations --region=asia-northeast3",
     )
     report = _with_checks(docker, gcloud)
-    assert first_check(report) == gcloud
+    assert report.first_step == gcloud
     text = _block(_alert(report), B.BLOCK_DO_NOW)
     assert text.startswith("*Do this now*\n• *Unblock:* Restore the previous entry point")
     assert "• *Confirm:* Read the job's containers" in text
@@ -85,7 +85,7 @@ def test_do_now_has_the_first_workaround_and_a_short_gcloud_check() -> None:
 
 def test_docker_only_where_nothing_else_can_look() -> None:
     docker = Check(Text(en="Look inside", ko="확인"), f"docker run --rm {IMAGE} ls /app")
-    assert first_check(_with_checks(docker)) == docker
+    assert _with_checks(docker).first_step == docker
 
 
 def test_other_hypotheses_say_why_they_are_ruled_out() -> None:
