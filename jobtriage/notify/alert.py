@@ -198,7 +198,7 @@ def _top(report: Report, lang: Lang) -> Block:
         f"*{say(Word.TOP_CAUSE, lang, title=title_text)}* · {percent(top.confidence)}", NOTE_CHARS
     )
     quotes = distinct_quotes(top.facts, EVIDENCE_LINES)
-    notes = [f.note.get(lang) for f in top.facts if not f.quote and f.note][:NOTES]
+    notes = [short_digests(f.note.get(lang)) for f in top.facts if not f.quote and f.note][:NOTES]
     note_text = "".join(f"\n• {safe_text(n, NOTE_CHARS)}" for n in notes)
     parts = [title]
     room = BUDGET_TOP - len(title) - len(note_text) - 2
@@ -290,6 +290,15 @@ _ARTIFACT_REGISTRY = re.compile(
 )
 
 
+_FULL_DIGEST = re.compile(rf"sha256:([0-9a-f]{{{DIGEST_CHARS}}})[0-9a-f]{{{64 - DIGEST_CHARS}}}")
+
+
+def short_digests(text: str) -> str:
+    """Every full image digest in a sentence of ours shortened (the links block leads to the
+    execution, which shows the whole one)."""
+    return _FULL_DIGEST.sub(r"sha256:\1…", text)
+
+
 def digest_url(repository: str | None, hex_digest: str, fallback: str | None) -> str | None:
     """Where the full digest can be read: its Artifact Registry page, else `fallback` (the
     execution's console page, which shows the image it ran)."""
@@ -338,7 +347,7 @@ _SAFE_LINK = re.compile(r"https://[A-Za-z0-9.-]+/[A-Za-z0-9._~/%?=&:+-]*")
 def _suspect_line(suspect: Suspect, lang: Lang) -> str:
     when = suspect.when.strftime("%H:%M") if suspect.when else "?"
     line = f"`{when}` *{safe_text(suspect_kind(suspect.kind, lang), 40)}*: "
-    line += safe_text(suspect.what.get(lang), NOTE_CHARS)
+    line += safe_text(short_digests(suspect.what.get(lang)), NOTE_CHARS)
     if suspect.who:
         line += " — " + _who(suspect.who)
     if suspect.link and _SAFE_LINK.fullmatch(suspect.link):

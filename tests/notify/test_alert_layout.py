@@ -146,3 +146,26 @@ def test_slots_for_the_incident_memory() -> None:
     assert ids.index(B.BLOCK_FOOTER) > ids.index(B.BLOCK_SUMMARY)
     assert "3rd time" in _block(message, B.BLOCK_SEEN_BEFORE)
     assert "median recovery" in _block(message, B.BLOCK_FOOTER)
+
+
+def test_huge_report_with_both_slots_full_stays_within_slacks_limits() -> None:
+    from tests.notify.test_limits import huge_report
+
+    for lang in ("en", "ko"):
+        message = render_alert(
+            huge_report(long_names=True),
+            R.STATES["open"],
+            lang=lang,  # type: ignore[arg-type]
+            seen_before="s" * 5000,
+            footer=["f" * 5000] * 20,
+        )
+        assert_valid(message)
+        assert B.block_text_length(list(message.blocks)) <= B.MAX_TOTAL_TEXT
+
+
+def test_full_digests_in_our_sentences_are_shortened() -> None:
+    from jobtriage.notify.alert import short_digests
+
+    said = short_digests(f"pulled {IMAGE}@sha256:{DIGEST} at 06:11")
+    assert said == f"pulled {IMAGE}@sha256:7c1f4e9a… at 06:11"
+    assert short_digests("sha256:1234abcd") == "sha256:1234abcd"  # already short
