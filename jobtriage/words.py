@@ -60,6 +60,7 @@ class Word(StrEnum):
     WHY_NO_SIGN = "why_no_sign"
     WHY_NOTHING_EXPLAINS = "why_nothing_explains"
     WHY_NO_LOGS = "why_no_logs"
+    WHY_LOGS_PARTIAL = "why_logs_partial"
     WHY_ANALYZER_FAILED = "why_analyzer_failed"
     # The alert's "Do this now"
     DO_NOW = "do_now"
@@ -228,6 +229,10 @@ _CATALOGUE: dict[Word, Text] = {
         ko="{hint} (로그 {lines}줄 확인), 하지만 실패를 설명하는 다른 원인도 없음",
     ),
     Word.WHY_NO_LOGS: Text(en="No log lines to check it against", ko="확인할 로그가 없음"),
+    Word.WHY_LOGS_PARTIAL: Text(
+        en="{hint} ({lines} lines read), but the log was not read in full: {gap}",
+        ko="{hint} (로그 {lines}줄 확인), 하지만 로그를 모두 읽지 못함: {gap}",
+    ),
     Word.WHY_ANALYZER_FAILED: Text(
         en="Its analyzer failed; see 'Could not check'",
         ko="분석기가 실패함; '확인하지 못한 항목' 참고",

@@ -9,8 +9,9 @@ JSON and Slack renderers read:
 - `possible`: any other cause some finding speaks for (a weaker signature, a capped symptom);
 - `ruled_out`: no finding, the log was there to read, and another cause explains the failure —
   the cause's `refute_hint` says what was looked for and not found;
-- `unchecked`: no finding, but nothing could be concluded either — no log lines, its analyzer
-  failed, or nothing else explains the failure (absence of evidence alone rules nothing out).
+- `unchecked`: no finding, but nothing could be concluded either — no log lines, a log not read
+  in full, its analyzer failed, or nothing else explains the failure (absence of evidence alone
+  rules nothing out).
 
 Pure: no I/O.
 """
@@ -80,6 +81,7 @@ def differential(
         else None
     )
     failed = _failed_analyzers(gaps)
+    log_gap = next((g for g in gaps if g.source is Source.LOGS), None)
     out: list[Hypothesis] = []
     for rc in causes:
         if rc.id == UNKNOWN.id:
@@ -100,7 +102,11 @@ def differential(
             verdict, reason = Verdict.UNCHECKED, text_of(Word.WHY_NO_LOGS)
         else:
             hint = _sentence(rc.cause.refute_hint or text_of(Word.WHY_NO_SIGN))
-            if likely is not None:
+            if log_gap is not None:  # what was not read may hold it
+                verdict = Verdict.UNCHECKED
+                gap = Text(en=log_gap.says("en")[0], ko=log_gap.says("ko")[0])
+                reason = _both(Word.WHY_LOGS_PARTIAL, hint=hint, lines=f"{lines_read:,}", gap=gap)
+            elif likely is not None:
                 verdict = Verdict.RULED_OUT
                 reason = _both(
                     Word.WHY_RULED_OUT,

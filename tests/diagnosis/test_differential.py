@@ -142,3 +142,15 @@ def test_reasons_are_scrubbed_at_every_exit() -> None:
         message = render_alert(report, R.STATES["open"], lang=lang)
         assert_valid(message)
         assert secret not in json.dumps(message.payload(), ensure_ascii=False)
+
+
+def test_a_log_not_read_in_full_rules_nothing_out() -> None:
+    causes = (_ranked("a", 0.9, strength=0.9), _ranked("c", 0.1))
+    gaps = (Gap(Source.LOGS, "read stopped after 100,000 lines", reason_ko="10만 줄에서 중단"),)
+    got = differential(causes, lines_read=100_000, gaps=gaps)[1]
+    assert got.verdict is Verdict.UNCHECKED
+    assert got.reason.en == (
+        "No c error in the log (100,000 lines read), but the log was not read in full: "
+        "read stopped after 100,000 lines"
+    )
+    assert "10만 줄에서 중단" in got.reason.ko
