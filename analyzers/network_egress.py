@@ -93,6 +93,12 @@ _UNREACHABLE = Text(
     en="The network is unreachable from the job",
     ko="Job에서 네트워크에 도달할 수 없음",
 )
+_CONNECT_TIMEOUT = Text(
+    en="A TCP connection was never answered (timed out): no network path from the job to the "
+    "host (VPC egress, firewall, NAT)",
+    ko="TCP 연결에 응답이 없어 시간 초과됨: Job에서 호스트로 가는 네트워크 경로 없음"
+    "(VPC egress, 방화벽, NAT)",
+)
 _DNS = Text(
     en="DNS look-ups fail temporarily (egress without NAT or DNS?)",
     ko="DNS 조회가 일시적으로 실패함(NAT·DNS 없는 egress?)",
@@ -150,6 +156,61 @@ SIGNATURES: tuple[Signature, ...] = (
         r":(80|443)\b.{0,40}(connection )?timed out|Could not connect to .*:(80|443)",
     ),
     sig("Cannot assign requested address", "NO_ROUTE", 0.8, _UNREACHABLE),
+    # A TCP connect that was never answered (the SYN went nowhere: no route out of the job,
+    # a firewall dropping it, egress without NAT), as each runtime words the kernel's ETIMEDOUT.
+    # A refused connection was answered and stays `db_connection`; a read or query timeout after
+    # connecting is not this either, so each pattern names the connect step.
+    # Go net.Dial: "dial tcp 10.0.0.3:5432: connect: connection timed out"
+    sig("connect: connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # Java java.net: "ConnectException: Connection timed out" / "SocketTimeoutException: connect
+    # timed out" / HttpClient's "HttpConnectTimeoutException"
+    sig(
+        "timed out",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"ConnectException: Connection timed out|SocketTimeoutException: connect timed out",
+    ),
+    sig("HttpConnectTimeoutException", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("ConnectTimeoutException", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    # Node net: "connect ETIMEDOUT 203.0.113.5:443" (syscall 'connect')
+    sig("connect ETIMEDOUT", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    # urllib3 / requests: "ConnectTimeoutError(..., 'Connection to host timed out. (connect
+    # timeout=10)')", "requests.exceptions.ConnectTimeout", "[Errno 110] Connection timed out"
+    sig("connect timeout=", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("ConnectTimeoutError", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("ConnectTimeout", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"exceptions\.ConnectTimeout"),
+    sig(
+        "Connection timed out",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"Failed to establish a new connection: \[Errno 110\] Connection timed out",
+    ),
+    # .NET SocketException 10060 (WSAETIMEDOUT)
+    sig(
+        "did not properly respond after a period of time",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+    ),
+    # curl (error 7 / 28 on the connect phase)
+    sig(
+        "Failed to connect to",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"Failed to connect to \S+ port \d+.*(?:Connection timed out|Timeout was reached)",
+    ),
+    sig(
+        "Connection timed out after",
+        "CONNECT_TIMEOUT",
+        0.8,
+        _CONNECT_TIMEOUT,
+        r"Connection timed out after \d+ milli",
+    ),
+    # Ruby: "Errno::ETIMEDOUT: Connection timed out - connect(2)"
+    sig("connect(2)", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"ETIMEDOUT.*connect\(2\)"),
 )
 
 
