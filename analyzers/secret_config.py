@@ -113,6 +113,10 @@ _URL_INVALID = Text(
     en="The database URL cannot be parsed (empty, quoted, or special characters not encoded)",
     ko="DB URL을 해석할 수 없음(빈 값·따옴표 포함·특수문자 미인코딩)",
 )
+_MASTER_KEY = Text(
+    en="The credentials master key is missing or wrong (RAILS_MASTER_KEY / config/master.key)",
+    ko="credentials 마스터 키가 없거나 틀림(RAILS_MASTER_KEY / config/master.key)",
+)
 _SECRET_DENIED = Text(
     en="Secret Manager denied the job's service account access to a secret",
     ko="Secret Manager가 Job 서비스 계정의 시크릿 접근을 거부함",
@@ -300,6 +304,39 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Invalid JWT Signature", "CREDENTIALS_INVALID", 0.85, _CONFIG_INVALID),
     sig("Failed to determine a suitable driver class", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # Spring Boot 2's DataSourceProperties: no spring.datasource.url and no embedded database
+    sig("Failed to determine suitable jdbc url", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # Elixir System.fetch_env!/1 (System.EnvError)
+    sig("could not fetch environment variable", "ENV_VAR_MISSING", 0.92, _ENV_MISSING),
+    # Rust: the url crate's ParseError, sqlx's Error::Configuration, and a panic on either
+    sig("relative URL without a base", "URL_INVALID", 0.88, _URL_INVALID),
+    sig("invalid port number", "URL_INVALID", 0.84, _URL_INVALID),
+    sig("error with configuration:", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig(
+        "on an `Err` value",
+        "URL_INVALID",
+        0.88,
+        _URL_INVALID,
+        r"on an `Err` value: (?:InvalidUrl|UrlParse|ParseError|RelativeUrlWithoutBase)\b",
+    ),
+    sig(
+        "on an `Err` value",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"on an `Err` value: Configuration\(",
+    ),
+    # Rails credentials: the master key is missing or is not the one the file was encrypted with
+    sig("Missing encryption key to decrypt file with", "MASTER_KEY_MISSING", 0.93, _MASTER_KEY),
+    sig("EncryptedFile::MissingKeyError", "MASTER_KEY_MISSING", 0.92, _MASTER_KEY),
+    sig("MessageEncryptor::InvalidMessage", "MASTER_KEY_INVALID", 0.88, _MASTER_KEY),
+    # Ecto's mix tasks, when config names no :ecto_repos (a warning: nothing is migrated)
+    sig("could not find Ecto repos", "ECTO_REPOS_MISSING", 0.7, _CONFIG_INVALID),
+    sig("could not find repositories for application", "ECTO_REPOS_MISSING", 0.7, _CONFIG_INVALID),
+    # SQLite (SQLITE_CANTOPEN): the database file path the configuration names cannot be opened
+    sig("unable to open database file", "SQLITE_PATH", 0.72, _CONFIG_INVALID),
+    # drizzle-kit: the config file names neither a URL nor host/port credentials
+    sig("Either `connectionString` or", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

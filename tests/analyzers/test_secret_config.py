@@ -171,6 +171,93 @@ CASES = [
         ("django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",),
         None,
     ),
+    # Other stacks' configuration loaders, as their sources word the failure
+    Case(
+        "spring boot 2 without a datasource url",
+        ("Reason: Failed to determine suitable jdbc url",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "elixir System.fetch_env!",
+        (
+            '** (System.EnvError) could not fetch environment variable "DATABASE_URL" because it '
+            "is not set",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "rust url crate without a scheme",
+        ("error: relative URL without a base",),
+        "URL_INVALID",
+    ),
+    Case(
+        "sqlx configuration error",
+        ("Error: error with configuration: invalid port number",),
+        "CONFIG_INVALID",
+    ),
+    Case(
+        "rust panic on an unparsable url",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: "
+            'InvalidUrl("Illegal character in authority")\', src/main.rs:9:5',
+        ),
+        "URL_INVALID",
+    ),
+    Case(
+        "rails master key does not decrypt the credentials",
+        (
+            "ActiveSupport::MessageEncryptor::InvalidMessage: ActiveSupport::MessageEncryptor::"
+            "InvalidMessage",
+        ),
+        "MASTER_KEY_INVALID",
+    ),
+    Case(
+        "rails master key missing",
+        (
+            "Missing encryption key to decrypt file with. Ask your team for your master key and "
+            "write it to config/master.key or put it in the ENV['RAILS_MASTER_KEY'].",
+        ),
+        "MASTER_KEY_MISSING",
+    ),
+    Case(
+        "ecto without ecto_repos",
+        ("warning: could not find Ecto repos in any of the apps: [:shop].",),
+        "ECTO_REPOS_MISSING",
+        max_strength=0.75,
+    ),
+    Case(
+        "sqlite path that cannot be opened",
+        ("SQLSTATE[HY000] [14] unable to open database file",),
+        "SQLITE_PATH",
+        max_strength=0.75,
+    ),
+    Case(
+        "drizzle-kit config without credentials",
+        (
+            "Error: Either `connectionString` or `host, port, etc.` params be provided in "
+            "config file",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    # Near misses: the same words where nothing is misconfigured
+    Case(
+        "a rust panic on another error is not configuration",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: Io(Os { code: "
+            "2, kind: NotFound })', src/main.rs:9:5",
+        ),
+        None,
+    ),
+    Case(
+        "an absolute url parses",
+        (out("Parsed URL https://api.example.com/v1 (relative paths resolved against it)"),),
+        None,
+    ),
+    Case(
+        "ecto found its repos",
+        (out("[info] == Running 20240101 Shop.Repo.Migrations.AddOrders.change/0 forward"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None, cfg=config()),
 ]
 
