@@ -330,6 +330,54 @@ SIGNATURES: tuple[Signature, ...] = (
         "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
     ),
     sig("No suitable driver found for", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # The dynamic loader cannot find a shared library the binary links: glibc's ld.so, musl's,
+    # FreeBSD's rtld, and dlopen() through Python / Ruby / Node native modules
+    sig("error while loading shared libraries", "SHARED_LIBRARY_MISSING", 0.9, _DEPENDENCY_MISSING),
+    sig("cannot open shared object file", "SHARED_LIBRARY_MISSING", 0.88, _DEPENDENCY_MISSING),
+    sig(
+        "Shared object",
+        "SHARED_LIBRARY_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+        r'Shared object "[^"]+" not found',
+    ),
+    sig(
+        "Error loading shared library",
+        "SHARED_LIBRARY_MISSING",
+        0.88,
+        _DEPENDENCY_MISSING,
+        r"Error loading shared library \S+: No such file",
+    ),
+    # The java launcher: the jar or the class path it was given is not in the image
+    sig("Unable to access jarfile", "JAR_MISSING", 0.92, _ENTRY),
+    sig("Could not find or load main class", "MAIN_CLASS_MISSING", 0.86, _ENTRY),
+    sig("Invalid or corrupt jarfile", "JAR_MISSING", 0.85, _ENTRY),
+    # Migration tools whose files are not where they were told to look
+    sig(
+        "Skipping filesystem location",
+        "MIGRATIONS_DIR_MISSING",
+        0.8,
+        _MIGRATIONS_DIR,
+        r"Skipping filesystem location:.*\((?:not a directory|not found)\)",
+    ),
+    sig(
+        "was not found in the configured search path",
+        "MIGRATION_FILE_MISSING",
+        0.88,
+        _MIGRATION_FILE,
+    ),
+    sig("Unable to find migrations directory", "MIGRATIONS_DIR_MISSING", 0.9, _MIGRATIONS_DIR),
+    # knex: migrations recorded as run are not in the directory the image carries (or were
+    # deleted on purpose: a history problem, so not stronger than migration_sql's reading)
+    sig(
+        "the following files are missing",
+        "MIGRATION_FILE_MISSING",
+        0.86,
+        _MIGRATION_FILE,
+        r"migration directory is corrupt, the following files are missing",
+    ),
+    # PHP require of a file the build did not produce (vendor/autoload.php: no composer install)
+    sig("Failed opening required", "FILE_NOT_IN_IMAGE", 0.86, _FILE),
 )
 
 _EXIT_127 = Text(

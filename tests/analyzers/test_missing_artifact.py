@@ -173,6 +173,86 @@ CASES = [
         ),
         "PY_MODULE_NOT_FOUND",
     ),
+    # The dynamic loader and the java launcher, as they word a file the image lacks
+    Case(
+        "glibc loader without the library",
+        (
+            "/usr/local/bin/migrate: error while loading shared libraries: libpq.so.5: cannot "
+            "open shared object file: No such file or directory",
+        ),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "freebsd rtld without the library",
+        ('diesel: Shared object "libpq.so.5" not found, required by "diesel"',),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "python native module without its library",
+        ("ImportError: libGL.so.1: cannot open shared object file: No such file or directory",),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "java launcher without the jar",
+        ("Error: Unable to access jarfile /app/app.jar",),
+        "JAR_MISSING",
+    ),
+    Case(
+        "java launcher without the main class",
+        ("Error: Could not find or load main class org.flywaydb.commandline.Main",),
+        "MAIN_CLASS_MISSING",
+    ),
+    Case(
+        "flyway migrations directory not in the image",
+        ("ERROR: Skipping filesystem location: /flyway/sql (not a directory)",),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "liquibase changelog not in the image",
+        (
+            "liquibase.exception.ChangeLogParseException: The file db/changelog/master.yaml was "
+            "not found in the configured search path:",
+        ),
+        "MIGRATION_FILE_MISSING",
+    ),
+    Case(
+        "diesel without its migrations directory",
+        ('Unable to find migrations directory in "/app" or any parent directories.',),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "knex history names files the image lacks",
+        (
+            "Error: The migration directory is corrupt, the following files are missing: "
+            "20240427161436_stream_ssl.js",
+        ),
+        "MIGRATION_FILE_MISSING",
+        max_strength=0.89,
+    ),
+    Case(
+        "php require of an uninstalled vendor directory",
+        (
+            "PHP Fatal error:  Uncaught Error: Failed opening required "
+            "'/var/www/vendor/autoload.php' (include_path='.:/usr/share/php')",
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    # Near misses: the same tools when the files are there
+    Case(
+        "the loader's search order is not a failure",
+        (out("ldconfig: /usr/lib/libpq.so.5 is not a symbolic link, using shared libraries"),),
+        None,
+    ),
+    Case(
+        "flyway scanning a location it found",
+        (out("Scanning for filesystem resources at '/flyway/sql'"),),
+        None,
+    ),
+    Case(
+        "java launcher that started",
+        (out("Starting Application using Java 21 with PID 1 (/app/app.jar started by root)"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None, cfg=config()),
 ]
 
