@@ -245,6 +245,86 @@ CASES = [
         ("alembic.util.exc.CommandError: Can't locate revision identified by 'ae1027a6acf'",),
         None,
     ),
+    # A script with Windows line endings, as bash, dash and env report it
+    Case(
+        "bash runs a carriage return",
+        ("/app/entrypoint.sh: line 2: $'\\r': command not found",),
+        "CRLF_SCRIPT",
+    ),
+    Case(
+        "dash rejects set -e with a carriage return",
+        ("/config/entrypoint.sh: set: line 2: illegal option -",),
+        "CRLF_SCRIPT",
+    ),
+    Case(
+        "shebang names an interpreter ending in a carriage return",
+        ("/usr/bin/env: 'bash\\r': No such file or directory",),
+        "CRLF_SCRIPT",
+    ),
+    # The job's command line does not parse
+    Case(
+        "gcloud argparse",
+        ("ERROR: (gcloud.run.deploy) argument --image: expected one argument",),
+        "USAGE_ERROR",
+    ),
+    Case(
+        "python argparse",
+        ("migrate.py: error: unrecognized arguments: --dry",),
+        "USAGE_ERROR",
+    ),
+    Case("go flag package", ("flag provided but not defined: -dsn",), "USAGE_ERROR"),
+    Case(
+        "clap",
+        ("error: unexpected argument '--databse-url' found",),
+        "USAGE_ERROR",
+    ),
+    Case(
+        "rails 4 migration under rails 5",
+        (
+            "StandardError: An error has occurred, all later migrations canceled:",
+            "Directly inheriting from ActiveRecord::Migration is not supported. Please specify "
+            "the Rails release the migration was written for:",
+        ),
+        "LIBRARY_MISMATCH",
+    ),
+    Case("go nil map", ("panic: assignment to entry in nil map",), "GO_NIL_POINTER"),
+    Case(
+        "go slice bounds",
+        ("panic: runtime error: slice bounds out of range [:5] with capacity 3",),
+        "GO_PANIC",
+    ),
+    Case(
+        "tokio outside a runtime",
+        (
+            "thread 'main' panicked at 'there is no reactor running, must be called from the "
+            "context of a Tokio 1.x runtime', src/main.rs:12:5",
+        ),
+        "RUST_PANIC_RUNTIME",
+    ),
+    Case(
+        "rust None unwrapped",
+        (
+            "thread 'main' panicked at src/main.rs:8:40:",
+            "called `Option::unwrap()` on a `None` value",
+        ),
+        "RUST_PANIC",
+    ),
+    Case(
+        "bash syntax error",
+        ("/app/run.sh: line 14: syntax error near unexpected token `fi'",),
+        "SYNTAX_ERROR",
+    ),
+    # Near misses: the same words in output that is not a failure
+    Case(
+        "a script that sets its options fine",
+        (out("+ set -euo pipefail"), out("usage: migrate.py [-h] [--dry-run]")),
+        None,
+    ),
+    Case(
+        "a help text naming its arguments",
+        (out("  --image IMAGE   expected image reference (one argument)"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None),
 ]
 
@@ -315,6 +395,15 @@ COMPETING = [
             "Node.js v20.11.1",
         ),
         "missing_artifact",
+    ),
+    (
+        "an unset variable behind a rust None is configuration",
+        (
+            "Error: environment variable DATABASE_URL is not set",
+            "thread 'main' panicked at src/main.rs:8:40:",
+            "called `Option::unwrap()` on a `None` value",
+        ),
+        "secret_config",
     ),
     (
         "invalid url is configuration",
