@@ -335,6 +335,47 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("could not find repositories for application", "ECTO_REPOS_MISSING", 0.7, _CONFIG_INVALID),
     # SQLite (SQLITE_CANTOPEN): the database file path the configuration names cannot be opened
     sig("unable to open database file", "SQLITE_PATH", 0.72, _CONFIG_INVALID),
+    # sh / bash: an unset variable under `set -u` or `${NAME:?}` (upper-case names only: the
+    # environment's; a lower-case one is the script's own)
+    sig(
+        "unbound variable",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: unbound variable",
+    ),
+    sig(
+        "parameter",
+        "ENV_VAR_MISSING",
+        0.88,
+        _ENV_MISSING,
+        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: parameter (?:null or )?not set",
+    ),
+    # Quarkus / SmallRye Config
+    sig(
+        "is required but it could not be found",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+        r"config property \S+ is required but it could not be found",
+    ),
+    # Flyway with no url configured
+    sig("Configure the url, user and password", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
+    # Entity Framework: no connection string / provider, or the design-time context cannot be
+    # built (most often for want of its connection string; a missing package says so itself)
+    sig("No connection string named", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("No database provider has been configured", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig(
+        "Unable to create an object of type",
+        "CONFIG_INVALID",
+        0.7,
+        _CONFIG_INVALID,
+        r"Unable to create an object of type '[^']+'\. For the different patterns",
+    ),
+    # sqlx's query macros at build time
+    sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # dotenv-safe
+    sig("but are not present in the environment", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
     # drizzle-kit: the config file names neither a URL nor host/port credentials
     sig("Either `connectionString` or", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
 )

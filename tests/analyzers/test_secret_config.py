@@ -239,6 +239,48 @@ CASES = [
         ),
         "ENV_VAR_MISSING",
     ),
+    Case(
+        "bash set -u on an unset variable",
+        ("/app/entrypoint.sh: line 4: DATABASE_URL: unbound variable",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "dash ${NAME:?}",
+        ("/docker-entrypoint.sh: 3: DB_PASSWORD: parameter not set",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "quarkus config property missing",
+        (
+            "SRCFG00014: The config property quarkus.datasource.jdbc.url is required but it "
+            "could not be found in any config source",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "flyway without a url",
+        ("ERROR: Unable to connect to the database. Configure the url, user and password!",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "ef core design-time context",
+        (
+            "Unable to create an object of type 'ShopContext'. For the different patterns "
+            "supported at design time, see https://go.microsoft.com/fwlink/?linkid=851728",
+        ),
+        "CONFIG_INVALID",
+        max_strength=0.75,
+    ),
+    Case(
+        "sqlx macros without a database url",
+        ("error: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare`",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "a script's own lower-case variable is code",
+        ("/app/run.sh: line 9: retries: unbound variable",),
+        None,
+    ),
     # Near misses: the same words where nothing is misconfigured
     Case(
         "a rust panic on another error is not configuration",
