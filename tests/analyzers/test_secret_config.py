@@ -246,7 +246,7 @@ CASES = [
     ),
     Case(
         "dash ${NAME:?}",
-        ("/docker-entrypoint.sh: 3: DB_PASSWORD: parameter not set",),
+        ("/docker-entrypoint.sh: 3: DATABASE_URL: parameter not set",),
         "ENV_VAR_MISSING",
     ),
     Case(
