@@ -188,6 +188,26 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("errno 137", "SIGKILL", 0.62, _KILLED),
     sig("oom_score_adj", "OOM_KILLED", 0.85, _OOM),
     sig("invoked oom-killer", "OOM_KILLED", 0.9, _OOM),
+    # Runtimes that die when an allocation fails: the BEAM (crash dump wording), Ruby, the JVM's
+    # native allocations (hs_err), C++, and any program told ENOMEM by the kernel
+    sig("Cannot allocate", "OOM_KILLED", 0.92, _OOM, r"eheap_alloc: Cannot allocate \d+ bytes"),
+    sig(
+        "failed to allocate memory",
+        "OOM_KILLED",
+        0.9,
+        _OOM,
+        r"NoMemoryError|failed to allocate memory \(",
+    ),
+    sig(
+        "There is insufficient memory for the Java Runtime Environment",
+        "JVM_NATIVE_OOM",
+        0.92,
+        _OOM,
+    ),
+    sig("std::bad_alloc", "OOM_KILLED", 0.85, _OOM),
+    sig("Cannot allocate memory", "OOM_KILLED", 0.82, _OOM),
+    # Go's os/exec reporting a child killed by SIGKILL (usually the OOM killer)
+    sig("signal: killed", "SIGKILL", 0.6, _KILLED),
 )
 
 # Cloud Run memory limits a job can be raised to, in MiB.
