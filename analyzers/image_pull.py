@@ -142,6 +142,12 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),
     sig("artifactregistry.repositories.downloadArtifacts", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
     sig("Container failed to start", "CONTAINER_START_FAILED", 0.5, _START),
+    # Cloud Run's wording for a multi-platform index without linux/amd64
+    sig("Cloud Run does not support image", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
+    sig("must support amd64/linux", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
+    # Docker / the distribution registry
+    sig("may require 'docker login'", "IMAGE_ACCESS_DENIED", 0.9, _DENIED),
+    sig("blob unknown to registry", "IMAGE_NOT_FOUND", 0.85, _NOT_FOUND),
 )
 
 
