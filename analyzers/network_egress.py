@@ -125,7 +125,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ENETUNREACH", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
     sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
     sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),
-    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS),
+    # (a "host" that is a socket path, e.g. /cloudsql/…, was never a network look-up)
+    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /)"),
     sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
     sig(
         "vpc",
@@ -208,6 +209,37 @@ SIGNATURES: tuple[Signature, ...] = (
         0.8,
         _CONNECT_TIMEOUT,
         r"Connection timed out after \d+ milli",
+    ),
+    # libpq ("could not connect to server: Connection timed out", 14+: 'connection to server
+    # at "10.0.0.3", port 5432 failed: Connection timed out'), MySQL's client (errno 110 /
+    # WSAETIMEDOUT 10060), PDO ("SQLSTATE[HY000] [2002] Connection timed out")
+    sig(
+        "timed out",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"could not connect to server: (?:Connection|Operation) timed out"
+        r'|connection to server at "[^"]+"(?: \([^)]*\))?,? port \d+ failed: '
+        r"(?:Connection|Operation) timed out"
+        r"|\[2002\] (?:Connection|Operation) timed out",
+    ),
+    sig(
+        "Can't connect to MySQL server on",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"Can't connect to MySQL server on \S+ \((?:110|10060)\)",
+    ),
+    # Rust (hyper / reqwest / std): "tcp connect error: Connection timed out (os error 110)"
+    sig("os error 110", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("tcp connect error: Connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # .NET on Linux: a DNS look-up that failed for now (EAI_AGAIN)
+    sig(
+        "Resource temporarily unavailable",
+        "DNS_TEMPORARY",
+        0.75,
+        _DNS,
+        r"(?:HttpRequestException|SocketException)[^\n]*Resource temporarily unavailable",
     ),
     # Ruby: "Errno::ETIMEDOUT: Connection timed out - connect(2)"
     sig("connect(2)", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"ETIMEDOUT.*connect\(2\)"),

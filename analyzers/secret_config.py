@@ -205,6 +205,15 @@ SIGNATURES: tuple[Signature, ...] = (
         ),
     ),
     Signature("Could not fetch secret", "SECRET_FETCH_FAILED", 0.9, _SECRET_FETCH),
+    # Cloud Run's status for a secret reference whose version does not exist (also when the
+    # project part is elided or given by number)
+    sig(
+        "was not found",
+        "SECRET_NOT_FOUND",
+        0.9,
+        _SECRET_NOT_FOUND,
+        r"\bSecret\b[^\n]*\bversions/[^\s/]+ was not found",
+    ),
     Signature("Environment variable not found:", "ENV_VAR_MISSING", 0.93, _ENV_MISSING),
     Signature("Missing environment variables:", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
     Signature("Invalid environment variables", "ENV_INVALID", 0.85, _ENV_INVALID),

@@ -64,7 +64,66 @@ CASES = [
         ("Errno::ETIMEDOUT: Connection timed out - connect(2) for 203.0.113.5:443",),
         "CONNECT_TIMEOUT",
     ),
+    Case(
+        "libpq before 14",
+        (
+            "psycopg2.OperationalError: could not connect to server: Connection timed out",
+            '\tIs the server running on host "db.internal" and accepting TCP/IP connections on '
+            "port 5432?",
+        ),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        "libpq 14+",
+        (
+            'connection to server at "db.example.com" (34.1.2.3), port 5432 failed: Connection '
+            "timed out",
+        ),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        "mysql client errno 110",
+        ("ERROR 2003 (HY000): Can't connect to MySQL server on 'db.internal' (110)",),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        "pdo connect timeout",
+        ("SQLSTATE[HY000] [2002] Connection timed out",),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        "rust hyper connect timeout",
+        (
+            "Error: reqwest::Error { kind: Request, source: hyper::Error(Connect, "
+            'ConnectError("tcp connect error", Os { code: 110, kind: TimedOut }))',
+            "error trying to connect: tcp connect error: Connection timed out (os error 110)",
+        ),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        ".net dns look-up failed for now",
+        (
+            "System.Net.Http.HttpRequestException: Resource temporarily unavailable "
+            "(api.example.com:443)",
+        ),
+        "DNS_TEMPORARY",
+    ),
     # Near misses: the host answered, or the timeout came after connecting.
+    Case(
+        "a socket path is not a dns name",
+        ("Error: getaddrinfo EAI_AGAIN /cloudsql/proj:region:db",),
+        None,
+    ),
+    Case(
+        "mysql refused is not a timeout",
+        ("ERROR 2003 (HY000): Can't connect to MySQL server on 'db.internal' (111)",),
+        None,
+    ),
+    Case(
+        "a pool wait is not the network",
+        ("HikariPool-1 - Connection is not available, request timed out after 30000ms.",),
+        None,
+    ),
     Case(
         "a read timeout is not a connect timeout",
         (

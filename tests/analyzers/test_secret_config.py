@@ -240,6 +240,19 @@ CASES = [
         "ENV_VAR_MISSING",
     ),
     Case(
+        "cloud run secret version that does not exist",
+        (),
+        "SECRET_NOT_FOUND",
+        completed_message="spec.template.spec.containers[0].env[1].value_from.secret_key_ref: "
+        "Secret projects/123456/secrets/api-db-password/versions/latest was not found",
+    ),
+    Case(
+        "a missing image is not a secret",
+        (),
+        None,
+        completed_message="Image 'europe-docker.pkg.dev/p/r/api:latest' not found.",
+    ),
+    Case(
         "bash set -u on an unset variable",
         ("/app/entrypoint.sh: line 4: DATABASE_URL: unbound variable",),
         "ENV_VAR_MISSING",
