@@ -376,6 +376,32 @@ SIGNATURES: tuple[Signature, ...] = (
         _MIGRATION_FILE,
         r"migration directory is corrupt, the following files are missing",
     ),
+    # Python's package metadata: a distribution the code asks for is not installed
+    sig("DistributionNotFound", "PY_MODULE_NOT_FOUND", 0.86, _DEPENDENCY_MISSING),
+    sig(
+        "PackageNotFoundError",
+        "PY_MODULE_NOT_FOUND",
+        0.8,
+        _DEPENDENCY_MISSING,
+        r"importlib[._]metadata\.PackageNotFoundError",
+    ),
+    # PHP: a function of an extension the image does not have (mysqli, pgsql, gd, mbstring, …)
+    sig(
+        "Call to undefined function",
+        "PHP_EXTENSION_MISSING",
+        0.86,
+        _DEPENDENCY_MISSING,
+        r"Call to undefined function (?:mysqli?_|pg_|imagecreate|curl_|mb_|sodium_|bc\w+\(|"
+        r"zip_|intl|gmp_|ldap_|sqlsrv_|oci_)",
+    ),
+    # .NET: a file the program opens at start-up is not in the published output
+    sig(
+        "Could not find file",
+        "FILE_NOT_IN_IMAGE",
+        0.78,
+        _FILE,
+        r"FileNotFoundException: Could not find file '/",
+    ),
     # PHP require of a file the build did not produce (vendor/autoload.php: no composer install)
     sig("Failed opening required", "FILE_NOT_IN_IMAGE", 0.86, _FILE),
 )

@@ -237,6 +237,29 @@ CASES = [
         ),
         "FILE_NOT_IN_IMAGE",
     ),
+    Case(
+        "python distribution not installed",
+        ("pkg_resources.DistributionNotFound: The 'gunicorn' distribution was not found",),
+        "PY_MODULE_NOT_FOUND",
+    ),
+    Case(
+        "php extension not installed",
+        ("PHP Fatal error:  Uncaught Error: Call to undefined function mysqli_connect()",),
+        "PHP_EXTENSION_MISSING",
+    ),
+    Case(
+        ".net file not published",
+        (
+            "Unhandled exception. System.IO.FileNotFoundException: Could not find file "
+            "'/app/seed/data.json'.",
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "php's own undefined function is code, not an extension",
+        ("PHP Fatal error:  Uncaught Error: Call to undefined function app_boot()",),
+        None,
+    ),
     # Near misses: the same tools when the files are there
     Case(
         "the loader's search order is not a failure",
