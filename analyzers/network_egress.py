@@ -180,7 +180,16 @@ SIGNATURES: tuple[Signature, ...] = (
     # timeout=10)')", "requests.exceptions.ConnectTimeout", "[Errno 110] Connection timed out"
     sig("connect timeout=", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
     sig("ConnectTimeoutError", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
-    sig("ConnectTimeout", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"exceptions\.ConnectTimeout"),
+    sig(
+        "ConnectTimeout",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"(?:exceptions|httpx|httpcore)\.ConnectTimeout",
+    ),
+    # aiohttp; Node's fetch (undici)
+    sig("Connection timeout to host", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    sig("UND_ERR_CONNECT_TIMEOUT", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
     sig(
         "Connection timed out",
         "CONNECT_TIMEOUT",

@@ -108,6 +108,19 @@ CASES = [
         ),
         "DNS_TEMPORARY",
     ),
+    Case(
+        "httpx connect timeout",
+        ("httpx.ConnectTimeout: timed out",),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
+        "aiohttp connect timeout",
+        (
+            "aiohttp.client_exceptions.ServerTimeoutError: Connection timeout to host "
+            "https://api.example.com/v1",
+        ),
+        "CONNECT_TIMEOUT",
+    ),
     # Near misses: the host answered, or the timeout came after connecting.
     Case(
         "a socket path is not a dns name",
@@ -155,6 +168,20 @@ def test_connect_timeout_to_the_database_is_the_network() -> None:
         [
             '2024/05/01 10:00:00 couldn\'t connect to "proj:region:db": dial tcp 10.20.0.3:3307: '
             "connect: connection timed out",
+        ]
+    )
+    assert winner(ev) == "network_egress", [(f.cause, f.signature, f.strength) for f in rank(ev)]
+
+
+def test_node_fetch_that_never_connected_is_the_network() -> None:
+    ev = evidence(
+        [
+            "TypeError: fetch failed",
+            "    at node:internal/deps/undici/undici:12345:11",
+            "  [cause]: ConnectTimeoutError: Connect Timeout Error (attempted address: "
+            "api.example.com:443, timeout: 10000ms)",
+            "    code: 'UND_ERR_CONNECT_TIMEOUT'",
+            "Node.js v20.11.1",
         ]
     )
     assert winner(ev) == "network_egress", [(f.cause, f.signature, f.strength) for f in rank(ev)]
