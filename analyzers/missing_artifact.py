@@ -402,6 +402,33 @@ SIGNATURES: tuple[Signature, ...] = (
         _FILE,
         r"FileNotFoundException: Could not find file '/",
     ),
+    # A file the program opens at start-up is not there, as Go (os.PathError), Python, Java and
+    # Ruby word it (a Cloud SQL socket path is the connection's, not the image's)
+    sig(
+        "no such file or directory",
+        "FILE_NOT_IN_IMAGE",
+        0.72,
+        _FILE,
+        r"\bopen /(?!cloudsql/)\S+: no such file or directory"
+        r"|FileNotFoundError: \[Errno 2\] No such file or directory: '/(?!cloudsql/)"
+        r"|FileNotFoundException: /(?!cloudsql/)\S+ \(No such file or directory\)"
+        r"|Errno::ENOENT: No such file or directory @ rb_sysopen - /(?!cloudsql/)",
+    ),
+    # sqlx-cli without its migrations directory; a Rust program that unwrapped a NotFound
+    sig(
+        "while resolving migrations",
+        "MIGRATIONS_DIR_MISSING",
+        0.88,
+        _MIGRATIONS_DIR,
+        r"while resolving migrations: No such file or directory",
+    ),
+    sig(
+        "on an `Err` value",
+        "FILE_NOT_IN_IMAGE",
+        0.7,
+        _FILE,
+        r"on an `Err` value: .*kind: NotFound",
+    ),
     # PHP require of a file the build did not produce (vendor/autoload.php: no composer install)
     sig("Failed opening required", "FILE_NOT_IN_IMAGE", 0.86, _FILE),
 )

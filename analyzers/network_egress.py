@@ -187,6 +187,8 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONNECT_TIMEOUT,
         r"(?:exceptions|httpx|httpcore)\.ConnectTimeout",
     ),
+    # Rust's io::Error of a connect that timed out (ETIMEDOUT), e.g. in a panic's `Err` value
+    sig("kind: TimedOut", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"code: 110, kind: TimedOut"),
     # aiohttp; Node's fetch (undici)
     sig("Connection timeout to host", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
     sig("UND_ERR_CONNECT_TIMEOUT", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),

@@ -256,6 +256,39 @@ CASES = [
         "FILE_NOT_IN_IMAGE",
     ),
     Case(
+        "go opens a file the image lacks",
+        ("2024/05/01 10:00:00 open /app/config/prod.yaml: no such file or directory",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "python opens a file the image lacks",
+        ("FileNotFoundError: [Errno 2] No such file or directory: '/app/seed/rows.csv'",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "java opens a file the image lacks",
+        ("java.io.FileNotFoundException: /app/seed.sql (No such file or directory)",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "ruby opens a file the image lacks",
+        ("Errno::ENOENT: No such file or directory @ rb_sysopen - /app/config/seed.yml",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "sqlx-cli without migrations",
+        ("error: while resolving migrations: No such file or directory (os error 2)",),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "a cloud sql socket is the connection's",
+        (
+            "dial unix /cloudsql/proj:region:db/.s.PGSQL.5432: open /cloudsql/proj:region:db: no "
+            "such file or directory",
+        ),
+        None,
+    ),
+    Case(
         "php's own undefined function is code, not an extension",
         ("PHP Fatal error:  Uncaught Error: Call to undefined function app_boot()",),
         None,

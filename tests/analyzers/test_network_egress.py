@@ -109,6 +109,14 @@ CASES = [
         "DNS_TEMPORARY",
     ),
     Case(
+        "rust panic on a connect that timed out",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: Io(Os { "
+            'code: 110, kind: TimedOut, message: "Connection timed out" })\', src/main.rs:20:6',
+        ),
+        "CONNECT_TIMEOUT",
+    ),
+    Case(
         "httpx connect timeout",
         ("httpx.ConnectTimeout: timed out",),
         "CONNECT_TIMEOUT",
