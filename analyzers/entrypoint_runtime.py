@@ -10,7 +10,9 @@ source file must contain export of a DataSource instance`, `No connection option
 Sequelize and Knex CLI configuration errors, Python tracebacks ending in ImportError,
 AttributeError, NameError, SyntaxError or TypeError, and the other stacks' crashes (Go panics, JVM
 exceptions, Rust panics, Elixir, Ruby, PHP and .NET errors, a runtime or library version that does
-not fit, exit 139/134).
+not fit — Go, cargo, pip, yarn, Node, .NET, Composer, Bundler and the BEAM each word that — a
+script with Windows line endings, a command line that does not parse (argparse, Go's flag, clap,
+commander), Spring Boot wiring failures, exit 139/134).
 
 A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
 header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line

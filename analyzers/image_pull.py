@@ -3,10 +3,12 @@
 Recognises Cloud Run's status reasons and messages (`Image '…' not found`, CONTAINER_MISSING,
 CONTAINER_PERMISSION_DENIED, CONTAINER_IMAGE_UNAUTHORIZED, "must have permission to read the
 image", "Container import failed"), registry errors (`manifest unknown`, `denied: Permission
-"artifactregistry.repositories.downloadArtifacts" denied`, `no matching manifest for linux/amd64`)
-and an image built for the wrong CPU architecture (`exec format error`: Cloud Run runs
-linux/amd64 only — an image built on an arm64 laptop fails this way). An image referenced by a tag
-rather than a digest is reported alongside, since the tag may no longer point at what ran.
+"artifactregistry.repositories.downloadArtifacts" denied`, `no matching manifest for linux/amd64`),
+Docker's `may require 'docker login'`, a registry blob that is gone, Cloud Run's refusal of an
+image index without linux/amd64, and an image built for the wrong CPU architecture (`exec format
+error`: Cloud Run runs linux/amd64 only — an image built on an arm64 laptop fails this way). An
+image referenced by a tag rather than a digest is reported alongside, since the tag may no longer
+point at what ran.
 """
 
 from __future__ import annotations

@@ -3,9 +3,14 @@
 A connection to a private address (10/8, 172.16/12, 192.168/16) that times out rather than being
 refused — the job has no Serverless VPC Access connector or Direct VPC egress — and the kernel's
 own answers (`Network is unreachable`, `No route to host`, `ENETUNREACH`, `EHOSTUNREACH`), a DNS
-look-up that fails temporarily (`EAI_AGAIN`, `Temporary failure in name resolution`) when egress
-is forced through a VPC without Cloud NAT. A refused connection means the host was reached, so it
-stays `db_connection`. When the configuration is known, a job with no VPC wiring is said so.
+look-up that fails temporarily (`EAI_AGAIN`, `Temporary failure in name resolution`) when egress is
+forced through a VPC without Cloud NAT, and a TCP connect that was never answered to any host, as
+each runtime words ETIMEDOUT on connect (Go's `connect: connection timed out`, Java's
+`ConnectException: Connection timed out` / `SocketTimeoutException: connect timed out`, Node's
+`connect ETIMEDOUT` and undici's `UND_ERR_CONNECT_TIMEOUT`, urllib3 / requests / httpx / aiohttp,
+libpq, the MySQL client, PDO, .NET's socket error 10060, curl, Rust's `os error 110`). A refused
+connection means the host was reached, so it stays `db_connection`. When the configuration is
+known, a job with no VPC wiring is said so.
 """
 
 from __future__ import annotations

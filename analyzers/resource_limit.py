@@ -3,10 +3,12 @@
 Recognises Cloud Run's own lines (`Memory limit of N MiB exceeded with M MiB used`, `Container
 terminated on signal 9`, `Terminating task because it has reached the maximum timeout of N
 seconds`), the runtimes' out-of-memory messages (Node's `JavaScript heap out of memory` / `Reached
-heap limit`, Python's `MemoryError`, a shell's `Killed`) and the execution's own status (outcome
-TIMED_OUT, audit status code 4, "The configured timeout was reached", signal 9 / exit code 137 on
-a task). Facts put numbers side by side: the memory limit configured against the usage reported,
-the task timeout against how long it ran, and whether every retry was used up.
+heap limit`, Python's `MemoryError`, a shell's `Killed`, the JVM's `OutOfMemoryError` and `There is
+insufficient memory for the Java Runtime Environment`, the BEAM's `eheap_alloc: Cannot allocate`,
+Ruby's `NoMemoryError`, `std::bad_alloc`, ENOMEM, Go's `signal: killed`) and the execution's own
+status (outcome TIMED_OUT, audit status code 4, "The configured timeout was reached", signal 9 /
+exit code 137 on a task). Facts put numbers side by side: the memory limit configured against the
+usage reported, the task timeout against how long it ran, and whether every retry was used up.
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ defined`, Prisma's `Environment variable not found: DATABASE_URL`, Python's `Key
 'DATABASE_URL'`, python-decouple, django-environ, NestJS/Joi, envalid, t3-env and
 pydantic-settings wording), a connection URL that cannot be parsed (`ERR_INVALID_URL`, SQLAlchemy's
 `Could not parse rfc1738 URL`, Prisma's "the URL must start with the protocol", `invalid dsn`),
-and Secret Manager refusing the secret (`Permission denied on secret`,
+other stacks' configuration errors (Spring Boot's `Could not resolve placeholder` / `Failed to
+bind properties` / no datasource url, Quarkus, Flyway without a url, Entity Framework's connection
+string, Elixir's `System.fetch_env!`, Ecto without `:ecto_repos`, Rails' credentials master key,
+the Rust url crate and sqlx's `error with configuration`, a shell's `unbound variable`), and
+Secret Manager refusing the secret (`Permission denied on secret`,
 `secretmanager.versions.access`, a version DISABLED, DESTROYED or not found). The job's own
 configuration sharpens it: a variable the log names that the job does not define at all is said
 so outright, and secrets read at version `latest` are pointed out.
