@@ -335,7 +335,14 @@ SIGNATURES: tuple[Signature, ...] = (
     sig(
         "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
     ),
-    sig("No suitable driver found for", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # (not when the URL is empty or an unexpanded placeholder: that is configuration)
+    sig(
+        "No suitable driver found for",
+        "DRIVER_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+        r"No suitable driver found for (?!\s*$|\$\{|null\b|undefined\b)",
+    ),
     # The dynamic loader cannot find a shared library the binary links: glibc's ld.so, musl's,
     # FreeBSD's rtld, and dlopen() through Python / Ruby / Node native modules
     sig("error while loading shared libraries", "SHARED_LIBRARY_MISSING", 0.9, _DEPENDENCY_MISSING),
@@ -435,6 +442,17 @@ SIGNATURES: tuple[Signature, ...] = (
         _FILE,
         r"on an `Err` value: .*kind: NotFound",
     ),
+    # Configuration files the image was built without: Viper (Go), Rails' database.yml,
+    # Laravel's storage/framework directories
+    sig(
+        "Not Found in",
+        "FILE_NOT_IN_IMAGE",
+        0.84,
+        _FILE,
+        r'Config File "[^"]+" Not Found in "\[',
+    ),
+    sig("Could not load database configuration. No such file", "FILE_NOT_IN_IMAGE", 0.9, _FILE),
+    sig("Please provide a valid cache path", "FILE_NOT_IN_IMAGE", 0.82, _FILE),
     # PHP require of a file the build did not produce (vendor/autoload.php: no composer install)
     sig("Failed opening required", "FILE_NOT_IN_IMAGE", 0.86, _FILE),
 )

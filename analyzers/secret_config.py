@@ -389,6 +389,37 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe
     sig("but are not present in the environment", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    # JDBC / HikariCP / pgjdbc: a URL that is empty or an unexpanded placeholder, no jdbcUrl,
+    # no password
+    sig(
+        "No suitable driver found for",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+        r"No suitable driver found for (?:\s*$|\$\{|null\b|undefined\b)",
+    ),
+    sig("jdbcUrl is required with driverClassName", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig(
+        "but no password was provided",
+        "PASSWORD_NOT_SET",
+        0.92,
+        _CONFIG_INVALID,
+        # ("authentication," itself may reach us redacted)
+        r"requested password-based .*but no password was provided",
+    ),
+    # node-postgres with an undefined password
+    sig("client password must be a string", "PASSWORD_NOT_SET", 0.92, _CONFIG_INVALID),
+    # ADO.NET / Npgsql connection strings
+    sig("Keyword not supported:", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("Host can't be null", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # MongoDB drivers and Mongoose
+    sig("MongoParseError", "URL_INVALID", 0.88, _URL_INVALID, r"MongoParseError: (?:Invalid|URI)"),
+    sig(
+        "parameter to `openUri()` must be a string",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+    ),
     # drizzle-kit: the config file names neither a URL nor host/port credentials
     sig("Either `connectionString` or", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
 )

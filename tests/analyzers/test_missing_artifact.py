@@ -281,6 +281,24 @@ CASES = [
         "MIGRATIONS_DIR_MISSING",
     ),
     Case(
+        "viper without its config file",
+        ('Error: Config File "config" Not Found in "[/app /etc/app]"',),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "rails without database.yml",
+        (
+            "Cannot load database configuration: Could not load database configuration. No such "
+            'file - ["config/database.yml"]',
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "an unexpanded jdbc url is not a missing driver",
+        ("java.sql.SQLException: No suitable driver found for ${DATABASE_URL}",),
+        None,
+    ),
+    Case(
         "a cloud sql socket is the connection's",
         (
             "dial unix /cloudsql/proj:region:db/.s.PGSQL.5432: open /cloudsql/proj:region:db: no "

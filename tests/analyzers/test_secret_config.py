@@ -290,6 +290,52 @@ CASES = [
         "ENV_VAR_MISSING",
     ),
     Case(
+        "jdbc url left as a placeholder",
+        ("java.sql.SQLException: No suitable driver found for ${DATABASE_URL}",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "hikari without a jdbc url",
+        ("java.lang.IllegalArgumentException: jdbcUrl is required with driverClassName.",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "pgjdbc without a password",
+        (
+            "org.postgresql.util.PSQLException: The server requested password-based "
+            "authentication, but no password was provided by plugin null.",
+        ),
+        "PASSWORD_NOT_SET",
+    ),
+    Case(
+        "node-postgres with an undefined password",
+        ("Error: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string",),
+        "PASSWORD_NOT_SET",
+    ),
+    Case(
+        "ado.net connection string keyword",
+        ("System.ArgumentException: Keyword not supported: 'server name'.",),
+        "URL_INVALID",
+    ),
+    Case(
+        "mongoose without a uri",
+        ('MongooseError: The `uri` parameter to `openUri()` must be a string, got "undefined".',),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "mongodb scheme",
+        (
+            "MongoParseError: Invalid scheme, expected connection string to start with "
+            '"mongodb://" or "mongodb+srv://"',
+        ),
+        "URL_INVALID",
+    ),
+    Case(
+        "a jdbc url with no driver is the image's, not configuration",
+        ("java.sql.SQLException: No suitable driver found for jdbc:postgresql://db:5432/app",),
+        None,
+    ),
+    Case(
         "a script's own lower-case variable is code",
         ("/app/run.sh: line 9: retries: unbound variable",),
         None,
