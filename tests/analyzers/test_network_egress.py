@@ -193,3 +193,31 @@ def test_node_fetch_that_never_connected_is_the_network() -> None:
         ]
     )
     assert winner(ev) == "network_egress", [(f.cause, f.signature, f.strength) for f in rank(ev)]
+
+
+DB_TIMEOUTS = [
+    ("pdo", ("SQLSTATE[HY000] [2002] Connection timed out",)),
+    (
+        "libpq",
+        (
+            "psycopg2.OperationalError: could not connect to server: Connection timed out",
+            '\tIs the server running on host "db" and accepting TCP/IP connections on port 5432?',
+        ),
+    ),
+    ("mysql client", ("ERROR 2003 (HY000): Can't connect to MySQL server on 'db.internal' (110)",)),
+    (
+        "pgjdbc",
+        (
+            "org.postgresql.util.PSQLException: The connection attempt failed.",
+            "Caused by: java.net.SocketTimeoutException: connect timed out",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "lines"), DB_TIMEOUTS, ids=[d[0] for d in DB_TIMEOUTS])
+def test_a_database_connect_that_timed_out_is_the_network(
+    name: str, lines: tuple[str, ...]
+) -> None:
+    ev = evidence(lines)
+    assert winner(ev) == "network_egress", [(f.cause, f.signature, f.strength) for f in rank(ev)]
