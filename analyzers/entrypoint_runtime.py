@@ -501,13 +501,16 @@ SIGNATURES: tuple[Signature, ...] = (
         0.93,
         _RUNTIME_VERSION,
     ),
-    # Spring Boot's failure analysers that name a wiring bug in the code
+    # Spring Boot's failure analysers that name a wiring bug in the code. A missing bean can
+    # also follow from configuration (a property that switches an auto-configuration off), so it
+    # is named SPRING_FAILED and yields to any cause another analyzer names; a missing DataSource
+    # is the datasource configuration's (secret_config).
     sig(
         "that could not be found",
-        "SPRING_BEAN_MISSING",
-        0.82,
+        "SPRING_FAILED",
+        0.8,
         _CRASH,
-        r"required a bean of type '[^']+' that could not be found",
+        r"required a bean of type '(?![^']*DataSource')[^']+' that could not be found",
     ),
     sig(
         "form a cycle",
@@ -525,10 +528,11 @@ SIGNATURES: tuple[Signature, ...] = (
     # Rails' autoloader, Laravel's container, PHP and Rust crashes that name the code
     sig("Zeitwerk::NameError", "RUBY_NAME_ERROR", 0.86, _CRASH),
     sig("Target class [", "PHP_UNDEFINED", 0.8, _CRASH, r"Target class \[[^\]]+\] does not exist"),
+    # (a class not found may be an autoloader the image lacks: yields to missing_artifact)
     sig(
         "Uncaught Error: Class",
-        "PHP_UNDEFINED",
-        0.78,
+        "PHP_FATAL",
+        0.7,
         _CRASH,
         r"Uncaught Error: Class [\"'][^\"']+[\"'] not found",
     ),

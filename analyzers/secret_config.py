@@ -299,6 +299,14 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Failed to bind properties under", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
     sig("Failed to configure a DataSource", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    # Spring Boot with the datasource auto-configuration backing off (no url / driver)
+    sig(
+        "that could not be found",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"required a bean of type '[\w.]*DataSource' that could not be found",
+    ),
     sig("AdapterNotSpecified", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
     sig(
         "key not found",

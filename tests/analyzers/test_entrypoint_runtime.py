@@ -383,7 +383,7 @@ CASES = [
             "Field repo in com.acme.Job required a bean of type 'com.acme.Repo' that could not be "
             "found.",
         ),
-        "SPRING_BEAN_MISSING",
+        "SPRING_FAILED",
     ),
     Case(
         "spring bean cycle",
@@ -409,6 +409,14 @@ CASES = [
     Case(
         "a toolchain banner is not a version error",
         (out("go version go1.22.1 linux/amd64"), out("Using Ruby 3.2.2, Bundler 2.5.6")),
+        None,
+    ),
+    Case(
+        "a missing datasource bean is configuration, not code",
+        (
+            "Parameter 0 of constructor in com.acme.Job required a bean of type "
+            "'javax.sql.DataSource' that could not be found.",
+        ),
         None,
     ),
     Case(

@@ -290,6 +290,14 @@ CASES = [
         "ENV_VAR_MISSING",
     ),
     Case(
+        "spring boot with no datasource bean",
+        (
+            "Parameter 0 of constructor in com.acme.Job required a bean of type "
+            "'javax.sql.DataSource' that could not be found.",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
         "jdbc url left as a placeholder",
         ("java.sql.SQLException: No suitable driver found for ${DATABASE_URL}",),
         "ENV_VAR_MISSING",
