@@ -10,7 +10,9 @@ source file must contain export of a DataSource instance`, `No connection option
 Sequelize and Knex CLI configuration errors, Python tracebacks ending in ImportError,
 AttributeError, NameError, SyntaxError or TypeError, and the other stacks' crashes (Go panics, JVM
 exceptions, Rust panics, Elixir, Ruby, PHP and .NET errors, a runtime or library version that does
-not fit, exit 139/134).
+not fit — Go, cargo, pip, yarn, Node, .NET, Composer, Bundler and the BEAM each word that — a
+script with Windows line endings, a command line that does not parse (argparse, Go's flag, clap,
+commander), Spring Boot wiring failures, exit 139/134).
 
 A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
 header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line
@@ -178,6 +180,14 @@ _LIBRARY_MISMATCH = Text(
 _NIL = Text(
     en="The code used a null / nil value (a bug in the job's code)",
     ko="코드가 null·nil 값을 사용함(Job 코드의 버그)",
+)
+_CRLF = Text(
+    en="A script in the image has Windows (CRLF) line endings, so the shell cannot run it",
+    ko="이미지 안 스크립트의 줄바꿈이 Windows(CRLF) 형식이라 셸이 실행하지 못함",
+)
+_USAGE = Text(
+    en="The job's command line does not parse (a wrong or missing argument)",
+    ko="Job의 명령줄 인자가 잘못됨(인자 누락·잘못된 옵션)",
 )
 SIGNATURES: tuple[Signature, ...] = (
     # --- ES modules vs CommonJS ---
@@ -389,6 +399,147 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("InvalidCastException", "DOTNET_EXCEPTION", 0.8, _CRASH),
     sig("server version mismatch", "RUNTIME_VERSION", 0.86, _RUNTIME_VERSION),
+    # A script checked out with Windows line endings: the shell sees "set -e\r", "\r" as a
+    # command, or a shebang naming "sh\r" (bash, dash, busybox and coreutils env wording)
+    sig("$'\\r'", "CRLF_SCRIPT", 0.93, _CRLF),
+    sig(
+        "illegal option -",
+        "CRLF_SCRIPT",
+        0.86,
+        _CRLF,
+        r"\bset: (?:line \d+: )?illegal option -\s*$",
+    ),
+    sig("invalid option", "CRLF_SCRIPT", 0.84, _CRLF, r"\bset: -\S*\r?: invalid option"),
+    sig("bad interpreter", "CRLF_SCRIPT", 0.9, _CRLF, r"\^M: bad interpreter|\r: bad interpreter"),
+    sig("\\r'", "CRLF_SCRIPT", 0.9, _CRLF, r"env: [‘'`]\w+\\r[’'`]: No such file"),
+    # The job's command line does not parse (argparse / gcloud, Go's flag package, clap, commander)
+    sig(
+        "argument",
+        "USAGE_ERROR",
+        0.8,
+        _USAGE,
+        r"argument \S+: expected (?:one|\d+) arguments?|error: unrecognized arguments: "
+        r"|error: the following arguments are required: ",
+    ),
+    sig("flag provided but not defined", "USAGE_ERROR", 0.82, _USAGE),
+    sig("error: unexpected argument '", "USAGE_ERROR", 0.82, _USAGE),
+    sig("which wasn't expected", "USAGE_ERROR", 0.8, _USAGE, r"error: Found argument '\S+' which"),
+    sig("error: unknown option '", "USAGE_ERROR", 0.8, _USAGE),
+    # Rails 5+: a migration class written for Rails 4 (no [version] on ActiveRecord::Migration)
+    sig(
+        "Directly inheriting from ActiveRecord::Migration is not supported",
+        "LIBRARY_MISMATCH",
+        0.88,
+        _LIBRARY_MISMATCH,
+    ),
+    # Go runtime panics and fatal errors (runtime/panic.go, runtime/map.go wording)
+    sig("assignment to entry in nil map", "GO_NIL_POINTER", 0.88, _NIL),
+    sig("slice bounds out of range", "GO_PANIC", 0.82, _CRASH, r"runtime error: slice bounds"),
+    sig("integer divide by zero", "GO_PANIC", 0.82, _CRASH, r"runtime error: integer divide"),
+    sig("concurrent map read and map write", "GO_PANIC", 0.9, _CRASH),
+    # Rust: a None unwrapped, and tokio used outside a runtime. Named RUST_PANIC so that an
+    # error another cause names (an unset variable behind the None) still wins.
+    sig("on a `None` value", "RUST_PANIC", 0.72, _NIL),
+    sig("there is no reactor running", "RUST_PANIC_RUNTIME", 0.9, _CRASH),
+    sig("Cannot drop a runtime in a context where blocking", "RUST_PANIC_RUNTIME", 0.9, _CRASH),
+    # Elixir exceptions that name a code bug
+    sig("(Protocol.UndefinedError)", "ELIXIR_FUNCTION_CLAUSE", 0.8, _CRASH),
+    sig("(BadArityError)", "ELIXIR_FUNCTION_CLAUSE", 0.8, _CRASH),
+    sig("(ArithmeticError)", "ELIXIR_EXCEPTION", 0.75, _CRASH),
+    # Ruby and PHP: a parse error, an uncaught TypeError
+    sig("syntax error, unexpected", "SYNTAX_ERROR", 0.86, _SYNTAX, r"\.rb:\d+: syntax error"),
+    sig("Uncaught TypeError", "TYPE_ERROR", 0.8, _TYPE, r"PHP Fatal error: +Uncaught TypeError"),
+    # A runtime older (or newer) than the code asks for, as each toolchain words it
+    sig("go.mod requires go >=", "RUNTIME_VERSION", 0.92, _RUNTIME_VERSION),
+    sig("note: module requires Go", "RUNTIME_VERSION", 0.88, _RUNTIME_VERSION),
+    sig(
+        "cannot be built because it requires rustc",
+        "RUNTIME_VERSION",
+        0.92,
+        _RUNTIME_VERSION,
+    ),
+    sig("requires a different Python", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
+    sig(
+        "is incompatible with this module",
+        "RUNTIME_VERSION",
+        0.9,
+        _RUNTIME_VERSION,
+        r'The engine "node" is incompatible with this module',
+    ),
+    sig("ERR_OSSL_EVP_UNSUPPORTED", "RUNTIME_VERSION", 0.86, _RUNTIME_VERSION),
+    sig(
+        "Unexpected token",
+        "RUNTIME_VERSION",
+        0.86,
+        _RUNTIME_VERSION,
+        r"SyntaxError: Unexpected token '(?:\?|\.|\?\?=|\|\|=|&&=)'",
+    ),
+    sig(
+        "It was not possible to find any compatible framework version",
+        "RUNTIME_VERSION",
+        0.92,
+        _RUNTIME_VERSION,
+    ),
+    sig(
+        "The framework '",
+        "RUNTIME_VERSION",
+        0.9,
+        _RUNTIME_VERSION,
+        r"The framework '[^']+', version '[^']+'(?: \(\w+\))? was not found",
+    ),
+    sig("Composer detected issues in your platform", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
+    sig(
+        "but your Gemfile specified",
+        "RUNTIME_VERSION",
+        0.93,
+        _RUNTIME_VERSION,
+        r"Your Ruby version is \S+, but your Gemfile specified",
+    ),
+    sig(
+        "compiled for a later version of the run",
+        "RUNTIME_VERSION",
+        0.93,
+        _RUNTIME_VERSION,
+    ),
+    # Spring Boot's failure analysers that name a wiring bug in the code. A missing bean can
+    # also follow from configuration (a property that switches an auto-configuration off), so it
+    # is named SPRING_FAILED and yields to any cause another analyzer names; a missing DataSource
+    # is the datasource configuration's (secret_config).
+    sig(
+        "that could not be found",
+        "SPRING_FAILED",
+        0.8,
+        _CRASH,
+        r"required a bean of type '(?![^']*DataSource')[^']+' that could not be found",
+    ),
+    sig(
+        "form a cycle",
+        "SPRING_BEAN_CYCLE",
+        0.86,
+        _CRASH,
+        r"dependencies of some of the beans in the application context form a cycle",
+    ),
+    sig(
+        "required a single bean, but",
+        "SPRING_BEAN_AMBIGUOUS",
+        0.84,
+        _CRASH,
+    ),
+    # Rails' autoloader, Laravel's container, PHP and Rust crashes that name the code
+    sig("Zeitwerk::NameError", "RUBY_NAME_ERROR", 0.86, _CRASH),
+    sig("Target class [", "PHP_UNDEFINED", 0.8, _CRASH, r"Target class \[[^\]]+\] does not exist"),
+    # (a class not found may be an autoloader the image lacks: yields to missing_artifact)
+    sig(
+        "Uncaught Error: Class",
+        "PHP_FATAL",
+        0.7,
+        _CRASH,
+        r"Uncaught Error: Class [\"'][^\"']+[\"'] not found",
+    ),
+    sig("has overflowed its stack", "RUST_PANIC", 0.84, _CRASH),
+    # bash: a script that does not parse
+    sig("syntax error near unexpected token", "SYNTAX_ERROR", 0.86, _SYNTAX),
+    sig("syntax error: unexpected end of file", "SYNTAX_ERROR", 0.86, _SYNTAX),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

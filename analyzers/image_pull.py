@@ -3,10 +3,12 @@
 Recognises Cloud Run's status reasons and messages (`Image '…' not found`, CONTAINER_MISSING,
 CONTAINER_PERMISSION_DENIED, CONTAINER_IMAGE_UNAUTHORIZED, "must have permission to read the
 image", "Container import failed"), registry errors (`manifest unknown`, `denied: Permission
-"artifactregistry.repositories.downloadArtifacts" denied`, `no matching manifest for linux/amd64`)
-and an image built for the wrong CPU architecture (`exec format error`: Cloud Run runs
-linux/amd64 only — an image built on an arm64 laptop fails this way). An image referenced by a tag
-rather than a digest is reported alongside, since the tag may no longer point at what ran.
+"artifactregistry.repositories.downloadArtifacts" denied`, `no matching manifest for linux/amd64`),
+Docker's `may require 'docker login'`, a registry blob that is gone, Cloud Run's refusal of an
+image index without linux/amd64, and an image built for the wrong CPU architecture (`exec format
+error`: Cloud Run runs linux/amd64 only — an image built on an arm64 laptop fails this way). An
+image referenced by a tag rather than a digest is reported alongside, since the tag may no longer
+point at what ran.
 """
 
 from __future__ import annotations
@@ -142,6 +144,12 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),
     sig("artifactregistry.repositories.downloadArtifacts", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
     sig("Container failed to start", "CONTAINER_START_FAILED", 0.5, _START),
+    # Cloud Run's wording for a multi-platform index without linux/amd64
+    sig("Cloud Run does not support image", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
+    sig("must support amd64/linux", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
+    # Docker / the distribution registry
+    sig("may require 'docker login'", "IMAGE_ACCESS_DENIED", 0.9, _DENIED),
+    sig("blob unknown to registry", "IMAGE_NOT_FOUND", 0.85, _NOT_FOUND),
 )
 
 

@@ -4,10 +4,16 @@ Recognises a missing entry file (`Cannot find module '/app/dist/migrate.js'`, `p
 file`, an ES module entry that does not resolve), an executable that is not on the PATH (`exec:
 "x": executable file not found in $PATH`, `sh: 1: x: not found`, exit code 127), a script that is
 not executable, missing migration directories and tool configuration (Prisma's schema.prisma,
-Alembic's script_location, a knexfile, Sequelize's config.json), and a migrations directory that
-is empty in the image. Whether a "module not found" is the image's fault or the code's is decided
-in `analyzers.module_resolution`: only absolute paths the job or its tool names count here.
-The checks list the directory in the very image digest that ran.
+Alembic's script_location, a knexfile, Sequelize's config.json), and a migrations directory that is
+empty in the image. Other stacks say the same in their own words: the dynamic loader's missing
+shared library (`error while loading shared libraries`, FreeBSD's `Shared object "…" not found`),
+the java launcher's `Unable to access jarfile` / `Could not find or load main class`, Flyway,
+Liquibase, diesel, sqlx-cli and knex migration files that are not there, a file the program opens
+that is not in the image (Go's `open /…: no such file or directory`, Python's `FileNotFoundError`,
+Java's `FileNotFoundException`, Ruby's `Errno::ENOENT`), a Python distribution, a PHP extension or
+`vendor/autoload.php` that was never installed. Whether a "module not found" is the image's fault
+or the code's is decided in `analyzers.module_resolution`: only absolute paths the job or its tool
+names count here. The checks list the directory in the very image digest that ran.
 """
 
 from __future__ import annotations
@@ -329,7 +335,126 @@ SIGNATURES: tuple[Signature, ...] = (
     sig(
         "You must install at least one postgresql-client", "EXECUTABLE_NOT_FOUND", 0.9, _EXECUTABLE
     ),
-    sig("No suitable driver found for", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # (not when the URL is empty or an unexpanded placeholder: that is configuration)
+    sig(
+        "No suitable driver found for",
+        "DRIVER_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+        r"No suitable driver found for (?!\s*$|\$\{|null\b|undefined\b)",
+    ),
+    # The dynamic loader cannot find a shared library the binary links: glibc's ld.so, musl's,
+    # FreeBSD's rtld, and dlopen() through Python / Ruby / Node native modules
+    sig("error while loading shared libraries", "SHARED_LIBRARY_MISSING", 0.9, _DEPENDENCY_MISSING),
+    sig("cannot open shared object file", "SHARED_LIBRARY_MISSING", 0.88, _DEPENDENCY_MISSING),
+    sig(
+        "Shared object",
+        "SHARED_LIBRARY_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+        r'Shared object "[^"]+" not found',
+    ),
+    sig(
+        "Error loading shared library",
+        "SHARED_LIBRARY_MISSING",
+        0.88,
+        _DEPENDENCY_MISSING,
+        r"Error loading shared library \S+: No such file",
+    ),
+    # The java launcher: the jar or the class path it was given is not in the image
+    sig("Unable to access jarfile", "JAR_MISSING", 0.92, _ENTRY),
+    sig("Could not find or load main class", "MAIN_CLASS_MISSING", 0.86, _ENTRY),
+    sig("Invalid or corrupt jarfile", "JAR_MISSING", 0.85, _ENTRY),
+    # Migration tools whose files are not where they were told to look
+    sig(
+        "Skipping filesystem location",
+        "MIGRATIONS_DIR_MISSING",
+        0.8,
+        _MIGRATIONS_DIR,
+        r"Skipping filesystem location:.*\((?:not a directory|not found)\)",
+    ),
+    sig(
+        "was not found in the configured search path",
+        "MIGRATION_FILE_MISSING",
+        0.88,
+        _MIGRATION_FILE,
+    ),
+    sig("Unable to find migrations directory", "MIGRATIONS_DIR_MISSING", 0.9, _MIGRATIONS_DIR),
+    # knex: migrations recorded as run are not in the directory the image carries (or were
+    # deleted on purpose: a history problem, so not stronger than migration_sql's reading)
+    sig(
+        "the following files are missing",
+        "MIGRATION_FILE_MISSING",
+        0.86,
+        _MIGRATION_FILE,
+        r"migration directory is corrupt, the following files are missing",
+    ),
+    # Python's package metadata: a distribution the code asks for is not installed
+    sig("DistributionNotFound", "PY_MODULE_NOT_FOUND", 0.86, _DEPENDENCY_MISSING),
+    sig(
+        "PackageNotFoundError",
+        "PY_MODULE_NOT_FOUND",
+        0.8,
+        _DEPENDENCY_MISSING,
+        r"importlib[._]metadata\.PackageNotFoundError",
+    ),
+    # PHP: a function of an extension the image does not have (mysqli, pgsql, gd, mbstring, …)
+    sig(
+        "Call to undefined function",
+        "PHP_EXTENSION_MISSING",
+        0.86,
+        _DEPENDENCY_MISSING,
+        r"Call to undefined function (?:mysqli?_|pg_|imagecreate|curl_|mb_|sodium_|bc\w+\(|"
+        r"zip_|intl|gmp_|ldap_|sqlsrv_|oci_)",
+    ),
+    # .NET: a file the program opens at start-up is not in the published output
+    sig(
+        "Could not find file",
+        "FILE_NOT_IN_IMAGE",
+        0.78,
+        _FILE,
+        r"FileNotFoundException: Could not find file '/",
+    ),
+    # A file the program opens at start-up is not there, as Go (os.PathError), Python, Java and
+    # Ruby word it (a Cloud SQL socket path is the connection's, not the image's)
+    sig(
+        "no such file or directory",
+        "FILE_NOT_IN_IMAGE",
+        0.72,
+        _FILE,
+        r"\bopen /(?!cloudsql/)\S+: no such file or directory"
+        r"|FileNotFoundError: \[Errno 2\] No such file or directory: '/(?!cloudsql/)"
+        r"|FileNotFoundException: /(?!cloudsql/)\S+ \(No such file or directory\)"
+        r"|Errno::ENOENT: No such file or directory @ rb_sysopen - /(?!cloudsql/)",
+    ),
+    # sqlx-cli without its migrations directory; a Rust program that unwrapped a NotFound
+    sig(
+        "while resolving migrations",
+        "MIGRATIONS_DIR_MISSING",
+        0.88,
+        _MIGRATIONS_DIR,
+        r"while resolving migrations: No such file or directory",
+    ),
+    sig(
+        "on an `Err` value",
+        "FILE_NOT_IN_IMAGE",
+        0.7,
+        _FILE,
+        r"on an `Err` value: .*kind: NotFound",
+    ),
+    # Configuration files the image was built without: Viper (Go), Rails' database.yml,
+    # Laravel's storage/framework directories
+    sig(
+        "Not Found in",
+        "FILE_NOT_IN_IMAGE",
+        0.84,
+        _FILE,
+        r'Config File "[^"]+" Not Found in "\[',
+    ),
+    sig("Could not load database configuration. No such file", "FILE_NOT_IN_IMAGE", 0.9, _FILE),
+    sig("Please provide a valid cache path", "FILE_NOT_IN_IMAGE", 0.82, _FILE),
+    # PHP require of a file the build did not produce (vendor/autoload.php: no composer install)
+    sig("Failed opening required", "FILE_NOT_IN_IMAGE", 0.86, _FILE),
 )
 
 _EXIT_127 = Text(

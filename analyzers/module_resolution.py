@@ -13,6 +13,8 @@ Two causes share these lines, so the decision lives in one place and both `entry
   threads were fixed in the Dockerfile or the dependency list, not in the code);
 - a relative import inside the code (`'./config'`, an ES module import without its `.js`
   extension) → **code** (`entrypoint_runtime`): the fix is in the source.
+
+Bun's and Deno's wording (double-quoted specifiers, `Module not found "…"`) is read the same way.
 """
 
 from __future__ import annotations
@@ -50,18 +52,39 @@ _PY_DASH_M = re.compile(
     r"'([^']+)')"
 )
 _PY_MODULE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+# Bun's resolver ('Cannot find module "pg" from "/app/src/db.ts"') and Bun's / Deno's entry point
+# ('error: Module not found "file:///app/main.ts"'), which quote with double quotes.
+_BUN = re.compile(r'Cannot find (?:module|package) "([^"]+)" from "([^"]+)"')
+_NOT_FOUND_ENTRY = re.compile(r'error: Module not found "([^"]+)"')
 
 NEEDLES = (
     "Cannot find module",
     "Cannot find package",
     "can't open file",
     "No module named",
+    "Module not found",
 )
 
 
 def _extension(path: str) -> bool:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     return "." in last
+
+
+def _bun_or_deno_miss(line: LogLine) -> ModuleMiss | None:
+    text = line.text
+    bun = _BUN.search(text)
+    if bun:
+        spec = bun.group(1)
+        if spec.startswith("."):  # a relative import inside the code
+            return ModuleMiss(line, Side.CODE, "MODULE_NOT_FOUND", spec, 0.8)
+        if spec.startswith("/"):
+            return ModuleMiss(line, Side.IMAGE, "FILE_NOT_IN_IMAGE", spec, 0.7)
+        return ModuleMiss(line, Side.IMAGE, "MODULE_NOT_FOUND", spec, 0.85)
+    entry = _NOT_FOUND_ENTRY.search(text)
+    if entry:
+        return ModuleMiss(line, Side.IMAGE, "ENTRYPOINT_NOT_FOUND", entry.group(1), 0.8)
+    return None
 
 
 def _node_miss(evidence: Evidence, index: int, line: LogLine) -> ModuleMiss | None:
@@ -119,7 +142,7 @@ def classify(evidence: Evidence) -> tuple[ModuleMiss, ...]:
     """Every module-resolution error in the log, each classified as code or image."""
     found: list[ModuleMiss] = []
     for index, line in grep_indexed(evidence, *NEEDLES):
-        miss = _node_miss(evidence, index, line) or _python_miss(line)
+        miss = _node_miss(evidence, index, line) or _python_miss(line) or _bun_or_deno_miss(line)
         if miss is not None:
             found.append(miss)
     return tuple(found)

@@ -3,9 +3,14 @@
 A connection to a private address (10/8, 172.16/12, 192.168/16) that times out rather than being
 refused — the job has no Serverless VPC Access connector or Direct VPC egress — and the kernel's
 own answers (`Network is unreachable`, `No route to host`, `ENETUNREACH`, `EHOSTUNREACH`), a DNS
-look-up that fails temporarily (`EAI_AGAIN`, `Temporary failure in name resolution`) when egress
-is forced through a VPC without Cloud NAT. A refused connection means the host was reached, so it
-stays `db_connection`. When the configuration is known, a job with no VPC wiring is said so.
+look-up that fails temporarily (`EAI_AGAIN`, `Temporary failure in name resolution`) when egress is
+forced through a VPC without Cloud NAT, and a TCP connect that was never answered to any host, as
+each runtime words ETIMEDOUT on connect (Go's `connect: connection timed out`, Java's
+`ConnectException: Connection timed out` / `SocketTimeoutException: connect timed out`, Node's
+`connect ETIMEDOUT` and undici's `UND_ERR_CONNECT_TIMEOUT`, urllib3 / requests / httpx / aiohttp,
+libpq, the MySQL client, PDO, .NET's socket error 10060, curl, Rust's `os error 110`). A refused
+connection means the host was reached, so it stays `db_connection`. When the configuration is
+known, a job with no VPC wiring is said so.
 """
 
 from __future__ import annotations
@@ -93,6 +98,12 @@ _UNREACHABLE = Text(
     en="The network is unreachable from the job",
     ko="Job에서 네트워크에 도달할 수 없음",
 )
+_CONNECT_TIMEOUT = Text(
+    en="A TCP connection was never answered (timed out): no network path from the job to the "
+    "host (VPC egress, firewall, NAT)",
+    ko="TCP 연결에 응답이 없어 시간 초과됨: Job에서 호스트로 가는 네트워크 경로 없음"
+    "(VPC egress, 방화벽, NAT)",
+)
 _DNS = Text(
     en="DNS look-ups fail temporarily (egress without NAT or DNS?)",
     ko="DNS 조회가 일시적으로 실패함(NAT·DNS 없는 egress?)",
@@ -119,7 +130,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ENETUNREACH", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
     sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
     sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),
-    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS),
+    # (a "host" that is a socket path, e.g. /cloudsql/…, was never a network look-up)
+    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /)"),
     sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
     sig(
         "vpc",
@@ -150,6 +162,103 @@ SIGNATURES: tuple[Signature, ...] = (
         r":(80|443)\b.{0,40}(connection )?timed out|Could not connect to .*:(80|443)",
     ),
     sig("Cannot assign requested address", "NO_ROUTE", 0.8, _UNREACHABLE),
+    # A TCP connect that was never answered (the SYN went nowhere: no route out of the job,
+    # a firewall dropping it, egress without NAT), as each runtime words the kernel's ETIMEDOUT.
+    # A refused connection was answered and stays `db_connection`; a read or query timeout after
+    # connecting is not this either, so each pattern names the connect step.
+    # Go net.Dial: "dial tcp 10.0.0.3:5432: connect: connection timed out"
+    sig("connect: connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # Java java.net: "ConnectException: Connection timed out" / "SocketTimeoutException: connect
+    # timed out" / HttpClient's "HttpConnectTimeoutException"
+    sig(
+        "timed out",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"ConnectException: Connection timed out|SocketTimeoutException: connect timed out",
+    ),
+    sig("HttpConnectTimeoutException", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("ConnectTimeoutException", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    # Node net: "connect ETIMEDOUT 203.0.113.5:443" (syscall 'connect')
+    sig("connect ETIMEDOUT", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    # urllib3 / requests: "ConnectTimeoutError(..., 'Connection to host timed out. (connect
+    # timeout=10)')", "requests.exceptions.ConnectTimeout", "[Errno 110] Connection timed out"
+    sig("connect timeout=", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("ConnectTimeoutError", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig(
+        "ConnectTimeout",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"(?:exceptions|httpx|httpcore)\.ConnectTimeout",
+    ),
+    # Rust's io::Error of a connect that timed out (ETIMEDOUT), e.g. in a panic's `Err` value
+    sig("kind: TimedOut", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"code: 110, kind: TimedOut"),
+    # aiohttp; Node's fetch (undici)
+    sig("Connection timeout to host", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT),
+    sig("UND_ERR_CONNECT_TIMEOUT", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig(
+        "Connection timed out",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"Failed to establish a new connection: \[Errno 110\] Connection timed out",
+    ),
+    # .NET SocketException 10060 (WSAETIMEDOUT)
+    sig(
+        "did not properly respond after a period of time",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+    ),
+    # curl (error 7 / 28 on the connect phase)
+    sig(
+        "Failed to connect to",
+        "CONNECT_TIMEOUT",
+        0.82,
+        _CONNECT_TIMEOUT,
+        r"Failed to connect to \S+ port \d+.*(?:Connection timed out|Timeout was reached)",
+    ),
+    sig(
+        "Connection timed out after",
+        "CONNECT_TIMEOUT",
+        0.8,
+        _CONNECT_TIMEOUT,
+        r"Connection timed out after \d+ milli",
+    ),
+    # libpq ("could not connect to server: Connection timed out", 14+: 'connection to server
+    # at "10.0.0.3", port 5432 failed: Connection timed out'), MySQL's client (errno 110 /
+    # WSAETIMEDOUT 10060), PDO ("SQLSTATE[HY000] [2002] Connection timed out")
+    sig(
+        "timed out",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"could not connect to server: (?:Connection|Operation) timed out"
+        r'|connection to server at "[^"]+"(?: \([^)]*\))?,? port \d+ failed: '
+        r"(?:Connection|Operation) timed out"
+        r"|\[2002\] (?:Connection|Operation) timed out",
+    ),
+    sig(
+        "Can't connect to MySQL server on",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"Can't connect to MySQL server on \S+ \((?:110|10060)\)",
+    ),
+    # Rust (hyper / reqwest / std): "tcp connect error: Connection timed out (os error 110)"
+    sig("os error 110", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    sig("tcp connect error: Connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # .NET on Linux: a DNS look-up that failed for now (EAI_AGAIN)
+    sig(
+        "Resource temporarily unavailable",
+        "DNS_TEMPORARY",
+        0.75,
+        _DNS,
+        r"(?:HttpRequestException|SocketException)[^\n]*Resource temporarily unavailable",
+    ),
+    # Ruby: "Errno::ETIMEDOUT: Connection timed out - connect(2)"
+    sig("connect(2)", "CONNECT_TIMEOUT", 0.82, _CONNECT_TIMEOUT, r"ETIMEDOUT.*connect\(2\)"),
 )
 
 

@@ -3,10 +3,12 @@
 Recognises Cloud Run's own lines (`Memory limit of N MiB exceeded with M MiB used`, `Container
 terminated on signal 9`, `Terminating task because it has reached the maximum timeout of N
 seconds`), the runtimes' out-of-memory messages (Node's `JavaScript heap out of memory` / `Reached
-heap limit`, Python's `MemoryError`, a shell's `Killed`) and the execution's own status (outcome
-TIMED_OUT, audit status code 4, "The configured timeout was reached", signal 9 / exit code 137 on
-a task). Facts put numbers side by side: the memory limit configured against the usage reported,
-the task timeout against how long it ran, and whether every retry was used up.
+heap limit`, Python's `MemoryError`, a shell's `Killed`, the JVM's `OutOfMemoryError` and `There is
+insufficient memory for the Java Runtime Environment`, the BEAM's `eheap_alloc: Cannot allocate`,
+Ruby's `NoMemoryError`, `std::bad_alloc`, ENOMEM, Go's `signal: killed`) and the execution's own
+status (outcome TIMED_OUT, audit status code 4, "The configured timeout was reached", signal 9 /
+exit code 137 on a task). Facts put numbers side by side: the memory limit configured against the
+usage reported, the task timeout against how long it ran, and whether every retry was used up.
 """
 
 from __future__ import annotations
@@ -188,6 +190,26 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("errno 137", "SIGKILL", 0.62, _KILLED),
     sig("oom_score_adj", "OOM_KILLED", 0.85, _OOM),
     sig("invoked oom-killer", "OOM_KILLED", 0.9, _OOM),
+    # Runtimes that die when an allocation fails: the BEAM (crash dump wording), Ruby, the JVM's
+    # native allocations (hs_err), C++, and any program told ENOMEM by the kernel
+    sig("Cannot allocate", "OOM_KILLED", 0.92, _OOM, r"eheap_alloc: Cannot allocate \d+ bytes"),
+    sig(
+        "failed to allocate memory",
+        "OOM_KILLED",
+        0.9,
+        _OOM,
+        r"NoMemoryError|failed to allocate memory \(",
+    ),
+    sig(
+        "There is insufficient memory for the Java Runtime Environment",
+        "JVM_NATIVE_OOM",
+        0.92,
+        _OOM,
+    ),
+    sig("std::bad_alloc", "OOM_KILLED", 0.85, _OOM),
+    sig("Cannot allocate memory", "OOM_KILLED", 0.82, _OOM),
+    # Go's os/exec reporting a child killed by SIGKILL (usually the OOM killer)
+    sig("signal: killed", "SIGKILL", 0.6, _KILLED),
 )
 
 # Cloud Run memory limits a job can be raised to, in MiB.

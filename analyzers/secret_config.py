@@ -5,7 +5,11 @@ defined`, Prisma's `Environment variable not found: DATABASE_URL`, Python's `Key
 'DATABASE_URL'`, python-decouple, django-environ, NestJS/Joi, envalid, t3-env and
 pydantic-settings wording), a connection URL that cannot be parsed (`ERR_INVALID_URL`, SQLAlchemy's
 `Could not parse rfc1738 URL`, Prisma's "the URL must start with the protocol", `invalid dsn`),
-and Secret Manager refusing the secret (`Permission denied on secret`,
+other stacks' configuration errors (Spring Boot's `Could not resolve placeholder` / `Failed to
+bind properties` / no datasource url, Quarkus, Flyway without a url, Entity Framework's connection
+string, Elixir's `System.fetch_env!`, Ecto without `:ecto_repos`, Rails' credentials master key,
+the Rust url crate and sqlx's `error with configuration`, a shell's `unbound variable`), and
+Secret Manager refusing the secret (`Permission denied on secret`,
 `secretmanager.versions.access`, a version DISABLED, DESTROYED or not found). The job's own
 configuration sharpens it: a variable the log names that the job does not define at all is said
 so outright, and secrets read at version `latest` are pointed out.
@@ -113,6 +117,10 @@ _URL_INVALID = Text(
     en="The database URL cannot be parsed (empty, quoted, or special characters not encoded)",
     ko="DB URL을 해석할 수 없음(빈 값·따옴표 포함·특수문자 미인코딩)",
 )
+_MASTER_KEY = Text(
+    en="The credentials master key is missing or wrong (RAILS_MASTER_KEY / config/master.key)",
+    ko="credentials 마스터 키가 없거나 틀림(RAILS_MASTER_KEY / config/master.key)",
+)
 _SECRET_DENIED = Text(
     en="Secret Manager denied the job's service account access to a secret",
     ko="Secret Manager가 Job 서비스 계정의 시크릿 접근을 거부함",
@@ -201,6 +209,15 @@ SIGNATURES: tuple[Signature, ...] = (
         ),
     ),
     Signature("Could not fetch secret", "SECRET_FETCH_FAILED", 0.9, _SECRET_FETCH),
+    # Cloud Run's status for a secret reference whose version does not exist (also when the
+    # project part is elided or given by number)
+    sig(
+        "was not found",
+        "SECRET_NOT_FOUND",
+        0.9,
+        _SECRET_NOT_FOUND,
+        r"\bSecret\b[^\n]*\bversions/[^\s/]+ was not found",
+    ),
     Signature("Environment variable not found:", "ENV_VAR_MISSING", 0.93, _ENV_MISSING),
     Signature("Missing environment variables:", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
     Signature("Invalid environment variables", "ENV_INVALID", 0.85, _ENV_INVALID),
@@ -282,6 +299,14 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Failed to bind properties under", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
     sig("Failed to configure a DataSource", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    # Spring Boot with the datasource auto-configuration backing off (no url / driver)
+    sig(
+        "that could not be found",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"required a bean of type '[\w.]*DataSource' that could not be found",
+    ),
     sig("AdapterNotSpecified", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
     sig(
         "key not found",
@@ -300,6 +325,111 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Invalid JWT Signature", "CREDENTIALS_INVALID", 0.85, _CONFIG_INVALID),
     sig("Failed to determine a suitable driver class", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # Spring Boot 2's DataSourceProperties: no spring.datasource.url and no embedded database
+    sig("Failed to determine suitable jdbc url", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # Elixir System.fetch_env!/1 (System.EnvError)
+    sig("could not fetch environment variable", "ENV_VAR_MISSING", 0.92, _ENV_MISSING),
+    # Rust: the url crate's ParseError, sqlx's Error::Configuration, and a panic on either
+    sig("relative URL without a base", "URL_INVALID", 0.88, _URL_INVALID),
+    sig("invalid port number", "URL_INVALID", 0.84, _URL_INVALID),
+    sig("error with configuration:", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig(
+        "on an `Err` value",
+        "URL_INVALID",
+        0.88,
+        _URL_INVALID,
+        r"on an `Err` value: (?:InvalidUrl|UrlParse|ParseError|RelativeUrlWithoutBase)\b",
+    ),
+    sig(
+        "on an `Err` value",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"on an `Err` value: Configuration\(",
+    ),
+    # Rails credentials: the master key is missing or is not the one the file was encrypted with
+    sig("Missing encryption key to decrypt file with", "MASTER_KEY_MISSING", 0.93, _MASTER_KEY),
+    sig("EncryptedFile::MissingKeyError", "MASTER_KEY_MISSING", 0.92, _MASTER_KEY),
+    sig("MessageEncryptor::InvalidMessage", "MASTER_KEY_INVALID", 0.88, _MASTER_KEY),
+    # Ecto's mix tasks, when config names no :ecto_repos (a warning: nothing is migrated)
+    sig("could not find Ecto repos", "ECTO_REPOS_MISSING", 0.7, _CONFIG_INVALID),
+    sig("could not find repositories for application", "ECTO_REPOS_MISSING", 0.7, _CONFIG_INVALID),
+    # SQLite (SQLITE_CANTOPEN): the database file path the configuration names cannot be opened
+    sig("unable to open database file", "SQLITE_PATH", 0.72, _CONFIG_INVALID),
+    # sh / bash: an unset variable under `set -u` or `${NAME:?}` (upper-case names only: the
+    # environment's; a lower-case one is the script's own)
+    sig(
+        "unbound variable",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: unbound variable",
+    ),
+    sig(
+        "parameter",
+        "ENV_VAR_MISSING",
+        0.88,
+        _ENV_MISSING,
+        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: parameter (?:null or )?not set",
+    ),
+    # Quarkus / SmallRye Config
+    sig(
+        "is required but it could not be found",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+        r"config property \S+ is required but it could not be found",
+    ),
+    # Flyway with no url configured
+    sig("Configure the url, user and password", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
+    # Entity Framework: no connection string / provider, or the design-time context cannot be
+    # built (most often for want of its connection string; a missing package says so itself)
+    sig("No connection string named", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig("No database provider has been configured", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    sig(
+        "Unable to create an object of type",
+        "CONFIG_INVALID",
+        0.7,
+        _CONFIG_INVALID,
+        r"Unable to create an object of type '[^']+'\. For the different patterns",
+    ),
+    # sqlx's query macros at build time
+    sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # dotenv-safe
+    sig("but are not present in the environment", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    # JDBC / HikariCP / pgjdbc: a URL that is empty or an unexpanded placeholder, no jdbcUrl,
+    # no password
+    sig(
+        "No suitable driver found for",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+        r"No suitable driver found for (?:\s*$|\$\{|null\b|undefined\b)",
+    ),
+    sig("jdbcUrl is required with driverClassName", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
+    sig(
+        "but no password was provided",
+        "PASSWORD_NOT_SET",
+        0.92,
+        _CONFIG_INVALID,
+        # ("authentication," itself may reach us redacted)
+        r"requested password-based .*but no password was provided",
+    ),
+    # node-postgres with an undefined password
+    sig("client password must be a string", "PASSWORD_NOT_SET", 0.92, _CONFIG_INVALID),
+    # ADO.NET / Npgsql connection strings
+    sig("Keyword not supported:", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("Host can't be null", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
+    # MongoDB drivers and Mongoose
+    sig("MongoParseError", "URL_INVALID", 0.88, _URL_INVALID, r"MongoParseError: (?:Invalid|URI)"),
+    sig(
+        "parameter to `openUri()` must be a string",
+        "ENV_VAR_MISSING",
+        0.9,
+        _ENV_MISSING,
+    ),
+    # drizzle-kit: the config file names neither a URL nor host/port credentials
+    sig("Either `connectionString` or", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

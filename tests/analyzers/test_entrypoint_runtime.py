@@ -245,6 +245,196 @@ CASES = [
         ("alembic.util.exc.CommandError: Can't locate revision identified by 'ae1027a6acf'",),
         None,
     ),
+    # A script with Windows line endings, as bash, dash and env report it
+    Case(
+        "bash runs a carriage return",
+        ("/app/entrypoint.sh: line 2: $'\\r': command not found",),
+        "CRLF_SCRIPT",
+    ),
+    Case(
+        "dash rejects set -e with a carriage return",
+        ("/config/entrypoint.sh: set: line 2: illegal option -",),
+        "CRLF_SCRIPT",
+    ),
+    Case(
+        "shebang names an interpreter ending in a carriage return",
+        ("/usr/bin/env: 'bash\\r': No such file or directory",),
+        "CRLF_SCRIPT",
+    ),
+    # The job's command line does not parse
+    Case(
+        "gcloud argparse",
+        ("ERROR: (gcloud.run.deploy) argument --image: expected one argument",),
+        "USAGE_ERROR",
+    ),
+    Case(
+        "python argparse",
+        ("migrate.py: error: unrecognized arguments: --dry",),
+        "USAGE_ERROR",
+    ),
+    Case("go flag package", ("flag provided but not defined: -dsn",), "USAGE_ERROR"),
+    Case(
+        "clap",
+        ("error: unexpected argument '--databse-url' found",),
+        "USAGE_ERROR",
+    ),
+    Case(
+        "rails 4 migration under rails 5",
+        (
+            "StandardError: An error has occurred, all later migrations canceled:",
+            "Directly inheriting from ActiveRecord::Migration is not supported. Please specify "
+            "the Rails release the migration was written for:",
+        ),
+        "LIBRARY_MISMATCH",
+    ),
+    Case("go nil map", ("panic: assignment to entry in nil map",), "GO_NIL_POINTER"),
+    Case(
+        "go slice bounds",
+        ("panic: runtime error: slice bounds out of range [:5] with capacity 3",),
+        "GO_PANIC",
+    ),
+    Case(
+        "tokio outside a runtime",
+        (
+            "thread 'main' panicked at 'there is no reactor running, must be called from the "
+            "context of a Tokio 1.x runtime', src/main.rs:12:5",
+        ),
+        "RUST_PANIC_RUNTIME",
+    ),
+    Case(
+        "rust None unwrapped",
+        (
+            "thread 'main' panicked at src/main.rs:8:40:",
+            "called `Option::unwrap()` on a `None` value",
+        ),
+        "RUST_PANIC",
+    ),
+    Case(
+        "bash syntax error",
+        ("/app/run.sh: line 14: syntax error near unexpected token `fi'",),
+        "SYNTAX_ERROR",
+    ),
+    # A runtime that does not fit the code, in each toolchain's words
+    Case(
+        "go toolchain too old",
+        ("go: go.mod requires go >= 1.22 (running go 1.21.5; GOTOOLCHAIN=local)",),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "rustc too old",
+        (
+            "error: package `sqlx v0.7.4` cannot be built because it requires rustc 1.75 or "
+            "newer, while the currently active rustc version is 1.70.0",
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "pip refuses the interpreter",
+        ("ERROR: Package 'app' requires a different Python: 3.8.18 not in '>=3.10'",),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "yarn engines check",
+        (
+            'error prisma@5.3.0: The engine "node" is incompatible with this module. Expected '
+            'version ">=16.13". Got "14.21.3"',
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "old node on optional chaining",
+        ("SyntaxError: Unexpected token '?'",),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        ".net framework missing",
+        (
+            "You must install or update .NET to run this application.",
+            "The framework 'Microsoft.NETCore.App', version '8.0.0' (x64) was not found.",
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "composer platform check",
+        (
+            "Composer detected issues in your platform: Your Composer dependencies require a PHP "
+            'version ">= 8.2.0". You are running 8.1.27.',
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "bundler ruby version",
+        ("Your Ruby version is 3.0.6, but your Gemfile specified 3.2.2",),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "beam file from a newer otp",
+        (
+            "beam/beam_load.c(1878): Error loading module 'Elixir.App': This BEAM file was "
+            "compiled for a later version of the run-time system than 24.",
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
+        "spring bean missing",
+        (
+            "***************************",
+            "APPLICATION FAILED TO START",
+            "Field repo in com.acme.Job required a bean of type 'com.acme.Repo' that could not be "
+            "found.",
+        ),
+        "SPRING_FAILED",
+    ),
+    Case(
+        "spring bean cycle",
+        ("The dependencies of some of the beans in the application context form a cycle:",),
+        "SPRING_BEAN_CYCLE",
+    ),
+    Case(
+        "zeitwerk",
+        (
+            "Zeitwerk::NameError: expected file /app/app/jobs/sync.rb to define constant "
+            "SyncJob, but didn't",
+        ),
+        "RUBY_NAME_ERROR",
+    ),
+    Case(
+        "laravel container",
+        (
+            "Illuminate\\Contracts\\Container\\BindingResolutionException: Target class "
+            "[App\\Jobs\\Sync] does not exist.",
+        ),
+        "PHP_UNDEFINED",
+    ),
+    Case(
+        "a toolchain banner is not a version error",
+        (out("go version go1.22.1 linux/amd64"), out("Using Ruby 3.2.2, Bundler 2.5.6")),
+        None,
+    ),
+    Case(
+        "a missing datasource bean is configuration, not code",
+        (
+            "Parameter 0 of constructor in com.acme.Job required a bean of type "
+            "'javax.sql.DataSource' that could not be found.",
+        ),
+        None,
+    ),
+    Case(
+        "spring finding its beans",
+        (out("Bootstrapping Spring Data JPA repositories in DEFAULT mode."),),
+        None,
+    ),
+    # Near misses: the same words in output that is not a failure
+    Case(
+        "a script that sets its options fine",
+        (out("+ set -euo pipefail"), out("usage: migrate.py [-h] [--dry-run]")),
+        None,
+    ),
+    Case(
+        "a help text naming its arguments",
+        (out("  --image IMAGE   expected image reference (one argument)"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None),
 ]
 
@@ -315,6 +505,15 @@ COMPETING = [
             "Node.js v20.11.1",
         ),
         "missing_artifact",
+    ),
+    (
+        "an unset variable behind a rust None is configuration",
+        (
+            "Error: environment variable DATABASE_URL is not set",
+            "thread 'main' panicked at src/main.rs:8:40:",
+            "called `Option::unwrap()` on a `None` value",
+        ),
+        "secret_config",
     ),
     (
         "invalid url is configuration",

@@ -13,6 +13,7 @@ from tests.analyzers._build import (
     check_case,
     config,
     evidence,
+    out,
     rank,
     system,
     task,
@@ -71,6 +72,32 @@ CASES = [
                 "no such file or directory"
             ),
         ),
+        None,
+    ),
+    Case(
+        "cloud run refuses an index without amd64",
+        (),
+        "EXEC_FORMAT_ERROR",
+        completed_message=f"Cloud Run does not support image '{IMAGE}': Container manifest type "
+        "'application/vnd.oci.image.index.v1+json' must support amd64/linux.",
+    ),
+    Case(
+        "docker hub pull without login",
+        (
+            "Error response from daemon: pull access denied for acme/migrate, repository does "
+            "not exist or may require 'docker login': denied: requested access to the resource "
+            "is denied",
+        ),
+        "IMAGE_ACCESS_DENIED",
+    ),
+    Case(
+        "registry lost a layer",
+        ("failed to copy: httpReadSeeker: failed open: blob unknown to registry",),
+        "IMAGE_NOT_FOUND",
+    ),
+    Case(
+        "a successful login is not a denial",
+        (out("Login Succeeded"), out("Status: Downloaded newer image for acme/migrate:1.4")),
         None,
     ),
     Case("healthy run", HEALTHY, None, cfg=config()),

@@ -173,6 +173,160 @@ CASES = [
         ),
         "PY_MODULE_NOT_FOUND",
     ),
+    # The dynamic loader and the java launcher, as they word a file the image lacks
+    Case(
+        "glibc loader without the library",
+        (
+            "/usr/local/bin/migrate: error while loading shared libraries: libpq.so.5: cannot "
+            "open shared object file: No such file or directory",
+        ),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "freebsd rtld without the library",
+        ('diesel: Shared object "libpq.so.5" not found, required by "diesel"',),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "python native module without its library",
+        ("ImportError: libGL.so.1: cannot open shared object file: No such file or directory",),
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Case(
+        "java launcher without the jar",
+        ("Error: Unable to access jarfile /app/app.jar",),
+        "JAR_MISSING",
+    ),
+    Case(
+        "java launcher without the main class",
+        ("Error: Could not find or load main class org.flywaydb.commandline.Main",),
+        "MAIN_CLASS_MISSING",
+    ),
+    Case(
+        "flyway migrations directory not in the image",
+        ("ERROR: Skipping filesystem location: /flyway/sql (not a directory)",),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "liquibase changelog not in the image",
+        (
+            "liquibase.exception.ChangeLogParseException: The file db/changelog/master.yaml was "
+            "not found in the configured search path:",
+        ),
+        "MIGRATION_FILE_MISSING",
+    ),
+    Case(
+        "diesel without its migrations directory",
+        ('Unable to find migrations directory in "/app" or any parent directories.',),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "knex history names files the image lacks",
+        (
+            "Error: The migration directory is corrupt, the following files are missing: "
+            "20240427161436_stream_ssl.js",
+        ),
+        "MIGRATION_FILE_MISSING",
+        max_strength=0.89,
+    ),
+    Case(
+        "php require of an uninstalled vendor directory",
+        (
+            "PHP Fatal error:  Uncaught Error: Failed opening required "
+            "'/var/www/vendor/autoload.php' (include_path='.:/usr/share/php')",
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "python distribution not installed",
+        ("pkg_resources.DistributionNotFound: The 'gunicorn' distribution was not found",),
+        "PY_MODULE_NOT_FOUND",
+    ),
+    Case(
+        "php extension not installed",
+        ("PHP Fatal error:  Uncaught Error: Call to undefined function mysqli_connect()",),
+        "PHP_EXTENSION_MISSING",
+    ),
+    Case(
+        ".net file not published",
+        (
+            "Unhandled exception. System.IO.FileNotFoundException: Could not find file "
+            "'/app/seed/data.json'.",
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "go opens a file the image lacks",
+        ("2024/05/01 10:00:00 open /app/config/prod.yaml: no such file or directory",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "python opens a file the image lacks",
+        ("FileNotFoundError: [Errno 2] No such file or directory: '/app/seed/rows.csv'",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "java opens a file the image lacks",
+        ("java.io.FileNotFoundException: /app/seed.sql (No such file or directory)",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "ruby opens a file the image lacks",
+        ("Errno::ENOENT: No such file or directory @ rb_sysopen - /app/config/seed.yml",),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "sqlx-cli without migrations",
+        ("error: while resolving migrations: No such file or directory (os error 2)",),
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Case(
+        "viper without its config file",
+        ('Error: Config File "config" Not Found in "[/app /etc/app]"',),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "rails without database.yml",
+        (
+            "Cannot load database configuration: Could not load database configuration. No such "
+            'file - ["config/database.yml"]',
+        ),
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Case(
+        "an unexpanded jdbc url is not a missing driver",
+        ("java.sql.SQLException: No suitable driver found for ${DATABASE_URL}",),
+        None,
+    ),
+    Case(
+        "a cloud sql socket is the connection's",
+        (
+            "dial unix /cloudsql/proj:region:db/.s.PGSQL.5432: open /cloudsql/proj:region:db: no "
+            "such file or directory",
+        ),
+        None,
+    ),
+    Case(
+        "php's own undefined function is code, not an extension",
+        ("PHP Fatal error:  Uncaught Error: Call to undefined function app_boot()",),
+        None,
+    ),
+    # Near misses: the same tools when the files are there
+    Case(
+        "the loader's search order is not a failure",
+        (out("ldconfig: /usr/lib/libpq.so.5 is not a symbolic link, using shared libraries"),),
+        None,
+    ),
+    Case(
+        "flyway scanning a location it found",
+        (out("Scanning for filesystem resources at '/flyway/sql'"),),
+        None,
+    ),
+    Case(
+        "java launcher that started",
+        (out("Starting Application using Java 21 with PID 1 (/app/app.jar started by root)"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None, cfg=config()),
 ]
 

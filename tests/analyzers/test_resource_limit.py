@@ -109,6 +109,36 @@ CASES = [
         fact_contains=("3 of 3",),
     ),
     Case("unrelated 'Killed' word", (out("Killed 0 zombie processes"),), None),
+    Case(
+        "beam heap allocation failed",
+        ('eheap_alloc: Cannot allocate 1573200 bytes of memory (of type "heap").',),
+        "OOM_KILLED",
+    ),
+    Case(
+        "ruby NoMemoryError",
+        ("/app/lib/import.rb:12:in `read': failed to allocate memory (NoMemoryError)",),
+        "OOM_KILLED",
+    ),
+    Case(
+        "jvm native allocation failed",
+        (
+            "# There is insufficient memory for the Java Runtime Environment to continue.",
+            "# Native memory allocation (mmap) failed to map 262144 bytes",
+        ),
+        "JVM_NATIVE_OOM",
+    ),
+    Case(
+        "c++ bad_alloc",
+        ("terminate called after throwing an instance of 'std::bad_alloc'",),
+        "OOM_KILLED",
+    ),
+    Case("kernel ENOMEM", ("OSError: [Errno 12] Cannot allocate memory",), "OOM_KILLED"),
+    Case("go child killed", ("migrate: exit status: signal: killed",), "SIGKILL", max_strength=0.7),
+    Case(
+        "a memory figure in a healthy log is not a failure",
+        (out("heap: allocated 512 MiB, memory limit 2 GiB"), out("Processed 10000 rows")),
+        None,
+    ),
     Case("healthy run", HEALTHY, None, cfg=config()),
 ]
 

@@ -171,6 +171,202 @@ CASES = [
         ("django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",),
         None,
     ),
+    # Other stacks' configuration loaders, as their sources word the failure
+    Case(
+        "spring boot 2 without a datasource url",
+        ("Reason: Failed to determine suitable jdbc url",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "elixir System.fetch_env!",
+        (
+            '** (System.EnvError) could not fetch environment variable "DATABASE_URL" because it '
+            "is not set",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "rust url crate without a scheme",
+        ("error: relative URL without a base",),
+        "URL_INVALID",
+    ),
+    Case(
+        "sqlx configuration error",
+        ("Error: error with configuration: invalid port number",),
+        "CONFIG_INVALID",
+    ),
+    Case(
+        "rust panic on an unparsable url",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: "
+            'InvalidUrl("Illegal character in authority")\', src/main.rs:9:5',
+        ),
+        "URL_INVALID",
+    ),
+    Case(
+        "rails master key does not decrypt the credentials",
+        (
+            "ActiveSupport::MessageEncryptor::InvalidMessage: ActiveSupport::MessageEncryptor::"
+            "InvalidMessage",
+        ),
+        "MASTER_KEY_INVALID",
+    ),
+    Case(
+        "rails master key missing",
+        (
+            "Missing encryption key to decrypt file with. Ask your team for your master key and "
+            "write it to config/master.key or put it in the ENV['RAILS_MASTER_KEY'].",
+        ),
+        "MASTER_KEY_MISSING",
+    ),
+    Case(
+        "ecto without ecto_repos",
+        ("warning: could not find Ecto repos in any of the apps: [:shop].",),
+        "ECTO_REPOS_MISSING",
+        max_strength=0.75,
+    ),
+    Case(
+        "sqlite path that cannot be opened",
+        ("SQLSTATE[HY000] [14] unable to open database file",),
+        "SQLITE_PATH",
+        max_strength=0.75,
+    ),
+    Case(
+        "drizzle-kit config without credentials",
+        (
+            "Error: Either `connectionString` or `host, port, etc.` params be provided in "
+            "config file",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "cloud run secret version that does not exist",
+        (),
+        "SECRET_NOT_FOUND",
+        completed_message="spec.template.spec.containers[0].env[1].value_from.secret_key_ref: "
+        "Secret projects/123456/secrets/api-db-password/versions/latest was not found",
+    ),
+    Case(
+        "a missing image is not a secret",
+        (),
+        None,
+        completed_message="Image 'europe-docker.pkg.dev/p/r/api:latest' not found.",
+    ),
+    Case(
+        "bash set -u on an unset variable",
+        ("/app/entrypoint.sh: line 4: DATABASE_URL: unbound variable",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "dash ${NAME:?}",
+        ("/docker-entrypoint.sh: 3: DATABASE_URL: parameter not set",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "quarkus config property missing",
+        (
+            "SRCFG00014: The config property quarkus.datasource.jdbc.url is required but it "
+            "could not be found in any config source",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "flyway without a url",
+        ("ERROR: Unable to connect to the database. Configure the url, user and password!",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "ef core design-time context",
+        (
+            "Unable to create an object of type 'ShopContext'. For the different patterns "
+            "supported at design time, see https://go.microsoft.com/fwlink/?linkid=851728",
+        ),
+        "CONFIG_INVALID",
+        max_strength=0.75,
+    ),
+    Case(
+        "sqlx macros without a database url",
+        ("error: set `DATABASE_URL` to use query macros online, or run `cargo sqlx prepare`",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "spring boot with no datasource bean",
+        (
+            "Parameter 0 of constructor in com.acme.Job required a bean of type "
+            "'javax.sql.DataSource' that could not be found.",
+        ),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "jdbc url left as a placeholder",
+        ("java.sql.SQLException: No suitable driver found for ${DATABASE_URL}",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "hikari without a jdbc url",
+        ("java.lang.IllegalArgumentException: jdbcUrl is required with driverClassName.",),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "pgjdbc without a password",
+        (
+            "org.postgresql.util.PSQLException: The server requested password-based "
+            "authentication, but no password was provided by plugin null.",
+        ),
+        "PASSWORD_NOT_SET",
+    ),
+    Case(
+        "node-postgres with an undefined password",
+        ("Error: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string",),
+        "PASSWORD_NOT_SET",
+    ),
+    Case(
+        "ado.net connection string keyword",
+        ("System.ArgumentException: Keyword not supported: 'server name'.",),
+        "URL_INVALID",
+    ),
+    Case(
+        "mongoose without a uri",
+        ('MongooseError: The `uri` parameter to `openUri()` must be a string, got "undefined".',),
+        "ENV_VAR_MISSING",
+    ),
+    Case(
+        "mongodb scheme",
+        (
+            "MongoParseError: Invalid scheme, expected connection string to start with "
+            '"mongodb://" or "mongodb+srv://"',
+        ),
+        "URL_INVALID",
+    ),
+    Case(
+        "a jdbc url with no driver is the image's, not configuration",
+        ("java.sql.SQLException: No suitable driver found for jdbc:postgresql://db:5432/app",),
+        None,
+    ),
+    Case(
+        "a script's own lower-case variable is code",
+        ("/app/run.sh: line 9: retries: unbound variable",),
+        None,
+    ),
+    # Near misses: the same words where nothing is misconfigured
+    Case(
+        "a rust panic on another error is not configuration",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: Io(Os { code: "
+            "2, kind: NotFound })', src/main.rs:9:5",
+        ),
+        None,
+    ),
+    Case(
+        "an absolute url parses",
+        (out("Parsed URL https://api.example.com/v1 (relative paths resolved against it)"),),
+        None,
+    ),
+    Case(
+        "ecto found its repos",
+        (out("[info] == Running 20240101 Shop.Repo.Migrations.AddOrders.change/0 forward"),),
+        None,
+    ),
     Case("healthy run", HEALTHY, None, cfg=config()),
 ]
 
