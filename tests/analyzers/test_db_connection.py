@@ -82,6 +82,60 @@ CASES = [
         None,
     ),
     Case("healthy run", HEALTHY, None, cfg=config()),
+    # A full server
+    Case(
+        "postgres too many clients",
+        ("FATAL:  sorry, too many clients already",),
+        "TOO_MANY_CONNECTIONS",
+        cfg=config(),
+    ),
+    Case(
+        "mysql too many connections",
+        ("ERROR 1040 (HY000): Too many connections",),
+        "TOO_MANY_CONNECTIONS",
+        cfg=config(),
+    ),
+    Case(
+        "a web server's too many connections", ("warn: Too many connections",), None, cfg=config()
+    ),
+    # TLS mismatch
+    Case(
+        "lib/pq without TLS on the server",
+        ("pq: SSL is not enabled on the server",),
+        "SSL_REQUIRED",
+        cfg=config(),
+    ),
+    Case("TLS enabled is healthy", ("SSL is enabled on the server",), None, cfg=config()),
+    # libpq 14+ naming the server
+    Case(
+        "psycopg 3 names the server",
+        (
+            'psycopg.OperationalError: connection to server at "10.0.0.5" (10.0.0.5), port 5432'
+            " failed: server closed the connection",
+        ),
+        "PG_UNREACHABLE",
+        cfg=config(),
+    ),
+    Case(
+        "connection to server succeeded",
+        ("connection to server at db established",),
+        None,
+        cfg=config(),
+    ),
+    # SQLSTATE forms of a failed login
+    Case(
+        "postgrex invalid password",
+        ("** (Postgrex.Error) FATAL 28P01 (invalid_password) password authentication",),
+        "PG_AUTH_FAILED",
+        cfg=config(),
+    ),
+    Case("a hash that contains 28P01", ("commit a28P01f",), None, cfg=config()),
+    Case(
+        "rails no database",
+        ("ActiveRecord::NoDatabaseError: We could not find your database: app",),
+        "DB_NOT_FOUND",
+        cfg=config(),
+    ),
 ]
 
 
