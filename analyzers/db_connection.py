@@ -150,7 +150,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "PG_ROLE_MISSING",
         0.88,
         _AUTH,
-        re.compile(r'\brole "[^"]+" does not exist'),
+        re.compile(r'(?<!ERROR:  )(?<!ERROR: )(?<!Failed with: )\brole "[^"]+" does not exist'),
     ),
     # Other stacks (signatures reviewed against the failure corpus's development part)
     sig("no pg_hba.conf entry", "PG_HBA", 0.93, _AUTH),

@@ -155,6 +155,10 @@ _HEADS = Text(
     en="The migrations branch into several heads (two migrations share a parent)",
     ko="마이그레이션이 여러 head로 갈라짐(같은 부모를 둔 마이그레이션 2개)",
 )
+_MISSING_ROLE = Text(
+    en="A migration grants to or assigns a database role that does not exist",
+    ko="마이그레이션이 존재하지 않는 DB 역할에 권한을 주거나 소유자로 지정함",
+)
 _DDL_LIMIT = Text(
     en="A migration's DDL exceeds a limit of this database (e.g. an index key too long)",
     ko="마이그레이션 DDL이 DB의 한도를 넘음(예: 인덱스 키가 너무 김)",
@@ -409,6 +413,22 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Multiple migrations have the version number", "DUPLICATE_MIGRATION", 0.9, _HEADS),
     sig("DuplicateMigrationNameError", "DUPLICATE_MIGRATION", 0.9, _HEADS),
     sig("ActiveRecord::IrreversibleMigration", "APPLY_FAILED", 0.82, _APPLY_FAILED),
+    # Prisma migrate's advisory lock (it reports P1002 "timed out" with this context).
+    sig(
+        "Timed out trying to acquire a postgres advisory lock",
+        "MIGRATION_LOCKED",
+        0.95,
+        _TOOL_LOCKED,
+    ),
+    # A GRANT / ALTER ... OWNER TO a role that does not exist: a statement's error (PostgreSQL
+    # "ERROR:", diesel CLI's "Failed with:"), not the login's "FATAL:".
+    sig(
+        "does not exist",
+        "UNDEFINED_ROLE",
+        0.9,
+        _MISSING_ROLE,
+        r'(?-i:(?:ERROR:\s+|Failed with: )role "[^"]+" does not exist)',
+    ),
     # Alembic: two requested revisions on one branch.
     sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )

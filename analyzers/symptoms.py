@@ -157,6 +157,17 @@ SYMPTOMS: tuple[Symptom, ...] = (
         explaining_signatures=frozenset({"CLOUDSQL_IAM_LOGIN"}),
     ),
     Symptom(
+        cause="db_connection",
+        signatures=frozenset({"ETIMEDOUT", "P1002"}),
+        explained_by=frozenset({"migration_sql"}),
+        cap=0.3,
+        title=Text(
+            en="The timeout was the migration tool waiting for its lock (a symptom)",
+            ko="시간 초과는 마이그레이션 도구가 락을 기다린 것(증상)",
+        ),
+        explaining_signatures=frozenset({"MIGRATION_LOCKED"}),
+    ),
+    Symptom(
         cause="migration_sql",
         signatures=frozenset({"UNIQUE_VIOLATION", "CONSTRAINT_VIOLATION"}),
         explained_by=frozenset({"data_error"}),

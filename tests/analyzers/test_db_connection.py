@@ -131,6 +131,29 @@ CASES = [
     ),
     Case("a hash that contains 28P01", ("commit a28P01f",), None, cfg=config()),
     Case(
+        "login as a missing role",
+        ('psql: error: FATAL:  role "app" does not exist',),
+        "PG_ROLE_MISSING",
+        cfg=config(),
+    ),
+    Case(
+        "a statement naming a missing role is not a login",
+        ('ERROR:  role "readonly" does not exist',),
+        None,
+        cfg=config(),
+    ),
+    Case(
+        "prisma's lock timeout is not a connection timeout",
+        (
+            "Error: P1002",
+            "Context: Timed out trying to acquire a postgres advisory lock "
+            "(SELECT pg_advisory_lock(72707369)). Elapsed: 10000ms.",
+        ),
+        "ETIMEDOUT",
+        cfg=config(),
+        max_strength=0.3,
+    ),
+    Case(
         "rails no database",
         ("ActiveRecord::NoDatabaseError: We could not find your database: app",),
         "DB_NOT_FOUND",

@@ -264,6 +264,28 @@ CASES = [
         "DUPLICATE_MIGRATION",
     ),
     Case("liquibase lock released", ("Successfully released change log lock",), None),
+    Case(
+        "prisma advisory lock",
+        (
+            "Error: P1002",
+            "Context: Timed out trying to acquire a postgres advisory lock "
+            "(SELECT pg_advisory_lock(72707369)). Elapsed: 10000ms.",
+        ),
+        "MIGRATION_LOCKED",
+    ),
+    Case(
+        "grant to a missing role",
+        ('ERROR:  role "readonly" does not exist',),
+        "UNDEFINED_ROLE",
+    ),
+    Case(
+        "diesel names the failed statement",
+        ("Running migration 2021-06-09_grant", 'Failed with: role "readonly" does not exist'),
+        "UNDEFINED_ROLE",
+    ),
+    Case(
+        "login with a missing role is not a migration", ('FATAL:  role "app" does not exist',), None
+    ),
 ]
 
 
