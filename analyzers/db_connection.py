@@ -245,6 +245,37 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ActiveRecord::ConnectionTimeoutError", "POOL_TIMEOUT", 0.86, _TIMEOUT),
     sig("Exception while connecting", "PG_UNREACHABLE", 0.85, _UNREACHABLE, r"Npgsql"),
     sig("Unable to open JDBC Connection", "JDBC_POOL", 0.82, _UNREACHABLE),
+    sig("ActiveRecord::DatabaseConnectionError", "PG_UNREACHABLE", 0.86, _UNREACHABLE),
+    # asyncpg names the SQLSTATE class in the exception.
+    sig("asyncpg.exceptions.InvalidPasswordError", "PG_AUTH_FAILED", 0.93, _AUTH),
+    sig("asyncpg.exceptions.InvalidAuthorizationSpecificationError", "PG_AUTH_FAILED", 0.88, _AUTH),
+    sig("asyncpg.exceptions.InvalidCatalogNameError", "DB_NOT_FOUND", 0.9, _NO_DATABASE),
+    sig("asyncpg.exceptions.TooManyConnectionsError", "TOO_MANY_CONNECTIONS", 0.9, _FULL),
+    sig("asyncpg.exceptions.CannotConnectNowError", "DB_STARTING", 0.86, _UNREACHABLE),
+    # SQLAlchemy's pool, SQL Server's unknown database (4060), MySQL 8 authentication plugins.
+    sig("QueuePool limit of size", "POOL_TIMEOUT", 0.86, _TIMEOUT),
+    sig(
+        "Cannot open database",
+        "DB_NOT_FOUND",
+        0.88,
+        _NO_DATABASE,
+        r'Cannot open database "[^"]+" requested by the login',
+    ),
+    sig("Public Key Retrieval is not allowed", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    sig(
+        "Client does not support authentication protocol requested by server",
+        "MYSQL_ACCESS_DENIED",
+        0.88,
+        _AUTH,
+    ),
+    sig("ER_NOT_SUPPORTED_AUTH_MODE", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    sig(
+        "Authentication plugin",
+        "MYSQL_ACCESS_DENIED",
+        0.86,
+        _AUTH,
+        r"Authentication plugin '\w+' cannot be loaded",
+    ),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")

@@ -429,6 +429,43 @@ SIGNATURES: tuple[Signature, ...] = (
         _MISSING_ROLE,
         r'(?-i:(?:ERROR:\s+|Failed with: )role "[^"]+" does not exist)',
     ),
+    # SQLite's wording of the same errors (sqlite3, better-sqlite3, SQLAlchemy, Rails, Prisma).
+    sig("no such table:", "UNDEFINED_TABLE", 0.84, _MISSING),
+    sig("no such column:", "UNDEFINED_COLUMN", 0.84, _MISSING),
+    sig("duplicate column name:", "DUPLICATE_COLUMN", 0.88, _EXISTS),
+    sig("UNIQUE constraint failed:", "UNIQUE_VIOLATION", 0.84, _DUPLICATE),
+    sig("NOT NULL constraint failed:", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    # mysql2 / mysqljs error codes for a syntax error and a broken foreign key.
+    sig("ER_PARSE_ERROR", "SQL_SYNTAX", 0.86, _SYNTAX),
+    sig("ER_CANNOT_ADD_FOREIGN", "CONSTRAINT_VIOLATION", 0.85, _CONSTRAINT),
+    sig("ER_NO_REFERENCED_ROW", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    sig("SequelizeUniqueConstraintError", "UNIQUE_VIOLATION", 0.84, _DUPLICATE),
+    sig("SequelizeForeignKeyConstraintError", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    # Flyway: the history and the resolved migrations disagree.
+    sig("Detected resolved migration not applied to database", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    sig("Detected applied migration not resolved locally", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    sig("liquibase.exception.MigrationFailedException", "APPLY_FAILED", 0.82, _APPLY_FAILED),
+    # goose, atlas.
+    sig("missing migrations before current version", "HISTORY_MISMATCH", 0.86, _HISTORY),
+    sig("failed to run SQL migration", "MIGRATION_FAILED", 0.6, _GENERIC),
+    sig(
+        "You have a checksum error in your migration directory",
+        "CHECKSUM_MISMATCH",
+        0.9,
+        _FAILED_STATE,
+    ),
+    sig("connected database is not clean", "P3005", 0.88, _NOT_EMPTY),
+    # Rails: another process holds the advisory lock; the recorded version has no file.
+    sig("ConcurrentMigrationError", "MIGRATION_LOCKED", 0.93, _TOOL_LOCKED),
+    sig("UnknownMigrationVersionError", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    # Prisma: the shadow database rejected a migration; a recorded migration's file is gone.
+    sig("P3006", "P3006", 0.88, _APPLY_FAILED, r"\bP3006\b"),
+    sig("failed to apply cleanly to the shadow database", "P3006", 0.88, _APPLY_FAILED),
+    sig("P3015", "P3015", 0.86, _HISTORY, r"\bP3015\b"),
+    sig("Could not find the migration file at", "P3015", 0.86, _HISTORY),
+    # Ecto, EF Core, Hibernate.
+    sig("Ecto.MigrationError", "APPLY_FAILED", 0.78, _APPLY_FAILED),
+    sig("Schema-validation: wrong column type", "PENDING_MIGRATIONS", 0.84, _APPLY_FAILED),
     # Alembic: two requested revisions on one branch.
     sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )

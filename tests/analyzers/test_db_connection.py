@@ -154,6 +154,31 @@ CASES = [
         max_strength=0.3,
     ),
     Case(
+        "asyncpg bad password",
+        ('asyncpg.exceptions.InvalidPasswordError: password authentication failed for user "app"',),
+        "PG_AUTH_FAILED",
+        cfg=config(),
+    ),
+    Case(
+        "sqlalchemy pool exhausted",
+        ("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",),
+        "POOL_TIMEOUT",
+        cfg=config(),
+    ),
+    Case(
+        "sql server unknown database",
+        ('Cannot open database "orders" requested by the login. The login failed.',),
+        "DB_NOT_FOUND",
+        cfg=config(),
+    ),
+    Case("opening a file is not a database", ("Cannot open database.yml",), None, cfg=config()),
+    Case(
+        "mysql 8 auth plugin",
+        ("Authentication plugin 'caching_sha2_password' cannot be loaded",),
+        "MYSQL_ACCESS_DENIED",
+        cfg=config(),
+    ),
+    Case(
         "rails no database",
         ("ActiveRecord::NoDatabaseError: We could not find your database: app",),
         "DB_NOT_FOUND",

@@ -29,6 +29,13 @@ UPSTREAM = [
         ("Error: 13 INTERNAL: Received RST_STREAM with code 2",),
         "SERVER_ERROR_500",
     ),
+    Case(
+        "go client 500",
+        ("googleapi: Error 500: Internal error encountered.",),
+        "SERVER_ERROR_5XX",
+    ),
+    Case("go client 404", ("googleapi: Error 404: Not found",), None),
+    Case("a variable named internalErrors", ("internalErrors=0",), None),
     Case("capacity planning note", ("capacity planning: 40 % used",), None),
     Case("a log that counts 13 INTERNAL users", ("found 13 INTERNALS",), None),
     Case("healthy run", HEALTHY, None),

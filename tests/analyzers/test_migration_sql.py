@@ -264,6 +264,52 @@ CASES = [
         "DUPLICATE_MIGRATION",
     ),
     Case("liquibase lock released", ("Successfully released change log lock",), None),
+    # SQLite
+    Case("sqlite missing table", ("SqliteError: no such table: users",), "UNDEFINED_TABLE"),
+    Case(
+        "sqlite duplicate column",
+        ("sqlite3.OperationalError: duplicate column name: email",),
+        "DUPLICATE_COLUMN",
+    ),
+    Case("a table listing says no such thing", ("no such tables to migrate",), None),
+    # mysql2 codes, Flyway history, goose, atlas, Rails, Prisma
+    Case("mysql2 parse error", ("Error: ER_PARSE_ERROR: You have an error",), "SQL_SYNTAX"),
+    Case(
+        "flyway resolved not applied",
+        (
+            "ERROR: Validate failed: Migrations have failed validation",
+            "Detected resolved migration not applied to database: 2.1.",
+        ),
+        "HISTORY_MISMATCH",
+    ),
+    Case(
+        "goose missing migrations",
+        ("error: found 2 missing migrations before current version 20240101",),
+        "HISTORY_MISMATCH",
+    ),
+    Case(
+        "atlas checksum",
+        ("Error: You have a checksum error in your migration directory.",),
+        "CHECKSUM_MISMATCH",
+    ),
+    Case(
+        "rails concurrent migration",
+        (
+            "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another "
+            "migration process is currently running.",
+        ),
+        "MIGRATION_LOCKED",
+    ),
+    Case(
+        "prisma shadow database",
+        (
+            "Error: P3006",
+            "Migration `20240101_init` failed to apply cleanly to the shadow database.",
+        ),
+        "P3006",
+    ),
+    Case("a version that contains P3006", ("build 1.P3006x",), None),
+    Case("goose all applied", ("goose: no migrations to run. current version: 20240101",), None),
     Case(
         "prisma advisory lock",
         (
