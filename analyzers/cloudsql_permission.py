@@ -186,6 +186,26 @@ SIGNATURES: tuple[Signature, ...] = (
         _NOT_AUTHORIZED,
     ),
     sig("Cloud SQL Admin API is not enabled", "SQLADMIN_API_DISABLED", 0.92, _API_DISABLED),
+    # The Go connector / Auth Proxy v2 wrap an Admin API refusal in a RefreshError
+    # ("failed to get instance metadata (connection name = ...): googleapi: Error 403").
+    sig(
+        "failed to get instance metadata",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.93,
+        _NOT_AUTHORIZED,
+        r"failed to get instance metadata.*(?:\b403\b|NOT_AUTHORIZED|notAuthorized)",
+    ),
+    # Cloud SQL names a PostgreSQL IAM database user "sa@project.iam" (the service account's
+    # e-mail without ".gserviceaccount.com"); a refused password login for one is an IAM login
+    # the instance did not accept (the token's identity is not that user, or IAM authentication
+    # is off), not a wrong password.
+    sig(
+        "password authentication failed for user",
+        "CLOUDSQL_IAM_LOGIN",
+        0.96,
+        _IAM_LOGIN,
+        r'password authentication failed for user "[^"@]+@[^"]+\.iam(?:\.gserviceaccount\.com)?"',
+    ),
 )
 
 

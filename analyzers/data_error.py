@@ -135,6 +135,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("contains only", "CSV_PARSE", 0.9, _PARSE, r"contains only \d+ columns"),
     sig("Too many values in row", "CSV_PARSE", 0.88, _PARSE),
     sig("Missing close double quote", "CSV_PARSE", 0.9, _PARSE),
+    # PostgreSQL COPY: the row that failed (CONTEXT "COPY t, line N[, column c]", printed in
+    # English whatever the server's language) and the file-format errors (22P04).
+    sig("COPY", "COPY_ROW", 0.84, _PARSE, r"(?-i:\bCOPY [\w.\"]+, line \d+\b)"),
+    sig("extra data after last expected column", "CSV_PARSE", 0.88, _PARSE),
+    sig("missing data for column", "CSV_PARSE", 0.88, _PARSE),
+    sig("unterminated CSV quoted field", "CSV_PARSE", 0.88, _PARSE),
+    # PostgreSQL 22007 / 22008 / 22003 / 22P02 for enums; MySQL 1265 (WARN_DATA_TRUNCATED).
+    sig("invalid input value for enum", "VALUE_PARSE", 0.8, _PARSE),
+    sig("date/time field value out of range", "VALUE_RANGE", 0.8, _ROWS),
+    sig("numeric field overflow", "VALUE_RANGE", 0.8, _ROWS),
+    sig("Data truncated for column", "VALUE_RANGE", 0.8, _ROWS),
 )
 
 # Row-level violations: data when a batch loads rows, migration_sql when a migration runs.

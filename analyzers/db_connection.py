@@ -91,6 +91,14 @@ _SOCKET = Text(
     ko="컨테이너에 Cloud SQL 유닉스 소켓이 없음",
 )
 _UNREACHABLE = Text(en="Database server is unreachable", ko="DB 서버에 연결할 수 없음")
+_FULL = Text(
+    en="The database has no connection slots left (too many clients)",
+    ko="DB의 연결 슬롯이 모두 사용 중(클라이언트 수 초과)",
+)
+_TLS = Text(
+    en="The client and the database disagree on TLS (sslmode)",
+    ko="클라이언트와 DB의 TLS 설정(sslmode)이 맞지 않음",
+)
 _NO_INSTANCE = Text(
     en="The Cloud SQL instance named in the connection does not exist (typo in the name?)",
     ko="연결에 지정한 Cloud SQL 인스턴스가 존재하지 않음(이름 오타?)",
@@ -142,7 +150,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "PG_ROLE_MISSING",
         0.88,
         _AUTH,
-        re.compile(r'\brole "[^"]+" does not exist'),
+        re.compile(r'(?<!ERROR:  )(?<!ERROR: )(?<!Failed with: )\brole "[^"]+" does not exist'),
     ),
     # Other stacks (signatures reviewed against the failure corpus's development part)
     sig("no pg_hba.conf entry", "PG_HBA", 0.93, _AUTH),
@@ -164,14 +172,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("A network-related or instance-specific error", "MSSQL_UNREACHABLE", 0.9, _UNREACHABLE),
     sig("Login failed for user", "MSSQL_LOGIN", 0.93, _AUTH),
     sig("certificate chain was issued by an authority", "SSL_REQUIRED", 0.88, _UNREACHABLE),
-    sig(
-        "too many connections",
-        "TOO_MANY_CONNECTIONS",
-        0.86,
-        _UNREACHABLE,
-        r"too many (connections|clients)",
-    ),
-    sig("remaining connection slots are reserved", "TOO_MANY_CONNECTIONS", 0.9, _UNREACHABLE),
+    sig("remaining connection slots are reserved", "TOO_MANY_CONNECTIONS", 0.9, _FULL),
     sig("the database system is starting up", "DB_STARTING", 0.86, _UNREACHABLE),
     sig("the database system is shutting down", "DB_STARTING", 0.86, _UNREACHABLE),
     sig("SQLSTATE[HY000] [2002]", "MYSQL_UNREACHABLE", 0.9, _UNREACHABLE),
@@ -211,6 +212,70 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Connection is not available, request timed out", "POOL_TIMEOUT", 0.86, _TIMEOUT),
     sig("Unable to obtain connection from database", "PG_UNREACHABLE", 0.88, _UNREACHABLE),
     sig("Unable to acquire JDBC Connection", "JDBC_POOL", 0.86, _UNREACHABLE),
+    # PostgreSQL 53300 and MySQL ER_CON_COUNT_ERROR (1040): the server is full.
+    sig("too many clients already", "TOO_MANY_CONNECTIONS", 0.92, _FULL),
+    sig("ER_CON_COUNT_ERROR", "TOO_MANY_CONNECTIONS", 0.9, _FULL),
+    sig(
+        "Too many connections",
+        "TOO_MANY_CONNECTIONS",
+        0.85,
+        _FULL,
+        r"\b1040\b|SQLSTATE|mysql|FATAL|Postgres|pq:|psycopg|Sequelize|Prisma",
+    ),
+    # TLS mismatches as lib/pq, pgx and node-postgres word them.
+    sig("SSL is not enabled on the server", "SSL_REQUIRED", 0.9, _TLS),
+    sig("server refused TLS connection", "SSL_REQUIRED", 0.88, _TLS),
+    sig("The server does not support SSL connections", "SSL_REQUIRED", 0.9, _TLS),
+    # libpq 14+ (psycopg 3, Django) names the server before the reason.
+    sig(
+        "connection to server",
+        "PG_UNREACHABLE",
+        0.82,
+        _UNREACHABLE,
+        r"connection to server (?:at \S+ \(\S+\), port \d+|on socket \S+) failed",
+    ),
+    # SQLSTATE codes of a failed login as Postgrex / Npgsql / JDBC print them.
+    sig("28P01", "PG_AUTH_FAILED", 0.9, _AUTH, r"\b28P01\b.{0,40}(?:invalid_password|password)"),
+    sig(
+        "3D000", "DB_NOT_FOUND", 0.88, _NO_DATABASE, r"\b3D000\b.{0,40}(?:invalid_catalog|database)"
+    ),
+    sig("ER_BAD_DB_ERROR", "DB_NOT_FOUND", 0.88, _NO_DATABASE),
+    # Rails, Npgsql and Hibernate wrappers that name a connection failure.
+    sig("ActiveRecord::NoDatabaseError", "DB_NOT_FOUND", 0.88, _NO_DATABASE),
+    sig("ActiveRecord::ConnectionTimeoutError", "POOL_TIMEOUT", 0.86, _TIMEOUT),
+    sig("Exception while connecting", "PG_UNREACHABLE", 0.85, _UNREACHABLE, r"Npgsql"),
+    sig("Unable to open JDBC Connection", "JDBC_POOL", 0.82, _UNREACHABLE),
+    sig("ActiveRecord::DatabaseConnectionError", "PG_UNREACHABLE", 0.86, _UNREACHABLE),
+    # asyncpg names the SQLSTATE class in the exception.
+    sig("asyncpg.exceptions.InvalidPasswordError", "PG_AUTH_FAILED", 0.93, _AUTH),
+    sig("asyncpg.exceptions.InvalidAuthorizationSpecificationError", "PG_AUTH_FAILED", 0.88, _AUTH),
+    sig("asyncpg.exceptions.InvalidCatalogNameError", "DB_NOT_FOUND", 0.9, _NO_DATABASE),
+    sig("asyncpg.exceptions.TooManyConnectionsError", "TOO_MANY_CONNECTIONS", 0.9, _FULL),
+    sig("asyncpg.exceptions.CannotConnectNowError", "DB_STARTING", 0.86, _UNREACHABLE),
+    # SQLAlchemy's pool, SQL Server's unknown database (4060), MySQL 8 authentication plugins.
+    sig("QueuePool limit of size", "POOL_TIMEOUT", 0.86, _TIMEOUT),
+    sig(
+        "Cannot open database",
+        "DB_NOT_FOUND",
+        0.88,
+        _NO_DATABASE,
+        r'Cannot open database "[^"]+" requested by the login',
+    ),
+    sig("Public Key Retrieval is not allowed", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    sig(
+        "Client does not support authentication protocol requested by server",
+        "MYSQL_ACCESS_DENIED",
+        0.88,
+        _AUTH,
+    ),
+    sig("ER_NOT_SUPPORTED_AUTH_MODE", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    sig(
+        "Authentication plugin",
+        "MYSQL_ACCESS_DENIED",
+        0.86,
+        _AUTH,
+        r"Authentication plugin '\w+' cannot be loaded",
+    ),
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")

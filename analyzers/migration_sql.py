@@ -155,6 +155,14 @@ _HEADS = Text(
     en="The migrations branch into several heads (two migrations share a parent)",
     ko="마이그레이션이 여러 head로 갈라짐(같은 부모를 둔 마이그레이션 2개)",
 )
+_MISSING_ROLE = Text(
+    en="A migration grants to or assigns a database role that does not exist",
+    ko="마이그레이션이 존재하지 않는 DB 역할에 권한을 주거나 소유자로 지정함",
+)
+_DDL_LIMIT = Text(
+    en="A migration's DDL exceeds a limit of this database (e.g. an index key too long)",
+    ko="마이그레이션 DDL이 DB의 한도를 넘음(예: 인덱스 키가 너무 김)",
+)
 _GENERIC = Text(
     en="A migration query failed",
     ko="마이그레이션 쿼리 실패",
@@ -162,7 +170,12 @@ _GENERIC = Text(
 
 # PostgreSQL's NOTICE for IF [NOT] EXISTS ("… already exists, skipping") is not a failure.
 _NOT_SKIPPED = r"(?!,? skipping)"
-_PG_CODE = r"(?:code:?\s*['\"]?|SQLSTATE\[?|error code:?\s*)"
+# How drivers print a SQLSTATE: node-postgres `code: '42P07'`, PDO `SQLSTATE[42P07]`, Prisma
+# "Database error code: 42P07", Flyway's "SQL State  : 42P07", Postgrex
+# "ERROR 42P07 (duplicate_table)".
+_PG_CODE = (
+    r"(?:code:?\s*['\"]?|SQLSTATE\[?|error code:?\s*|SQL State\s*:\s*|ERROR\s+(?=\w{5}\s+\())"
+)
 
 SIGNATURES: tuple[Signature, ...] = (
     # --- objects that already exist / do not exist (PostgreSQL, MySQL) ---
@@ -378,6 +391,83 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ValidationFailedException", "CHECKSUM_MISMATCH", 0.86, _FAILED_STATE),
     sig("FlywayValidateException", "VALIDATE_FAILED", 0.9, _FAILED_STATE),
     sig("SQLSyntaxErrorException", "SQL_SYNTAX", 0.75, _SYNTAX),
+    # SQL Server (EF Core / SqlClient): error 2714, 2705, 208, 207 and 1779 as SqlClient words them.
+    sig("There is already an object named", "DUPLICATE_TABLE", 0.9, _EXISTS),
+    sig("Column names in each table must be unique", "DUPLICATE_COLUMN", 0.88, _EXISTS),
+    sig("Invalid object name", "UNDEFINED_TABLE", 0.8, _MISSING, r"Invalid object name '"),
+    sig("Invalid column name", "UNDEFINED_COLUMN", 0.8, _MISSING, r"Invalid column name '"),
+    # MySQL ER_TOO_LONG_KEY (1071) and a malformed foreign key (errno 150 / ER_FK_*).
+    sig("Specified key was too long", "KEY_TOO_LONG", 0.9, _DDL_LIMIT),
+    sig("ER_TOO_LONG_KEY", "KEY_TOO_LONG", 0.9, _DDL_LIMIT),
+    sig("Foreign key constraint is incorrectly formed", "CONSTRAINT_VIOLATION", 0.86, _CONSTRAINT),
+    # sqlx-migrate's MigrateError variants, Debug-printed by `.unwrap()` / `?` in main.
+    sig("VersionMismatch(", "CHECKSUM_MISMATCH", 0.86, _FAILED_STATE, r"\bVersionMismatch\(\d+\)"),
+    sig("VersionMissing(", "HISTORY_MISMATCH", 0.86, _HISTORY, r"\bVersionMissing\(\d+\)"),
+    sig("is partially applied", "DIRTY_VERSION", 0.9, _FAILED_STATE, r"migration \d+ is partially"),
+    # golang-migrate: the database records a version the image has no file for.
+    sig("no migration found for version", "HISTORY_MISMATCH", 0.86, _HISTORY),
+    # Liquibase's lock, while it waits and when it gives up.
+    sig("liquibase.exception.LockException", "MIGRATION_LOCKED", 0.88, _TOOL_LOCKED),
+    sig("Waiting for changelog lock", "MIGRATION_LOCKED", 0.7, _TOOL_LOCKED),
+    # Rails: two migrations with one version, a rollback that cannot be undone.
+    sig("Multiple migrations have the version number", "DUPLICATE_MIGRATION", 0.9, _HEADS),
+    sig("DuplicateMigrationNameError", "DUPLICATE_MIGRATION", 0.9, _HEADS),
+    sig("ActiveRecord::IrreversibleMigration", "APPLY_FAILED", 0.82, _APPLY_FAILED),
+    # Prisma migrate's advisory lock (it reports P1002 "timed out" with this context).
+    sig(
+        "Timed out trying to acquire a postgres advisory lock",
+        "MIGRATION_LOCKED",
+        0.95,
+        _TOOL_LOCKED,
+    ),
+    # A GRANT / ALTER ... OWNER TO a role that does not exist: a statement's error (PostgreSQL
+    # "ERROR:", diesel CLI's "Failed with:"), not the login's "FATAL:".
+    sig(
+        "does not exist",
+        "UNDEFINED_ROLE",
+        0.9,
+        _MISSING_ROLE,
+        r'(?-i:(?:ERROR:\s+|Failed with: )role "[^"]+" does not exist)',
+    ),
+    # SQLite's wording of the same errors (sqlite3, better-sqlite3, SQLAlchemy, Rails, Prisma).
+    sig("no such table:", "UNDEFINED_TABLE", 0.84, _MISSING),
+    sig("no such column:", "UNDEFINED_COLUMN", 0.84, _MISSING),
+    sig("duplicate column name:", "DUPLICATE_COLUMN", 0.88, _EXISTS),
+    sig("UNIQUE constraint failed:", "UNIQUE_VIOLATION", 0.84, _DUPLICATE),
+    sig("NOT NULL constraint failed:", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    # mysql2 / mysqljs error codes for a syntax error and a broken foreign key.
+    sig("ER_PARSE_ERROR", "SQL_SYNTAX", 0.86, _SYNTAX),
+    sig("ER_CANNOT_ADD_FOREIGN", "CONSTRAINT_VIOLATION", 0.85, _CONSTRAINT),
+    sig("ER_NO_REFERENCED_ROW", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    sig("SequelizeUniqueConstraintError", "UNIQUE_VIOLATION", 0.84, _DUPLICATE),
+    sig("SequelizeForeignKeyConstraintError", "CONSTRAINT_VIOLATION", 0.84, _CONSTRAINT),
+    # Flyway: the history and the resolved migrations disagree.
+    sig("Detected resolved migration not applied to database", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    sig("Detected applied migration not resolved locally", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    sig("liquibase.exception.MigrationFailedException", "APPLY_FAILED", 0.82, _APPLY_FAILED),
+    # goose, atlas.
+    sig("missing migrations before current version", "HISTORY_MISMATCH", 0.86, _HISTORY),
+    sig("failed to run SQL migration", "MIGRATION_FAILED", 0.6, _GENERIC),
+    sig(
+        "You have a checksum error in your migration directory",
+        "CHECKSUM_MISMATCH",
+        0.9,
+        _FAILED_STATE,
+    ),
+    sig("connected database is not clean", "P3005", 0.88, _NOT_EMPTY),
+    # Rails: another process holds the advisory lock; the recorded version has no file.
+    sig("ConcurrentMigrationError", "MIGRATION_LOCKED", 0.93, _TOOL_LOCKED),
+    sig("UnknownMigrationVersionError", "HISTORY_MISMATCH", 0.88, _HISTORY),
+    # Prisma: the shadow database rejected a migration; a recorded migration's file is gone.
+    sig("P3006", "P3006", 0.88, _APPLY_FAILED, r"\bP3006\b"),
+    sig("failed to apply cleanly to the shadow database", "P3006", 0.88, _APPLY_FAILED),
+    sig("P3015", "P3015", 0.86, _HISTORY, r"\bP3015\b"),
+    sig("Could not find the migration file at", "P3015", 0.86, _HISTORY),
+    # Ecto, EF Core, Hibernate.
+    sig("Ecto.MigrationError", "APPLY_FAILED", 0.78, _APPLY_FAILED),
+    sig("Schema-validation: wrong column type", "PENDING_MIGRATIONS", 0.84, _APPLY_FAILED),
+    # Alembic: two requested revisions on one branch.
+    sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )
 
 GENERIC = frozenset({"QUERY_FAILED", "MIGRATION_FAILED"})

@@ -78,6 +78,8 @@ _BQ_RATE = Text(
     ko="BigQuery 속도 제한: 한 테이블에 작업이 너무 많음",
 )
 
+_NOT_CAPACITY = r"^(?!.*temporarily out of capacity)"
+
 SIGNATURES: tuple[Signature, ...] = (
     sig("Quota exceeded", "QUOTA_EXCEEDED", 0.93, _QUOTA),
     sig("quotaExceeded", "QUOTA_EXCEEDED", 0.93, _QUOTA),
@@ -87,8 +89,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("rateLimitExceeded", "RATE_LIMIT", 0.93, _RATE),
     sig("userRateLimitExceeded", "RATE_LIMIT", 0.93, _RATE),
     sig("RATE_LIMIT_EXCEEDED", "RATE_LIMIT", 0.9, _RATE),
-    sig("RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED", 0.86, _QUOTA),
-    sig("ResourceExhausted", "RESOURCE_EXHAUSTED", 0.86, _QUOTA),
+    # Vertex AI and other serving APIs answer RESOURCE_EXHAUSTED also when the *service* is out
+    # of capacity, which no quota increase fixes: that wording is `upstream_service`'s.
+    sig("RESOURCE_EXHAUSTED", "RESOURCE_EXHAUSTED", 0.86, _QUOTA, _NOT_CAPACITY),
+    sig("ResourceExhausted", "RESOURCE_EXHAUSTED", 0.86, _QUOTA, _NOT_CAPACITY),
     sig("exceptions.TooManyRequests", "RATE_LIMIT", 0.88, _RATE),
     sig("rate of change requests", "RATE_LIMIT", 0.9, _RATE),
     sig("The object exceeded the rate limit", "RATE_LIMIT", 0.92, _RATE),

@@ -146,6 +146,28 @@ SYMPTOMS: tuple[Symptom, ...] = (
         explaining_signatures=frozenset({"PASSWORD_NOT_SET", "URL_INVALID", "ENV_VAR_MISSING"}),
     ),
     Symptom(
+        cause="db_connection",
+        signatures=frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED"}),
+        explained_by=frozenset({"cloudsql_permission"}),
+        cap=0.3,
+        title=Text(
+            en="The login failed because Cloud SQL refused the IAM database login (a symptom)",
+            ko="Cloud SQL이 IAM DB 로그인을 거부하여 로그인이 실패함(증상)",
+        ),
+        explaining_signatures=frozenset({"CLOUDSQL_IAM_LOGIN"}),
+    ),
+    Symptom(
+        cause="db_connection",
+        signatures=frozenset({"ETIMEDOUT", "P1002"}),
+        explained_by=frozenset({"migration_sql"}),
+        cap=0.3,
+        title=Text(
+            en="The timeout was the migration tool waiting for its lock (a symptom)",
+            ko="시간 초과는 마이그레이션 도구가 락을 기다린 것(증상)",
+        ),
+        explaining_signatures=frozenset({"MIGRATION_LOCKED"}),
+    ),
+    Symptom(
         cause="migration_sql",
         signatures=frozenset({"UNIQUE_VIOLATION", "CONSTRAINT_VIOLATION"}),
         explained_by=frozenset({"data_error"}),

@@ -118,6 +118,18 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Net::ReadTimeout|ReadTimeoutError|exceptions\.ReadTimeout",
     ),
     sig("Net::OpenTimeout", "READ_TIMEOUT", 0.62, _DOWN),
+    # Google clients: Vertex AI's "service is temporarily out of capacity" (sent with
+    # RESOURCE_EXHAUSTED, but no quota of the project is at fault), gax-java's and grpc-js's
+    # names for 503 / 500.
+    sig("temporarily out of capacity", "OUT_OF_CAPACITY", 0.9, _DOWN),
+    sig("com.google.api.gax.rpc.UnavailableException", "UNAVAILABLE_503", 0.84, _DOWN),
+    sig("com.google.api.gax.rpc.InternalException", "SERVER_ERROR_500", 0.8, _5XX),
+    sig("The service is currently unavailable", "UNAVAILABLE_503", 0.84, _DOWN),
+    sig("13 INTERNAL:", "SERVER_ERROR_500", 0.75, _5XX, r"\b13 INTERNAL: "),
+    sig("14 UNAVAILABLE:", "UNAVAILABLE_503", 0.72, _DOWN, r"\b14 UNAVAILABLE: "),
+    # google-api-go-client and the JSON APIs' error reasons.
+    sig("googleapi: Error 5", "SERVER_ERROR_5XX", 0.85, _5XX, r"googleapi: Error 50[0-4]\b"),
+    sig("internalError", "SERVER_ERROR_500", 0.8, _5XX, r"(?-i:\binternalError\b)"),
 )
 
 

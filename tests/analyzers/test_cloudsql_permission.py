@@ -103,6 +103,34 @@ CASES = [
         None,
     ),
     Case("healthy run", HEALTHY, None, cfg=config()),
+    Case(
+        "go connector refresh error with 403",
+        (
+            'Refresh error: failed to get instance metadata (connection name = "p:r:i"): '
+            "googleapi: Error 403: The client is not authorized to make this request., "
+            "notAuthorized",
+        ),
+        "CLOUDSQL_NOT_AUTHORIZED",
+        cfg=config(),
+    ),
+    Case(
+        "instance metadata of some other cloud",
+        ("failed to get instance metadata for node ip-10-0-1-80: instance not found",),
+        None,
+        cfg=config(),
+    ),
+    Case(
+        "refused login of an IAM database user",
+        ('FATAL: password authentication failed for user "api@my-project.iam"',),
+        "CLOUDSQL_IAM_LOGIN",
+        cfg=config(),
+    ),
+    Case(
+        "refused login of a built-in user is not IAM",
+        ('FATAL: password authentication failed for user "postgres"',),
+        None,
+        cfg=config(),
+    ),
 ]
 
 
@@ -154,6 +182,14 @@ COMPETING = [
             "Cloud SQL Admin API has not been used in project 123456789012 before or it is"
             " disabled.",
             "Error: P1001: Can't reach database server at `/cloudsql/x:y:z`",
+        ),
+        "cloudsql_permission",
+    ),
+    (
+        "IAM login refused beats the password failure it shows as",
+        (
+            'password authentication failed for user "codecov-api@foo.iam"',
+            "fe_sendauth: no password supplied",
         ),
         "cloudsql_permission",
     ),

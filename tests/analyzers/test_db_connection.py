@@ -82,6 +82,108 @@ CASES = [
         None,
     ),
     Case("healthy run", HEALTHY, None, cfg=config()),
+    # A full server
+    Case(
+        "postgres too many clients",
+        ("FATAL:  sorry, too many clients already",),
+        "TOO_MANY_CONNECTIONS",
+        cfg=config(),
+    ),
+    Case(
+        "mysql too many connections",
+        ("ERROR 1040 (HY000): Too many connections",),
+        "TOO_MANY_CONNECTIONS",
+        cfg=config(),
+    ),
+    Case(
+        "a web server's too many connections", ("warn: Too many connections",), None, cfg=config()
+    ),
+    # TLS mismatch
+    Case(
+        "lib/pq without TLS on the server",
+        ("pq: SSL is not enabled on the server",),
+        "SSL_REQUIRED",
+        cfg=config(),
+    ),
+    Case("TLS enabled is healthy", ("SSL is enabled on the server",), None, cfg=config()),
+    # libpq 14+ naming the server
+    Case(
+        "psycopg 3 names the server",
+        (
+            'psycopg.OperationalError: connection to server at "10.0.0.5" (10.0.0.5), port 5432'
+            " failed: server closed the connection",
+        ),
+        "PG_UNREACHABLE",
+        cfg=config(),
+    ),
+    Case(
+        "connection to server succeeded",
+        ("connection to server at db established",),
+        None,
+        cfg=config(),
+    ),
+    # SQLSTATE forms of a failed login
+    Case(
+        "postgrex invalid password",
+        ("** (Postgrex.Error) FATAL 28P01 (invalid_password) password authentication",),
+        "PG_AUTH_FAILED",
+        cfg=config(),
+    ),
+    Case("a hash that contains 28P01", ("commit a28P01f",), None, cfg=config()),
+    Case(
+        "login as a missing role",
+        ('psql: error: FATAL:  role "app" does not exist',),
+        "PG_ROLE_MISSING",
+        cfg=config(),
+    ),
+    Case(
+        "a statement naming a missing role is not a login",
+        ('ERROR:  role "readonly" does not exist',),
+        None,
+        cfg=config(),
+    ),
+    Case(
+        "prisma's lock timeout is not a connection timeout",
+        (
+            "Error: P1002",
+            "Context: Timed out trying to acquire a postgres advisory lock "
+            "(SELECT pg_advisory_lock(72707369)). Elapsed: 10000ms.",
+        ),
+        "ETIMEDOUT",
+        cfg=config(),
+        max_strength=0.3,
+    ),
+    Case(
+        "asyncpg bad password",
+        ('asyncpg.exceptions.InvalidPasswordError: password authentication failed for user "app"',),
+        "PG_AUTH_FAILED",
+        cfg=config(),
+    ),
+    Case(
+        "sqlalchemy pool exhausted",
+        ("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",),
+        "POOL_TIMEOUT",
+        cfg=config(),
+    ),
+    Case(
+        "sql server unknown database",
+        ('Cannot open database "orders" requested by the login. The login failed.',),
+        "DB_NOT_FOUND",
+        cfg=config(),
+    ),
+    Case("opening a file is not a database", ("Cannot open database.yml",), None, cfg=config()),
+    Case(
+        "mysql 8 auth plugin",
+        ("Authentication plugin 'caching_sha2_password' cannot be loaded",),
+        "MYSQL_ACCESS_DENIED",
+        cfg=config(),
+    ),
+    Case(
+        "rails no database",
+        ("ActiveRecord::NoDatabaseError: We could not find your database: app",),
+        "DB_NOT_FOUND",
+        cfg=config(),
+    ),
 ]
 
 

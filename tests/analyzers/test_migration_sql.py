@@ -192,6 +192,146 @@ CASES = [
         "database missing is a connection problem", ('error: database "o4o" does not exist',), None
     ),
     Case("healthy run", HEALTHY, None),
+    # SQL Server through EF Core / SqlClient
+    Case(
+        "sql server object exists",
+        (
+            "Microsoft.Data.SqlClient.SqlException (0x80131904): There is already an object "
+            "named 'Course' in the database.",
+        ),
+        "DUPLICATE_TABLE",
+    ),
+    Case(
+        "sql server invalid object name",
+        ("Microsoft.Data.SqlClient.SqlException: Invalid object name 'dbo.Orders'.",),
+        "UNDEFINED_TABLE",
+    ),
+    Case("a log that says invalid object name without a name", ("Invalid object name",), None),
+    # MySQL ER_TOO_LONG_KEY
+    Case(
+        "mysql key too long",
+        (
+            "SQLSTATE[42000]: Syntax error or access violation: 1071 Specified key was too long;"
+            " max key length is 767 bytes",
+        ),
+        "KEY_TOO_LONG",
+    ),
+    Case("key length in a healthy config dump", ("innodb_large_prefix=ON key length ok",), None),
+    # Flyway and Postgrex print the SQLSTATE their own way
+    Case(
+        "flyway sql state",
+        ("Migration V2__users.sql failed", "SQL State  : 42P07", "Error Code : 0"),
+        "DUPLICATE_TABLE",
+    ),
+    Case(
+        "postgrex sqlstate",
+        ("** (Postgrex.Error) ERROR 42P01 (undefined_table) relation missing",),
+        "UNDEFINED_TABLE",
+    ),
+    Case("a sqlstate word that is not a code", ("ERROR 42P01 happened elsewhere",), None),
+    # sqlx-migrate
+    Case(
+        "sqlx version mismatch",
+        (
+            "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: "
+            "VersionMismatch(20210313084850)', src/main.rs:41:31",
+        ),
+        "CHECKSUM_MISMATCH",
+    ),
+    Case(
+        "sqlx dirty",
+        ("Error: migration 20240101000000 is partially applied; fix and remove row",),
+        "DIRTY_VERSION",
+    ),
+    Case("a struct named VersionMismatch", ("VersionMismatch(expected)",), None),
+    # golang-migrate, Liquibase, Rails, Alembic
+    Case(
+        "golang-migrate missing file",
+        ("error: no migration found for version 20240101: read down for version 20240101",),
+        "HISTORY_MISMATCH",
+    ),
+    Case(
+        "liquibase lock",
+        ("liquibase.exception.LockException: Could not acquire change log lock.",),
+        "MIGRATION_LOCKED",
+    ),
+    Case(
+        "rails duplicate version",
+        (
+            "ActiveRecord::DuplicateMigrationVersionError: Multiple migrations have the version "
+            "number 20240101000000.",
+        ),
+        "DUPLICATE_MIGRATION",
+    ),
+    Case("liquibase lock released", ("Successfully released change log lock",), None),
+    # SQLite
+    Case("sqlite missing table", ("SqliteError: no such table: users",), "UNDEFINED_TABLE"),
+    Case(
+        "sqlite duplicate column",
+        ("sqlite3.OperationalError: duplicate column name: email",),
+        "DUPLICATE_COLUMN",
+    ),
+    Case("a table listing says no such thing", ("no such tables to migrate",), None),
+    # mysql2 codes, Flyway history, goose, atlas, Rails, Prisma
+    Case("mysql2 parse error", ("Error: ER_PARSE_ERROR: You have an error",), "SQL_SYNTAX"),
+    Case(
+        "flyway resolved not applied",
+        (
+            "ERROR: Validate failed: Migrations have failed validation",
+            "Detected resolved migration not applied to database: 2.1.",
+        ),
+        "HISTORY_MISMATCH",
+    ),
+    Case(
+        "goose missing migrations",
+        ("error: found 2 missing migrations before current version 20240101",),
+        "HISTORY_MISMATCH",
+    ),
+    Case(
+        "atlas checksum",
+        ("Error: You have a checksum error in your migration directory.",),
+        "CHECKSUM_MISMATCH",
+    ),
+    Case(
+        "rails concurrent migration",
+        (
+            "ActiveRecord::ConcurrentMigrationError: Cannot run migrations because another "
+            "migration process is currently running.",
+        ),
+        "MIGRATION_LOCKED",
+    ),
+    Case(
+        "prisma shadow database",
+        (
+            "Error: P3006",
+            "Migration `20240101_init` failed to apply cleanly to the shadow database.",
+        ),
+        "P3006",
+    ),
+    Case("a version that contains P3006", ("build 1.P3006x",), None),
+    Case("goose all applied", ("goose: no migrations to run. current version: 20240101",), None),
+    Case(
+        "prisma advisory lock",
+        (
+            "Error: P1002",
+            "Context: Timed out trying to acquire a postgres advisory lock "
+            "(SELECT pg_advisory_lock(72707369)). Elapsed: 10000ms.",
+        ),
+        "MIGRATION_LOCKED",
+    ),
+    Case(
+        "grant to a missing role",
+        ('ERROR:  role "readonly" does not exist',),
+        "UNDEFINED_ROLE",
+    ),
+    Case(
+        "diesel names the failed statement",
+        ("Running migration 2021-06-09_grant", 'Failed with: role "readonly" does not exist'),
+        "UNDEFINED_ROLE",
+    ),
+    Case(
+        "login with a missing role is not a migration", ('FATAL:  role "app" does not exist',), None
+    ),
 ]
 
 
