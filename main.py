@@ -1,8 +1,9 @@
 """Cloud Functions entry points. Thin on purpose: adapt the request, call the pipeline.
 
 - `on_job_event`: a Cloud Run Job execution ended (CloudEvent from Pub/Sub through Eventarc, or a
-  Pub/Sub push that functions-framework converts). Returns normally to acknowledge; an exception
-  (only `TransientError`) makes Pub/Sub redeliver.
+  Pub/Sub push that functions-framework converts). Returns normally to acknowledge; a
+  `TransientError` becomes a plain 503 (Pub/Sub redelivers) after `app` has logged its reason on
+  one line: a traceback in the logs means a bug, never Slack or Firestore being slow.
 - `on_slack_action`: a click on one of our Slack messages (HTTP, signed by Slack).
 
 Nothing is built at import time: clients are created on first use and cached per instance
@@ -13,17 +14,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 import functions_framework
 from cloudevents.http import CloudEvent
 
 from jobtriage import app
+from jobtriage.errors import TransientError
 
 
 @functions_framework.cloud_event
 def on_job_event(cloud_event: CloudEvent) -> None:
-    app.handle_cloud_event(
-        cloud_event["type"], cloud_event.data, event_id=str(cloud_event["id"] or "")
-    )
+    try:
+        app.handle_cloud_event(
+            cloud_event["type"], cloud_event.data, event_id=str(cloud_event["id"] or "")
+        )
+    except TransientError:
+        # Already logged with its reason. An HTTP error is not an exception to Flask: no traceback.
+        flask.abort(503, description="redeliver later")
 
 
 @functions_framework.http

@@ -123,3 +123,64 @@ def test_demo_posts_for_real_when_slack_is_configured(
     posts = slack.calls("chat.postMessage")
     assert len(posts) == 1
     assert posts[0].args["channel"] == "C0MAIN"
+
+
+def _structured(scenario: Scenario) -> dict[str, Any]:
+    assert scenario.event is not None
+    return {
+        "specversion": "1.0",
+        "id": "44",
+        "source": "//pubsub.googleapis.com/projects/netureyoutube/topics/jobtriage",
+        "type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "datacontenttype": "application/json",
+        "data": _message(scenario.event),
+    }
+
+
+def test_a_transient_error_is_one_log_line_and_no_traceback(
+    slack_and_google: tuple[FakeSlack, Scenario],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jobtriage.errors import TransientError
+
+    _, scenario = slack_and_google
+
+    def slow(*_: object, **__: object) -> None:
+        raise TransientError("Slack chat.postMessage timed out")
+
+    monkeypatch.setattr(app, "process_event", slow)
+    response = _client().post(
+        "/",
+        data=json.dumps(_structured(scenario)),
+        headers={"Content-Type": "application/cloudevents+json"},
+    )
+    assert response.status_code == 503  # Pub/Sub redelivers
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    lines = [json.loads(x) for x in captured.out.splitlines() if x.startswith("{")]
+    said = [x for x in lines if "timed out" in x["message"]]
+    assert len(said) == 1
+    assert said[0]["severity"] == "WARNING"
+    assert said[0]["message"] == "will be redelivered: Slack chat.postMessage timed out"
+
+
+def test_a_bug_still_shows_its_traceback(
+    slack_and_google: tuple[FakeSlack, Scenario],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, scenario = slack_and_google
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(app, "process_event", broken)
+    response = _client().post(
+        "/",
+        data=json.dumps(_structured(scenario)),
+        headers={"Content-Type": "application/cloudevents+json"},
+    )
+    assert response.status_code == 500
+    bugs = [r for r in caplog.records if r.exc_info and r.exc_info[0] is KeyError]
+    assert len(bugs) == 1  # Flask logs the exception with its traceback
