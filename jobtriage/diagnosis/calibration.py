@@ -9,6 +9,10 @@ how specific its signature is. `calibration.json` maps that strength to the accu
 fallback brings its own cross-validated accuracy (`Finding.calibrated`). The top cause shows the
 calibrated figure; the others share the rest in their ranked proportions and never overtake it.
 The held-out part then shows whether it holds (`make eval`, reliability table).
+
+A second table is for a top cause the learned fallback disputes: the model read the same lines
+independently and prefers another cause. On the held-out part such tops were right about half as
+often as the undisputed ones at the same strength, so they show their own observed figure.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ TABLE = Path(__file__).with_name("calibration.json")
 
 
 @cache
-def table(path: Path = TABLE) -> tuple[tuple[float, float], ...]:
-    """(lowest finding strength, calibrated confidence) rows, ascending; empty without a file."""
+def table(path: Path = TABLE, key: str = "rules") -> tuple[tuple[float, float], ...]:
+    """(lowest finding strength, calibrated confidence) rows, ascending; empty without a file.
+    `key="disputed"`: the rows for a top cause the learned fallback disagrees with."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["rules"]
+        rows = json.loads(path.read_text(encoding="utf-8")).get(key, ())
     except FileNotFoundError:
         return ()
     return tuple((float(lo), float(value)) for lo, value in rows)
@@ -42,8 +47,9 @@ def calibrated_top(strength: float, rows: Sequence[tuple[float, float]]) -> floa
     return value
 
 
-def calibrate(ranked: Sequence[RankedCause]) -> tuple[RankedCause, ...]:
-    """The same order with the top cause's confidence calibrated (unknown is left as it is)."""
+def calibrate(ranked: Sequence[RankedCause], *, disputed: bool = False) -> tuple[RankedCause, ...]:
+    """The same order with the top cause's confidence calibrated (unknown is left as it is);
+    `disputed`: the learned fallback prefers another cause than the top one."""
     if not ranked or ranked[0].finding is None:
         return tuple(ranked)
     top = ranked[0]
@@ -52,7 +58,7 @@ def calibrate(ranked: Sequence[RankedCause]) -> tuple[RankedCause, ...]:
     if finding.calibrated is not None:
         target = finding.calibrated
     else:
-        rows = table()
+        rows = (table(key="disputed") if disputed else ()) or table()
         if not rows:
             return tuple(ranked)
         target = calibrated_top(finding.strength, rows)

@@ -31,6 +31,9 @@ RULES_SILENT_BELOW = 0.6
 # At most this many lines (the last ones, where errors are) are scored.
 MAX_LINES = 400
 
+# A second quoted line must have pushed at least this share of what the first one did.
+QUOTE_SHARE = 0.5
+
 _TOKEN = re.compile(r"[a-z][a-z0-9_]*(?:[.:][a-z0-9_]+)*")
 _HEX = re.compile(r"^[a-f0-9]{6,}$")
 
@@ -120,7 +123,9 @@ def score(model: Model, texts: Sequence[str]) -> Guess | None:
     for index, feats in enumerate(per_line):
         c = sum(model.weights[f][top] for f in feats if f in model.weights)
         contribution.append((c, index))
-    best = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
+    ranked = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
+    # a second line only when it pushed nearly as hard as the first (not the chatter around it)
+    best = [c for c in ranked if c[0] >= QUOTE_SHARE * ranked[0][0]]
     return Guess(
         cause=model.classes[top],
         probability=probability,

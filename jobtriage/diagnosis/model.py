@@ -125,6 +125,9 @@ class Report:
     suspects: tuple[Suspect, ...] = ()
     # Every cause considered, with its verdict and the reason (`diagnosis.differential`).
     differential: tuple[Hypothesis, ...] = ()
+    # The cause the learned fallback prefers when it disagrees with the rules' top cause (the
+    # top then shows the lower, disputed calibration).
+    disputed_by: str | None = None
 
     @property
     def top(self) -> RankedCause:

@@ -38,6 +38,10 @@ UNKNOWN_PRIOR = 0.02
 class AnalysisResult:
     findings: tuple[Finding, ...]
     gaps: tuple[Gap, ...]
+    # The learned fallback's cause when the rules named one themselves: an independent reading
+    # of the same lines. Where it disagrees with the rules' top cause, the rules are right far
+    # less often, and the calibration shows a lower confidence (`calibration.calibrate`).
+    second_opinion: str | None = None
 
 
 def run_analyzers(
@@ -79,7 +83,24 @@ def run_analyzers(
     if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
         weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)
         found = (*(f for f in weak if f.cause != guess.cause), guess)
-    return AnalysisResult(found, tuple(gaps))
+    opinion = second_opinion(evidence, found, model) if learned and guess is None else None
+    return AnalysisResult(found, tuple(gaps), opinion)
+
+
+def _model_lines(evidence: Evidence) -> list[str]:
+    statuses = [s.text for s in status_texts(evidence)]
+    return [*(line.text for line in evidence.logs[-fallback.MAX_LINES :]), *statuses]
+
+
+def second_opinion(
+    evidence: Evidence, findings: Sequence[Finding], model: fallback.Model | None = None
+) -> str | None:
+    """What the learned fallback would say, when a rule already named a cause (None when the
+    rules are silent — the fallback then speaks for itself — or the model is not sure)."""
+    if not any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
+        return None
+    guess = fallback.guess(_model_lines(evidence), model)
+    return guess.cause if guess is not None else None
 
 
 _LEARNED_TITLE = Text(
@@ -97,9 +118,8 @@ def learned_finding(
     """The learned fallback's finding, when the rules found nothing that names a cause."""
     if any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
         return None
-    statuses = [s.text for s in status_texts(evidence)]
     tail = evidence.logs[-fallback.MAX_LINES :]
-    guess = fallback.guess([*(line.text for line in tail), *statuses], model)
+    guess = fallback.guess(_model_lines(evidence), model)
     by_id = {a.id: a.cause for a in analyzers}
     if guess is None or guess.cause not in by_id:
         return None

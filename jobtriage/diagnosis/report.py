@@ -129,8 +129,10 @@ def build_report(
     corpus evaluation turns them off to measure the rules alone."""
     analysis = run_analyzers(evidence, analyzers, learned=learned, model=model)
     causes = rank(analysis.findings, analyzers)
+    opinion = analysis.second_opinion
+    disputed = opinion is not None and causes[0].finding is not None and opinion != causes[0].id
     if calibrated:
-        causes = calibrate(causes)
+        causes = calibrate(causes, disputed=disputed)
     top = causes[0]
     gaps = evidence.gaps + analysis.gaps
     changes = diff_executions(
@@ -152,4 +154,5 @@ def build_report(
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
         suspects=suspect_changes(evidence, top_cause=top.id if top.finding else None),
         differential=differential(causes, lines_read=len(evidence.logs), gaps=gaps),
+        disputed_by=opinion if disputed else None,
     )

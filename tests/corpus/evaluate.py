@@ -81,6 +81,7 @@ class Outcome:
     recognised: tuple[str, ...]  # causes with a finding, best first
     signature: str = ""
     strength: float = 0.0  # the top finding's strength (what the calibration table reads)
+    disputed: bool = False  # the learned fallback prefers another cause than the rules' top
 
     @property
     def right(self) -> bool:
@@ -98,12 +99,21 @@ class Outcome:
     def by_rules(self) -> bool:
         return self.top != "unknown" and self.signature != "LEARNED"
 
-    def recalibrated(self, rows: Sequence[tuple[float, float]]) -> Outcome:
+    def recalibrated(self, tables: Tables) -> Outcome:
         """This outcome as a calibration table would show it (rules' findings only: the learned
-        fallback carries its own cross-validated figure)."""
+        fallback carries its own cross-validated figure); a disputed top reads its own table."""
+        rows = (tables.disputed if self.disputed else ()) or tables.rules
         if not self.by_rules or not rows:
             return self
         return replace(self, confidence=calibrated_top(self.strength, rows))
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The two calibration tables: for undisputed tops, and for tops the model disputes."""
+
+    rules: Sequence[tuple[float, float]] = ()
+    disputed: Sequence[tuple[float, float]] = ()
 
 
 FOLDS = Path(__file__).resolve().parents[2] / "build" / "fallback-folds"
@@ -140,6 +150,7 @@ def diagnose(
         recognised,
         top.signature if top else "",
         top.strength if top else 0.0,
+        report.disputed_by is not None,
     )
 
 
@@ -236,6 +247,15 @@ CALIBRATION_STEPS = (0.0, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98)
 CALIBRATION_MIN_CASES = 8
 
 
+def fit_tables(outcomes: Iterable[Outcome]) -> Tables:
+    """Both tables: undisputed tops, and tops the learned fallback disputes, fitted apart."""
+    outcomes = list(outcomes)
+    return Tables(
+        rules=fit_calibration(o for o in outcomes if not o.disputed),
+        disputed=fit_calibration(o for o in outcomes if o.disputed),
+    )
+
+
 def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
     """Top finding's strength → observed accuracy, for findings of the rules (the learned fallback
     carries its own cross-validated figure). A step with fewer than CALIBRATION_MIN_CASES is
@@ -263,6 +283,8 @@ def fit_calibration(outcomes: Iterable[Outcome]) -> list[tuple[float, float]]:
                 del bins[k]
                 merged = True
                 break
+    if bins:  # a strength below every observed one reads the lowest step
+        bins[0][0] = 0.0
     return [(lo, round(_lower_bound(right, n), 3)) for lo, right, n in bins]
 
 
@@ -291,8 +313,8 @@ def cross_fitted(part: Part) -> Part:
         halves[int(hashlib.sha256(o.case.source.encode()).hexdigest(), 16) % 2].append(o)
     out = Part(f"{part.name} (cross-fitted)")
     for mine, other in ((halves[0], halves[1]), (halves[1], halves[0])):
-        rows = fit_calibration(other)
-        out.outcomes.extend(o.recalibrated(rows) for o in mine)
+        tables = fit_tables(other)
+        out.outcomes.extend(o.recalibrated(tables) for o in mine)
     return out
 
 
@@ -380,16 +402,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.calibrate:
         # The only thing fitted on the held-out part: a monotone map of the rules' top confidence
         # (a handful of numbers). Rules and the learned model never see the held-out part.
-        rows = fit_calibration(raw["heldout"].outcomes)
+        fitted = fit_tables(raw["heldout"].outcomes)
         CALIBRATION.write_text(
-            json.dumps({"fitted_on": "held-out part, rules' findings", "rules": rows}, indent=1)
+            json.dumps(
+                {
+                    "fitted_on": "held-out part, rules' findings",
+                    "rules": fitted.rules,
+                    "disputed": fitted.disputed,
+                },
+                indent=1,
+            )
             + "\n",
             encoding="utf-8",
         )
-        print(f"wrote {CALIBRATION.name}: {rows}")
+        print(f"wrote {CALIBRATION.name}: {fitted.rules}; disputed: {fitted.disputed}")
         return 0
-    rows = [] if args.rules_only else list(table())
-    parts = {k: Part(k, [o.recalibrated(rows) for o in p.outcomes]) for k, p in raw.items()}
+    tables = Tables() if args.rules_only else Tables(rules=table(), disputed=table(key="disputed"))
+    parts = {k: Part(k, [o.recalibrated(tables) for o in p.outcomes]) for k, p in raw.items()}
     if not args.rules_only:
         parts["heldout, cross-fitted"] = cross_fitted(raw["heldout"])
     if args.json:
