@@ -6,7 +6,8 @@ list sorted by confidence, each with `id`, `confidence` (0–1), `title`, `evide
 `summary`, `verdict`, `differential`, `changes`, `gaps`, `commands`, `links`, `logs`,
 `fingerprint`. `differential` has one entry per cause considered, in ranked order: `id`,
 `verdict` (`likely` / `possible` / `ruled_out` / `unchecked`), `reason` (one sentence in the
-report's language) and `confidence`.
+report's language) and `confidence`. `verdict.disputed_by` is the cause the learned fallback
+preferred when it disputes the top cause (else null); the top then shows a lower confidence.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             "cause": report.top.id,
             "title": _r(report.top.title.get(lang)),
             "first_step": _r(first.command) if first else None,
+            "disputed_by": report.disputed_by,
         },
         "differential": [
             {
