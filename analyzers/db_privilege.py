@@ -146,6 +146,12 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ORA-01950", "PERMISSION_DENIED", 0.93, _DENIED),
     sig("permission was denied on", "MSSQL_PERMISSION", 0.93, _DENIED),
     sig("Only users granted", "PERMISSION_DENIED", 0.82, _DENIED, r"Only users granted .* role"),
+    # mysql2 / mysqljs codes of ER_TABLEACCESS_DENIED_ERROR (1142) and ER_DBACCESS_DENIED_ERROR
+    # (1044); PostgreSQL 15's parameter privileges.
+    sig("ER_TABLEACCESS_DENIED_ERROR", "MYSQL_COMMAND_DENIED", 0.92, _DENIED),
+    sig("ER_DBACCESS_DENIED_ERROR", "MYSQL_DB_DENIED", 0.93, _DENIED),
+    sig("ER_SPECIFIC_ACCESS_DENIED_ERROR", "SUPERUSER_REQUIRED", 0.92, _SUPER),
+    sig("permission denied to set parameter", "SUPERUSER_REQUIRED", 0.88, _SUPER),
 )
 
 

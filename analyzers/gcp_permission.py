@@ -221,6 +221,14 @@ SIGNATURES: tuple[Signature, ...] = (
         r"googleapi: Error 403: (?!.*NOT_AUTHORIZED)" + _OTHERS,
     ),
     sig("code = PermissionDenied", "PERMISSION_DENIED", 0.86, _DENIED, _OTHERS),
+    # gax-java's exception for a PERMISSION_DENIED status.
+    sig(
+        "com.google.api.gax.rpc.PermissionDeniedException",
+        "PERMISSION_DENIED",
+        0.85,
+        _DENIED,
+        r"^" + _OTHERS,
+    ),
     sig("User not authorized to perform this action", "PERMISSION_DENIED", 0.88, _DENIED),
 )
 
