@@ -59,6 +59,9 @@ class LogNotifier:
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         self._record("ephemeral", channel, Message(text=text, blocks=()))
 
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
+        self._record("view", "", Message(text=str(view.get("callback_id", "")), blocks=()))
+
     def usergroup_members(self, usergroup: str) -> frozenset[str]:
         raise PermanentError(
             "Slack is not configured: cannot read the allow-list user group",

@@ -3,19 +3,25 @@
 verify the request → parse it → check the allow-list → apply it to the incident (one store
 transaction) → redraw the parent message. Slack shows the user an error unless we answer within
 3 seconds, so this does one store transaction and one chat.update (with the short CLICK_POLICY
-retries) and nothing else.
+retries) and nothing else — but for Resolve, which also opens the "what was it?" modal
+(views.open must use the click's trigger_id within those 3 seconds, so it goes first).
+
+The modal's submission (a `view_submission` to the same URL, `notify/resolve_modal.py`) goes the
+same way: verify → allow-list → store the confirmed cause and note with the incident → redraw.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.decide import acknowledge, resolve, snooze
+from jobtriage.incident.memory import SOMETHING_ELSE, confirm_cause
 from jobtriage.incident.model import Incident
-from jobtriage.notify import actions
+from jobtriage.notify import actions, resolve_modal
 from jobtriage.notify.notifier import update_parent
 from jobtriage.ownlog import get_logger
 from jobtriage.runtime import Runtime
@@ -48,6 +54,9 @@ def process_click(raw_body: bytes, headers: Mapping[str, str], rt: Runtime) -> H
         log.warning("click refused: %s", exc, extra={"status": 401})
         return HttpAnswer(401, "invalid signature")
     try:
+        payload = actions.read_payload(raw_body)
+        if resolve_modal.is_ours(payload):
+            return _on_cause_answer(resolve_modal.parse_submission(payload), rt)
         click = actions.parse_block_actions(raw_body)
     except actions.BadRequest as exc:
         log.warning("click refused: %s", exc, extra={"status": 400})
@@ -97,8 +106,63 @@ def process_click(raw_body: bytes, headers: Mapping[str, str], rt: Runtime) -> H
 
     updated = rt.store.update(click.incident_id, apply)
     log.info("click applied", extra=audit | {"result": results[-1] if results else "?"})
+    if click.action is actions.ButtonAction.RESOLVE and updated.state.closed:
+        _ask_what_it_was(rt, click, updated)
     update_parent(rt.notifier, updated, rt.lang)
     return HttpAnswer(200)
+
+
+def _ask_what_it_was(rt: Runtime, click: actions.ClickRequest, incident: Incident) -> None:
+    """Open the Resolve modal. Best effort: the incident is resolved either way."""
+    if click.trigger_id is None:
+        log.info("no trigger_id with the Resolve click: the modal is not opened")
+        return
+    try:
+        view = resolve_modal.render_resolve_modal(incident, lang=rt.lang)
+        rt.notifier.open_view(click.trigger_id, view)
+    except (TransientError, PermanentError) as exc:
+        log.warning("could not open the resolve modal: %s", exc, extra={"incident": incident.id})
+
+
+def _on_cause_answer(answer: resolve_modal.CauseAnswer, rt: Runtime) -> HttpAnswer:
+    """The modal was submitted: store what it was with the incident, redraw the parent."""
+    audit = {
+        "user": answer.user_id,
+        "action": "confirm_cause",
+        "incident": answer.incident_id,
+        "cause": answer.cause,
+        "audit": True,
+    }
+    try:
+        allowed = _allowed(rt, answer.user_id)
+    except (TransientError, PermanentError) as exc:
+        log.warning("allow-list group unreadable: %s", exc, extra=audit | {"result": "unchecked"})
+        return HttpAnswer(403, "not allowed")
+    if not allowed:
+        log.warning("cause not stored: user not allowed", extra=audit | {"result": "forbidden"})
+        return HttpAnswer(403, "not allowed")
+    if answer.cause is None:
+        return _json_answer(resolve_modal.errors_answer(rt.lang))
+    if rt.store.get(answer.incident_id) is None:
+        log.warning("cause for an unknown incident", extra=audit | {"result": "unknown"})
+        return HttpAnswer(200)  # closes the modal; nothing to store it on
+    now = rt.clock.now()
+    results: list[str] = []
+
+    def apply(current: Incident) -> Incident:
+        cause = answer.cause or SOMETHING_ELSE
+        t = confirm_cause(current, cause=cause, note=answer.note, user=answer.user_id, now=now)
+        results.append(f"{t.result}{': ' + t.reason if t.reason else ''}")
+        return t.incident
+
+    updated = rt.store.update(answer.incident_id, apply)
+    log.info("cause confirmed", extra=audit | {"result": results[-1] if results else "?"})
+    update_parent(rt.notifier, updated, rt.lang)
+    return HttpAnswer(200)  # an empty 200 closes the modal
+
+
+def _json_answer(body: Mapping[str, object]) -> HttpAnswer:
+    return HttpAnswer(200, json.dumps(body), {"Content-Type": "application/json"})
 
 
 def click_time(click: actions.ClickRequest, now: datetime) -> datetime:

@@ -48,6 +48,7 @@ from jobtriage.incident.decide import (
     recover,
 )
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
+from jobtriage.incident.memory import ranked_causes
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.notify.alert import render_alert
@@ -221,6 +222,7 @@ def _new_alert(
             ts=ts,
             thread_ts=thread_ts,
             parent_blocks_json=blocks_json(message),
+            causes=ranked_causes(report),
         )
         rt.store.create(stored)
     return EventResult("new_alert", stored.id, ts, report)

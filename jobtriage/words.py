@@ -161,6 +161,17 @@ class Word(StrEnum):
     DIGEST_HEADER = "digest_header"
     DIGEST_BODY = "digest_body"
     DIGEST_FALLBACK = "digest_fallback"
+    # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures
+    MODAL_TITLE = "modal_title"
+    MODAL_SUBMIT = "modal_submit"
+    MODAL_CLOSE = "modal_close"
+    MODAL_INTRO = "modal_intro"
+    MODAL_CAUSE_LABEL = "modal_cause_label"
+    MODAL_SOMETHING_ELSE = "modal_something_else"
+    MODAL_NOTE_LABEL = "modal_note_label"
+    MODAL_NOTE_HINT = "modal_note_hint"
+    MODAL_PICK_ONE = "modal_pick_one"
+    CONFIRMED = "confirmed"
     # Answers to a click only the clicker sees
     CLICK_UNCHECKED = "click_unchecked"
     CLICK_NOT_ALLOWED = "click_not_allowed"
@@ -418,6 +429,22 @@ _CATALOGUE: dict[Word, Text] = {
         en=("Many jobs are failing at once: new incidents are grouped in this thread"),
         ko=("여러 Job이 동시에 실패 중: 새 인시던트를 이 스레드에 모읍니다"),
     ),
+    # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures
+    Word.MODAL_TITLE: Text(en="What was it?", ko="원인이 무엇이었나요?"),
+    Word.MODAL_SUBMIT: Text(en="Save", ko="저장"),
+    Word.MODAL_CLOSE: Text(en="Skip", ko="건너뛰기"),
+    Word.MODAL_INTRO: Text(
+        en="*{job}* is resolved. Which cause was it? The next alert of this job remembers "
+        "the answer, and the ranking learns from it.",
+        ko="*{job}* 인시던트가 해결되었습니다. 원인이 무엇이었나요? 이 Job의 다음 알림이 "
+        "이 답을 기억하고, 원인 순위에도 반영됩니다.",
+    ),
+    Word.MODAL_CAUSE_LABEL: Text(en="Cause", ko="원인"),
+    Word.MODAL_SOMETHING_ELSE: Text(en="Something else", ko="기타 (목록에 없음)"),
+    Word.MODAL_NOTE_LABEL: Text(en="Note (optional)", ko="메모 (선택)"),
+    Word.MODAL_NOTE_HINT: Text(en="e.g. pinned secret version 6", ko="예: 시크릿 버전 6으로 고정"),
+    Word.MODAL_PICK_ONE: Text(en="Pick the cause it was", ko="원인을 하나 골라 주세요"),
+    Word.CONFIRMED: Text(en="confirmed: {cause}", ko="확인된 원인: {cause}"),
     # Answers to a click only the clicker sees
     Word.CLICK_UNCHECKED: Text(
         en=(

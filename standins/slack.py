@@ -12,6 +12,8 @@ Load and outage runs also use:
   HTTP 429 with `Retry-After` (whole seconds, as Slack sends it). `clock` measures their time.
 - `outage`: while set, every request gets that reply and nothing is posted (Slack down).
 - `messages()`: what Slack accepted and would show, in order.
+- `views`: the modals opened (views.open), each checked against Slack's modal limits
+  (https://docs.slack.dev/reference/views/modal-views) and answered with a view id.
 """
 
 from __future__ import annotations
@@ -125,6 +127,39 @@ def _text_len(node: Any) -> int:
     return 0
 
 
+def modal_errors(view: Any) -> list[str]:
+    """The limits Slack rejects a modal view for (https://docs.slack.dev/reference/views/modal-views)."""
+    if isinstance(view, str):
+        view = json.loads(view)
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return ["view must be an object of type modal [json-pointer:/view/type]"]
+    errors: list[str] = []
+    for key in ("title", "submit", "close"):
+        text = (view.get(key) or {}).get("text", "")
+        if key == "title" and not text:
+            errors.append("missing required field: title [json-pointer:/view/title]")
+        if len(text) > 24:
+            errors.append(f"must be less than 25 characters [json-pointer:/view/{key}/text]")
+    if len(view.get("blocks") or []) > 100:
+        errors.append("no more than 100 items allowed [json-pointer:/view/blocks]")
+    if len(view.get("private_metadata") or "") > 3000:
+        errors.append("must be less than 3001 characters [json-pointer:/view/private_metadata]")
+    if len(view.get("callback_id") or "") > 255:
+        errors.append("must be less than 256 characters [json-pointer:/view/callback_id]")
+    for i, block in enumerate(view.get("blocks") or []):
+        element = block.get("element") or {}
+        options = element.get("options") or []
+        if element.get("type") == "radio_buttons" and len(options) > 10:
+            errors.append(f"no more than 10 items allowed [json-pointer:/view/blocks/{i}/element]")
+        for j, option in enumerate(options):
+            if len((option.get("text") or {}).get("text", "")) > 75:
+                errors.append(
+                    "must be less than 76 characters "
+                    f"[json-pointer:/view/blocks/{i}/element/options/{j}/text/text]"
+                )
+    return errors
+
+
 def block_kit_errors(blocks: list[dict[str, Any]]) -> list[str]:
     """The limits Slack rejects a message for, as its `invalid_blocks` error strings would say."""
     errors: list[str] = []
@@ -186,6 +221,8 @@ class FakeSlack:
         self._limits = _Limits(posts_per_second, post_burst, updates_per_minute, update_burst)
         self._clock = clock
         self._posted: list[Posted] = []
+        # trigger_id and view of every modal opened (views.open)
+        self.views: list[tuple[str, dict[str, Any]]] = []
         # (method, HTTP status or Slack error) of every answer that was not a success
         self.refused: Counter[tuple[str, str]] = Counter()
         self.outage: Reply | None = None
@@ -250,6 +287,19 @@ class FakeSlack:
         return out
 
     # ---- answering ------------------------------------------------------------------------------
+
+    def _open_view(self, args: dict[str, Any]) -> Reply:
+        trigger = args.get("trigger_id")
+        if not trigger:
+            return Reply(200, {"ok": False, "error": "invalid_arguments"})
+        errors = modal_errors(args.get("view"))
+        if errors:
+            return Reply(200, {"ok": False, "error": "invalid_arguments", "errors": errors})
+        view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
+        with self._lock:
+            self.views.append((str(trigger), view))
+            view_id = f"V{len(self.views):08d}"
+        return Reply(200, {"ok": True, "view": view | {"id": view_id}})
 
     def _respond(self, req: Request) -> Reply:
         reply = self._answer(req)
@@ -330,6 +380,8 @@ class FakeSlack:
             )
         if method == "chat.postEphemeral":
             return Reply(200, {"ok": True, "message_ts": ts})
+        if method == "views.open":
+            return self._open_view(args)
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             if group not in self.usergroups:

@@ -63,6 +63,33 @@ class Incident:
     # The thread the incident's replies go to when its alert was posted inside a digest thread
     # (many jobs failing at once); None: the incident's own message (`ts`) is the thread root.
     thread_ts: str | None = None
+    # --- the incident memory (jobtriage/incident/memory.py) ---
+    # The ranked cause ids of the diagnosis that opened the incident, most likely first: what the
+    # Resolve modal offers ("what was it?").
+    causes: tuple[str, ...] = ()
+    # What on-call confirmed it was (a cause id, or `memory.SOMETHING_ELSE`), who and when, and
+    # their optional note (scrubbed by the store like every other string).
+    confirmed_cause: str | None = None
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    resolution_note: str | None = None
+    # When the one "still not acknowledged" reminder was posted in the thread (jobtriage/ticks.py).
+    reminded_at: datetime | None = None
+
+    @property
+    def project(self) -> str:
+        """The project id of the job (`projects/P/locations/R/jobs/J`)."""
+        parts = self.job_path.split("/")
+        return parts[1] if len(parts) > 1 and parts[0] == "projects" else ""
+
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the incident ended: resolved by hand or recovered by a success."""
+        if self.state is State.RESOLVED:
+            return self.resolved_at or self.updated_at
+        if self.state is State.RECOVERED:
+            return self.recovered_at or self.updated_at
+        return None
 
     @property
     def thread_root(self) -> str | None:

@@ -270,6 +270,8 @@ class ClickRequest:
     # Slack's time of the click (Unix seconds); a replayed click carries the same one, so using
     # it as "now" makes applying the click twice give the same result.
     action_ts: float | None = None
+    # Opens a modal (views.open) within 3 s of the click: the Resolve button asks what it was.
+    trigger_id: str | None = None
 
 
 def _obj(value: object, where: str) -> dict[str, Any]:
@@ -290,8 +292,9 @@ def _opt_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_block_actions(raw_body: bytes) -> ClickRequest:
-    """Read a verified interactivity request; raise a `BadRequest` subclass and nothing else."""
+def read_payload(raw_body: bytes) -> dict[str, Any]:
+    """The JSON object of a verified interactivity request (`payload=<JSON>`), whatever its
+    type; raise `MalformedPayload` and nothing else."""
     if len(raw_body) > MAX_BODY_BYTES:
         raise MalformedPayload("request body too large")
     try:
@@ -311,7 +314,12 @@ def parse_block_actions(raw_body: bytes) -> ClickRequest:
         data = json.loads(payloads[0])
     except (ValueError, RecursionError):
         raise MalformedPayload("payload is not JSON") from None
-    payload = _obj(data, "payload")
+    return _obj(data, "payload")
+
+
+def parse_block_actions(raw_body: bytes) -> ClickRequest:
+    """Read a verified interactivity request; raise a `BadRequest` subclass and nothing else."""
+    payload = read_payload(raw_body)
     if payload.get("type") != "block_actions":
         raise MalformedPayload("payload type is not block_actions")
 
@@ -360,7 +368,16 @@ def parse_block_actions(raw_body: bytes) -> ClickRequest:
         api_app_id=_opt_str(payload.get("api_app_id")),
         response_url=_opt_str(payload.get("response_url")),
         action_ts=_action_ts(first.get("action_ts")),
+        trigger_id=_trigger_id(payload.get("trigger_id")),
     )
+
+
+# A trigger id as Slack sends it ("12345.98765.abcd2358fdea"); it opens a modal for 3 seconds.
+_TRIGGER_ID = re.compile(r"[0-9]{1,20}\.[0-9]{1,20}\.[0-9a-f]{1,64}")
+
+
+def _trigger_id(value: object) -> str | None:
+    return value if isinstance(value, str) and _TRIGGER_ID.fullmatch(value) else None
 
 
 def _action_ts(value: object) -> float | None:

@@ -54,6 +54,8 @@ METHOD_SCOPES: Mapping[str, frozenset[str]] = {
     "chat.postEphemeral": frozenset({"chat:write"}),
     # only with SLACK_ALLOWED_USERGROUP: who is in the group allowed to click
     "usergroups.users.list": frozenset({"usergroups:read"}),
+    # the Resolve modal ("what was it?"): no scope, only the click's trigger_id
+    "views.open": frozenset(),
 }
 
 BOT_NAME = "jobtriage"
@@ -269,6 +271,10 @@ def _fix(code: str, *, channel: str | None, needed: str | None) -> str:
         "message_not_found": "the alert message was deleted; nothing to update",
         "edit_window_closed": "the workspace does not allow editing a message this old",
         "thread_not_found": "the incident's thread no longer exists",
+        "expired_trigger_id": (
+            "the click's trigger expired before the modal opened (Slack allows 3 s): the "
+            "incident is resolved all the same; click Resolve again to say what it was"
+        ),
     }
     if code in fixes:
         return fixes[code]
@@ -426,6 +432,14 @@ class SlackNotifier:
             "chat.postEphemeral",
             channel,
             lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=scrub(text)),
+        )
+
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
+        """Open a modal for the user whose click gave `trigger_id` (valid for 3 s)."""
+        self._call(
+            "views.open",
+            "",
+            lambda: self.client.views_open(trigger_id=trigger_id, view=scrub_tree(dict(view))),
         )
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident
@@ -29,6 +30,8 @@ class Notifier(Protocol):
     def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]: ...
+
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None: ...
 
 
 def blocks_json(message: Message) -> str:

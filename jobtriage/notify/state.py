@@ -84,6 +84,9 @@ def state_line(incident: Incident, lang: Lang) -> str:
         phrase = say(Word.STATE_RECOVERED_LINE, lang, execution=execution, when=when)
     else:
         phrase = say(Word.STATE_OPEN_LINE, lang)
+    if incident.confirmed_cause:  # the Resolve modal's answer (jobtriage/notify/resolve_modal.py)
+        cause = mrkdwn.inline_code(incident.confirmed_cause, limit=64)
+        phrase += " · " + say(Word.CONFIRMED, lang, cause=cause)
     text = f"{STATE_ICON[state]} {phrase.strip()} · {_failure_count(incident, lang)}"
     return truncate(re.sub(r" {2,}", " ", text), BUDGET_STATE)
 

@@ -513,6 +513,10 @@ class ObservedNotifier:
         self.journal.add("ephemeral")
         self.inner.post_ephemeral(channel, user, text)
 
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> None:
+        self.journal.add("open_view")
+        self.inner.open_view(trigger_id, view)
+
     def usergroup_members(self, usergroup: str) -> frozenset[str]:
         self.journal.add("usergroup_members")
         return frozenset(self.inner.usergroup_members(usergroup))

@@ -355,3 +355,34 @@ def test_find_by_message(store: IncidentStore) -> None:
     # A click on an old message still finds its incident after it closed.
     closed = store.update("inc0002", lambda i: replace(i, state=State.RESOLVED))
     assert store.find_by_message("C0123", "1740819600.000100") == closed
+
+
+# --- the incident memory's fields ---------------------------------------------------------------
+
+
+def test_ranked_causes_and_a_confirmation_come_back_as_stored(store: IncidentStore) -> None:
+    stored = incident(1, causes=("secret_config", "db_connection", "unknown"))
+    assert store.create(stored)
+    got = store.get(stored.id)
+    assert got is not None
+    assert got.causes == ("secret_config", "db_connection", "unknown")
+    assert isinstance(got.causes, tuple)
+
+    def confirm(cur: Incident) -> Incident:
+        return replace(
+            cur,
+            state=State.RESOLVED,
+            resolved_by="U1",
+            resolved_at=T0 + timedelta(minutes=20),
+            confirmed_cause="secret_config",
+            confirmed_by="U1",
+            confirmed_at=T0 + timedelta(minutes=21),
+            resolution_note="pinned secret version 6",
+        )
+
+    updated = store.update(stored.id, confirm)
+    assert store.get(stored.id) == updated
+    assert updated.confirmed_cause == "secret_config"
+    assert updated.resolution_note == "pinned secret version 6"
+    # the same change again is no change
+    assert store.update(stored.id, confirm).version == updated.version

@@ -42,7 +42,11 @@ def test_documents_hold_no_secret_and_no_invisible_character(store: IncidentStor
     blocks = json.dumps(
         [{"type": "section", "text": {"type": "mrkdwn", "text": f"token={SECRET}{INVISIBLE}"}}]
     )
-    incident = R.incident(parent_blocks_json=blocks, acked_by=f"U0ONCALL{INVISIBLE}")
+    incident = R.incident(
+        parent_blocks_json=blocks,
+        acked_by=f"U0ONCALL{INVISIBLE}",
+        resolution_note=f"rotated DATABASE_URL=postgres://a:{PASSWORD}@db, token {SECRET}",
+    )
     assert store.create(incident)
     store.update(incident.id, lambda cur: cur)
     key = R.REF.execution_path

@@ -10,6 +10,7 @@ import yaml
 from jobtriage.notify import deliver as D
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.deliver import SlackNotifier
+from jobtriage.notify.resolve_modal import render_resolve_modal
 from jobtriage.settings import Settings
 from standins.slack import TOKEN, FakeSlack
 from tests.notify import reports as R
@@ -46,7 +47,8 @@ def test_scopes_are_exactly_what_the_code_needs() -> None:
 
 def test_every_method_the_notifier_calls_has_its_scope() -> None:
     # Record the methods really called, rather than trusting METHOD_SCOPES to be complete.
-    message = render_alert(R.esm_report(), R.STATES["open"], lang="en")
+    incident = R.STATES["open"]
+    message = render_alert(R.esm_report(), incident, lang="en")
     with FakeSlack() as slack:
         sender = SlackNotifier(Settings(slack_bot_token=TOKEN, slack_api_url=slack.base_url))
         ts = sender.post_alert("C1", message)
@@ -55,6 +57,7 @@ def test_every_method_the_notifier_calls_has_its_scope() -> None:
         sender.post_ephemeral("C1", "U1", "hello")
         slack.usergroups["S0ONCALL"] = ["U1"]
         assert sender.usergroup_members("S0ONCALL") == frozenset({"U1"})
+        sender.open_view("12345.98765.abcd2358fdea", render_resolve_modal(incident, lang="en"))
         called = {call.method for call in slack.calls()}
     assert called == set(D.METHOD_SCOPES)
     granted = set(manifest()["oauth_config"]["scopes"]["bot"])

@@ -145,7 +145,11 @@ def _normalised(incident: Incident) -> Incident:
     _check_id(incident.id)
     if not incident.job_path or not incident.fingerprint:
         raise ValueError("an incident needs a job_path and a fingerprint")
-    changes: dict[str, Any] = {"state": State(incident.state)}
+    changes: dict[str, Any] = {
+        "state": State(incident.state),
+        # Firestore hands lists back; the model keeps tuples, so that equal incidents compare equal.
+        "causes": tuple(str(c) for c in incident.causes),
+    }
     for f in fields(Incident):
         value = getattr(incident, f.name)
         if isinstance(value, datetime):
