@@ -37,6 +37,7 @@ def main() -> None:
         ),
         ("Cold start", ["coldstart.py", "--runs", "3" if args.quick else "7"]),
         ("Failure storm", ["storm.py", "--scale", scale, "--before"]),
+        ("Faults: slow and dead Slack, kills, forged events, replayed clicks", ["faults.py"]),
     ]
     for title, cmd in runs:
         started = time.monotonic()

@@ -226,6 +226,8 @@ class FakeSlack:
         # (method, HTTP status or Slack error) of every answer that was not a success
         self.refused: Counter[tuple[str, str]] = Counter()
         self.outage: Reply | None = None
+        self._late: Counter[str] = Counter()  # method -> calls still to be answered late
+        self._late_seconds: dict[str, float] = {}
         self.server = FakeServer(self._respond)
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -261,6 +263,13 @@ class FakeSlack:
 
     def slow(self, method: str, *, seconds: float) -> None:
         self.script(method, Reply(200, {"ok": True, "ts": "1.000001"}, delay=seconds))
+
+    def answer_late(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out as usual, then answered only after
+        `seconds` (a client with a shorter timeout never learns that its post was accepted)."""
+        with self._lock:
+            self._late[method] += times
+            self._late_seconds[method] = seconds
 
     def go_down(self, reply: Reply) -> None:
         """Answer every request with `reply` (and post nothing) until `come_back()`."""
@@ -303,6 +312,11 @@ class FakeSlack:
 
     def _respond(self, req: Request) -> Reply:
         reply = self._answer(req)
+        method = req.path.rsplit("/", 1)[-1]
+        with self._lock:
+            if self._late[method] > 0 and isinstance(reply.body, dict) and reply.body.get("ok"):
+                self._late[method] -= 1
+                reply = Reply(reply.status, reply.body, reply.headers, self._late_seconds[method])
         if reply.status != 200 or not (isinstance(reply.body, dict) and reply.body.get("ok")):
             code = reply.body.get("error") if isinstance(reply.body, dict) else None
             with self._lock:
