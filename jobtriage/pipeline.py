@@ -218,7 +218,9 @@ def _new_alert(
         message = render_alert(report, draft, lang=rt.lang)
         channel = delivery.posted.channel if delivery.posted else rt.channel
         thread_ts = (
-            None if delivery.posted else ledger.digest_thread(channel, _post_digest(rt, channel))
+            None
+            if delivery.posted
+            else ledger.digest_thread(channel, _post_digest(rt, channel), delivery=delivery)
         )
         if thread_ts is None:
             ts = ledger.post_once(
