@@ -3,7 +3,8 @@
     claim the execution (incident/ledger.py) ─ already delivered → nothing; in flight → retry
     ├─ failure: evidence → report → incident decision → one of
     │     new alert   (own message, or inside the digest thread in a storm)
-    │     repeat      (reply in the incident's thread, parent message redrawn)
+    │     repeat      (reply in the incident's thread, parent message redrawn; repeats within
+    │                  a short window after a reply wait and go out together: repeats.py)
     │     hold        (counted in the incident, nothing posted)
     │     (an execution the Run API has never heard of: nothing posted, one log line)
     └─ success: confirmed by the Run API (incident/verify.py), recover every open incident
@@ -58,8 +59,8 @@ from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
 from jobtriage.notify.notifier import blocks_json, update_parent
 from jobtriage.notify.recovery import render_recovered
-from jobtriage.notify.repeat import render_repeat
 from jobtriage.ownlog import get_logger
+from jobtriage.repeats import known_repeat, post_repeat
 from jobtriage.runtime import Runtime
 
 log = get_logger()
@@ -114,6 +115,10 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     job_path = event.ref.job_path
     # Read before gathering: a repeat of a job with an open incident may skip logs in a storm.
     open_now = rt.store.open_incidents(job_path)
+    known = known_repeat(event, delivery, open_now, rt)
+    if known is not None:
+        # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.
+        return EventResult(*known)
     evidence = gather(event, sources=rt.sources, urgent_logs=not open_now)
     if evidence.execution_missing:
         # Verify before acting: the Run API has never heard of this execution (a forged or
@@ -258,22 +263,8 @@ def _repeat(
     event: JobEvent,
     fingerprint: str,
 ) -> EventResult:
-    incident = decision.incident
-    assert incident is not None
-    root = incident.thread_root
-    assert incident.channel
-    assert root
-    channel = incident.channel
-    in_digest = incident.thread_ts is not None
-    message = render_repeat(report, incident, lang=rt.lang, with_job=in_digest)
-    # An acknowledged incident replies quietly: in the thread only, no broadcast.
-    broadcast = decision.action is Action.THREAD_REPLY and decision.held_back > 0
-    ts = rt.ledger.post_once(
-        delivery, channel, lambda: rt.notifier.reply(channel, root, message, broadcast=broadcast)
-    )
-    updated = rt.store.update(incident.id, _reapply_failure(event, fingerprint, rt.clock.now()))
-    update_parent(rt.notifier, updated, rt.lang)
-    return EventResult(str(decision.action), updated.id, ts, report)
+    action, incident_id, ts = post_repeat(decision, report, delivery, rt, event, fingerprint)
+    return EventResult(action, incident_id, ts, report)
 
 
 # --- success ----------------------------------------------------------------------------------

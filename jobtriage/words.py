@@ -152,6 +152,9 @@ class Word(StrEnum):
     # Thread replies: failed again, recovered
     AGAIN = "again"
     AGAIN_FALLBACK = "again_fallback"
+    AGAIN_MANY = "again_many"
+    AGAIN_MANY_FALLBACK = "again_many_fallback"
+    ALSO_FAILED = "also_failed"
     LOGS_SKIPPED = "logs_skipped"
     RECOVERED = "recovered"
     RECOVERED_HISTORY = "recovered_history"
@@ -384,6 +387,18 @@ _CATALOGUE: dict[Word, Text] = {
     ),
     Word.AGAIN_FALLBACK: Text(
         en="{job} failed again ({nth} time in {span})", ko="{job} 다시 실패 ({span} 동안 {nth})"
+    ),
+    Word.AGAIN_MANY: Text(
+        en="*Failed {count} more times* — {nth} time in {span}, same cause",
+        ko="*{count}번 더 실패* — {span} 동안 {nth}, 같은 원인",
+    ),
+    Word.AGAIN_MANY_FALLBACK: Text(
+        en="{job} failed {count} more times ({nth} time in {span})",
+        ko="{job} {count}번 더 실패 ({span} 동안 {nth})",
+    ),
+    Word.ALSO_FAILED: Text(
+        en="Also failed the same way since the last reply: {executions}",
+        ko="지난 답글 이후 같은 이유로 실패한 실행: {executions}",
     ),
     Word.LOGS_SKIPPED: Text(
         en=(

@@ -34,6 +34,9 @@ DATABASE_FIX = (
     "id to use"
 )
 
+# The Incident fields that hold a tuple of strings (stored as lists).
+LIST_FIELDS = ("causes", "pending", "flushing", "coalesced")
+
 _INCIDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _PENDING = "pending"
 _DONE = "done"
@@ -148,7 +151,7 @@ def _normalised(incident: Incident) -> Incident:
     changes: dict[str, Any] = {
         "state": State(incident.state),
         # Firestore hands lists back; the model keeps tuples, so that equal incidents compare equal.
-        "causes": tuple(str(c) for c in incident.causes),
+        **{name: tuple(str(c) for c in getattr(incident, name)) for name in LIST_FIELDS},
     }
     for f in fields(Incident):
         value = getattr(incident, f.name)

@@ -27,6 +27,7 @@ from jobtriage.incident.store.contract import (
     DATABASE_FIX,
     DELIVERIES,
     INCIDENTS,
+    LIST_FIELDS,
     MAX_CONTENDED_ROUNDS,
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
@@ -312,7 +313,8 @@ _SCHEMA = 1
 def _incident_to_doc(incident: Incident, write_id: str) -> dict[str, Any]:
     doc = {name: getattr(incident, name) for name in _INCIDENT_FIELD_NAMES}
     doc["state"] = incident.state.value
-    doc["causes"] = list(incident.causes)
+    for name in LIST_FIELDS:
+        doc[name] = list(getattr(incident, name))
     doc["open_job"] = "" if incident.state.closed else incident.job_path
     doc["message"] = _message_key(incident.channel, incident.ts)
     doc["schema"] = _SCHEMA
@@ -327,8 +329,9 @@ def _incident_from_doc(doc: Mapping[str, Any] | None) -> Incident:
     values = {k: v for k, v in doc.items() if k in _INCIDENT_FIELD_NAMES}
     try:
         values["state"] = State(values["state"])
-        if "causes" in values:
-            values["causes"] = tuple(str(c) for c in values["causes"] or ())
+        for name in LIST_FIELDS:
+            if name in values:
+                values[name] = tuple(str(c) for c in values[name] or ())
         for name, value in list(values.items()):
             if isinstance(value, datetime):
                 values[name] = _utc(value, name)
