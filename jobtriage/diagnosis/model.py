@@ -145,6 +145,8 @@ class Report:
     error_line: Fact | None = None
     # The last successful execution the changes were computed against (None: none found).
     baseline_execution: str | None = None
+    # When that execution ended: the start of the job's current failing streak.
+    baseline_finished_at: datetime | None = None
     # Builds, job edits, secret versions, instance events, IAM changes, oldest first.
     suspects: tuple[Suspect, ...] = ()
     # Every cause considered, with its verdict and the reason (`diagnosis.differential`).

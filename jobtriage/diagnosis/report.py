@@ -158,6 +158,9 @@ def build_report(
         last_lines=_last_lines(evidence) if top.finding is None else (),
         error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
+        baseline_finished_at=evidence.last_success.completion_time
+        if evidence.last_success
+        else None,
         suspects=suspect_changes(evidence, top_cause=top.id if top.finding else None),
         differential=differential(causes, lines_read=len(evidence.logs), gaps=gaps),
         disputed_by=opinion if disputed else None,
