@@ -6,6 +6,11 @@ ratio that grows steeply with the finding's strength (a 0.9 finding ≈ ×50). T
 normalised so the confidences add up to 1. With no finding at all, `unknown` leads and the other
 causes follow in prior order — the report then says what was seen instead of guessing.
 
+The incident memory can scale the priors (`LearnedPriors`, from the causes on-call confirmed for
+the job and its project, each factor within ×2 / ÷2): `rank_with_history` ranks with and without
+them and says what moved; it breaks near-ties, and never unseats a top cause whose finding is at
+least `HISTORY_NEVER_OVERRULES` strong.
+
 Symptoms (`analyzers.symptoms`) are capped after every analyzer has run. An analyzer that raises
 does not blank the report: its crash becomes a gap and the rest go on.
 """
