@@ -117,7 +117,9 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     evidence = gather(event, sources=rt.sources, urgent_logs=not open_now)
     # The incident memory, read once: what the job's confirmed causes teach the ranking, and
     # what a new alert says about the incidents before it.
-    history = read_history(rt.store, job_path)
+    history = read_history(
+        rt.store, job_path, cache=rt.project_cache, monotonic=rt.clock.monotonic()
+    )
     report = build_report(evidence, priors=learned_priors(history, base_priors()))
     if rt.on_report is not None:
         rt.on_report(evidence, report)

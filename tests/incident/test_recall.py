@@ -70,3 +70,19 @@ def test_an_unreadable_store_gives_an_empty_history() -> None:
     down = Counting(MemoryStore(), down=True)
     history = read_history(down, JOB)  # type: ignore[arg-type]
     assert (history.job, history.project, history.job_path) == ((), (), JOB)
+
+
+def test_a_warm_instance_reads_the_projects_confirmations_once_in_a_while() -> None:
+    from jobtriage.incident.recall import PROJECT_CACHE_SECONDS, ProjectCache
+
+    counting = Counting(MemoryStore())
+    cache: ProjectCache = {}
+    for second in (0.0, 10.0, PROJECT_CACHE_SECONDS):
+        read_history(counting, JOB, cache=cache, monotonic=second)  # type: ignore[arg-type]
+    # one extra read per alert: the job's history every time, the project's once
+    assert counting.calls == Counter({"job_history": 3, "project_confirmations": 1})
+    read_history(counting, JOB, cache=cache, monotonic=PROJECT_CACHE_SECONDS + 1)  # type: ignore[arg-type]
+    assert counting.calls["project_confirmations"] == 2
+    # another project is its own entry
+    read_history(counting, "projects/other/locations/r/jobs/x", cache=cache, monotonic=1.0)  # type: ignore[arg-type]
+    assert counting.calls["project_confirmations"] == 3
