@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from jobtriage.diagnosis import Report, build_report, to_text
+from jobtriage.diagnosis.rank import base_priors
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.evidence import JobEvent
 from jobtriage.evidence.gather import gather
@@ -51,13 +52,15 @@ from jobtriage.incident.decide import (
     recover,
 )
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
-from jobtriage.incident.memory import ranked_causes
+from jobtriage.incident.memory import History, learned_priors, ranked_causes
 from jobtriage.incident.model import Incident
+from jobtriage.incident.recall import read_history
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
 from jobtriage.notify.notifier import blocks_json, update_parent
+from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
 from jobtriage.ownlog import get_logger
 from jobtriage.repeats import known_repeat, post_repeat
@@ -129,7 +132,12 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
             extra=_ctx(event) | {"reason": "execution not found"},
         )
         return EventResult("unverified")
-    report = build_report(evidence)
+    # The incident memory, read once: what the job's confirmed causes teach the ranking, and
+    # what a new alert says about the incidents before it.
+    history = read_history(
+        rt.store, job_path, cache=rt.project_cache, monotonic=rt.clock.monotonic()
+    )
+    report = build_report(evidence, priors=learned_priors(history, base_priors()))
     if rt.on_report is not None:
         rt.on_report(evidence, report)
     fingerprint = report.fingerprint
@@ -147,7 +155,7 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     log.info("diagnosed: %s", decision.action, extra=ctx | {"reason": decision.reason})
     try:
         if decision.action is Action.NEW_ALERT:
-            opened = _new_alert(decision, report, delivery, rt)
+            opened = _new_alert(decision, report, delivery, rt, history)
             if opened is not None:
                 return opened
             # Another execution of this job opened the incident meanwhile: a repeat after all.
@@ -205,7 +213,7 @@ def _reapply_failure(
 
 
 def _new_alert(
-    decision: Decision, report: Report, delivery: Delivery, rt: Runtime
+    decision: Decision, report: Report, delivery: Delivery, rt: Runtime, history: History
 ) -> EventResult | None:
     """Open the incident: post its alert and store it. None when another delivery opened the
     same incident meanwhile (the caller replies in its thread instead)."""
@@ -220,7 +228,16 @@ def _new_alert(
             rt.store.open_incident(draft.job_path, draft.fingerprint) is not None
         ):
             return None  # opened by the delivery that held this claim just before us
-        message = render_alert(report, draft, lang=rt.lang)
+        slots = alert_slots(
+            draft,
+            history,
+            now=rt.clock.now(),
+            last_success=report.baseline_finished_at,
+            lang=rt.lang,
+        )
+        message = render_alert(
+            report, draft, lang=rt.lang, seen_before=slots.seen_before, footer=slots.footer
+        )
         channel = delivery.posted.channel if delivery.posted else rt.channel
         thread_ts = (
             None
