@@ -22,6 +22,7 @@ from jobtriage.incident.ledger import CLAIM_LEASE
 from jobtriage.pipeline import EventResult
 from jobtriage.runtime import Runtime
 from standins.load.harness import (
+    FROZEN,
     Harness,
     HarnessConfig,
     Killed,
@@ -31,7 +32,6 @@ from standins.load.harness import (
 )
 
 START = datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC)
-FROZEN = 1e6  # real seconds per virtual second: the clock moves only by `advance`
 
 
 @pytest.fixture
