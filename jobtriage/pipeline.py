@@ -34,7 +34,7 @@ When many jobs fail at once (a failure storm), three things keep the channel and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -148,7 +148,10 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
         current = rt.store.get(latest.id)
         fingerprint = latest.fingerprint
     else:
-        current = rt.store.open_incident(job_path, fingerprint)
+        # From the read made before gathering (one query fewer). An incident of this cause
+        # opened meanwhile is found under the opening claim (`_new_alert`); a click meanwhile
+        # is applied to the fresh incident inside the store's transaction.
+        current = _newest(i for i in open_now if i.fingerprint == fingerprint)
     ctx = _ctx(event) | {"cause": report.top.id, "fingerprint": fingerprint}
     now = rt.clock.now()
     decision = _decide(event, current, fingerprint, now, rt)
@@ -179,6 +182,12 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
         )
         raise
     return EventResult(str(decision.action), decision.incident.id if decision.incident else None)
+
+
+def _newest(incidents: Iterable[Incident]) -> Incident | None:
+    """The one `open_incident` would return: the last opened."""
+    found = list(incidents)
+    return found[-1] if found else None
 
 
 def _decide(

@@ -75,10 +75,17 @@ def post_repeat(
     execution = event.ref.execution
     now = rt.clock.now()
     count = _counter(execution, fingerprint, now)
-    if step_for_new(incident, now) is Step.DEFER:
-        return _defer(incident, execution, count, rt)
     # An acknowledged incident replies quietly: in the thread only, no broadcast.
     broadcast = decision.action is Action.THREAD_REPLY and decision.held_back > 0
+    nothing_waiting = not incident.pending and not incident.flushing
+    if delivery.posted is not None or (
+        nothing_waiting and step_for_new(incident, now) is Step.POST_NOW
+    ):
+        # This reply names this execution alone: no mark needed (a takeover after a crash finds
+        # its post on its own claim and only counts it).
+        return _reply_alone(incident, delivery, rt, report, count, now, broadcast, decision)
+    if step_for_new(incident, now) is Step.DEFER:
+        return _defer(incident, execution, count, rt)
     return _flush(
         incident,
         delivery,
@@ -90,6 +97,33 @@ def post_repeat(
         broadcast=broadcast,
         action=str(decision.action),
     )
+
+
+def _reply_alone(
+    incident: Incident,
+    delivery: Delivery,
+    rt: Runtime,
+    report: Report,
+    count: Callable[[Incident], Incident],
+    now: datetime,
+    broadcast: bool,
+    decision: Decision,
+) -> Outcome:
+    """The common repeat: one reply for one execution, then one store transaction."""
+    execution = report.summary.ref.execution
+    channel, root = incident.channel, incident.thread_root
+    assert channel
+    assert root
+    in_digest = incident.thread_ts is not None
+    message = render_repeat(report, count(incident), lang=rt.lang, with_job=in_digest)
+    ts = rt.ledger.post_once(
+        delivery, channel, lambda: rt.notifier.reply(channel, root, message, broadcast=broadcast)
+    )
+    final = rt.store.update(
+        incident.id, lambda cur: finish_flush(count(cur), (execution,), now=now)
+    )
+    update_parent(rt.notifier, final, rt.lang)
+    return (str(decision.action), final.id, ts)
 
 
 def _defer(
