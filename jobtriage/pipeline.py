@@ -54,7 +54,7 @@ from jobtriage.incident.decide import (
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
 from jobtriage.incident.memory import History, learned_priors, ranked_causes
 from jobtriage.incident.model import Incident
-from jobtriage.incident.recall import read_history
+from jobtriage.incident.recall import open_from_history, read_history
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
@@ -117,7 +117,8 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
 def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult:
     job_path = event.ref.job_path
     # Read before gathering: a repeat of a job with an open incident may skip logs in a storm.
-    open_now = rt.store.open_incidents(job_path)
+    # The job's open incidents come from its history (one query for both, most of the time).
+    open_now, job_history = open_from_history(rt.store, job_path)
     known = known_repeat(event, delivery, open_now, rt)
     if known is not None:
         # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.
@@ -135,7 +136,11 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     # The incident memory, read once: what the job's confirmed causes teach the ranking, and
     # what a new alert says about the incidents before it.
     history = read_history(
-        rt.store, job_path, cache=rt.project_cache, monotonic=rt.clock.monotonic()
+        rt.store,
+        job_path,
+        cache=rt.project_cache,
+        monotonic=rt.clock.monotonic(),
+        job=job_history,
     )
     report = build_report(evidence, priors=learned_priors(history, base_priors()))
     if rt.on_report is not None:

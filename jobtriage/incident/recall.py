@@ -13,7 +13,7 @@ priors), never the alert itself — the rest of the event's store calls decide r
 from __future__ import annotations
 
 from jobtriage.errors import PermanentError, TransientError
-from jobtriage.incident.memory import History
+from jobtriage.incident.memory import HISTORY_LIMIT, History
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import IncidentStore
 from jobtriage.ownlog import get_logger
@@ -34,12 +34,15 @@ def read_history(
     *,
     cache: ProjectCache | None = None,
     monotonic: float = 0.0,
+    job: list[Incident] | None = None,
 ) -> History:
-    """The history one alert reads: one bounded query for the job, and one for the project
-    unless `cache` holds it from less than `PROJECT_CACHE_SECONDS` ago (`monotonic`: now)."""
+    """The history one alert reads: one bounded query for the job (none when the caller read
+    it already: `job`), and one for the project unless `cache` holds it from less than
+    `PROJECT_CACHE_SECONDS` ago (`monotonic`: now)."""
     project = job_path.split("/")[1] if job_path.startswith("projects/") else ""
     try:
-        job = store.job_history(job_path)
+        if job is None:
+            job = store.job_history(job_path)
         cached = cache.get(project) if cache is not None else None
         if not project:
             confirmed: tuple[Incident, ...] = ()
@@ -53,3 +56,21 @@ def read_history(
         log.warning("incident history unreadable: %s", exc, extra={"job_path": job_path})
         return History(job_path)
     return History(job_path, tuple(job), confirmed)
+
+
+def open_from_history(
+    store: IncidentStore, job_path: str
+) -> tuple[list[Incident], list[Incident] | None]:
+    """The job's open incidents (oldest opened first, as `open_incidents` lists them) and, when
+    it could be read, its history — from ONE query whenever the history is the whole of the
+    job's incidents (fewer than `HISTORY_LIMIT`); else the open ones are queried on their own.
+    Raises what the store raises: without the open incidents nothing can be decided."""
+    try:
+        job = store.job_history(job_path)
+    except (TransientError, PermanentError) as exc:
+        log.warning("incident history unreadable: %s", exc, extra={"job_path": job_path})
+        return store.open_incidents(job_path), None
+    if len(job) >= HISTORY_LIMIT:
+        return store.open_incidents(job_path), job  # an open one may be older than the page
+    open_now = sorted((i for i in job if not i.state.closed), key=lambda i: (i.opened_at, i.id))
+    return open_now, job
