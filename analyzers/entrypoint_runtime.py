@@ -189,6 +189,21 @@ _USAGE = Text(
     en="The job's command line does not parse (a wrong or missing argument)",
     ko="Job의 명령줄 인자가 잘못됨(인자 누락·잘못된 옵션)",
 )
+_INTERPRETER = Text(
+    en="The entry script exists but cannot start: the interpreter its first line (#!) names is "
+    "not in the image, or the line ends in a Windows CR",
+    ko="진입 스크립트는 있으나 실행 불가: 첫 줄(#!)의 인터프리터가 이미지에 없거나 CRLF 줄바꿈",
+)
+_EXEC_FORM = Text(
+    en="The container's command is a shell command given in exec form (a shell builtin, or the "
+    "whole command line as one word): run it through sh -c or split it into arguments",
+    ko="컨테이너 명령이 exec 형식으로 된 셸 명령임(셸 내장 명령이거나 명령줄 전체가 한 단어): "
+    "sh -c로 실행하거나 인자를 나눌 것",
+)
+_ENTRY_NOT_EXECUTABLE = Text(
+    en="The image's entry point is not executable (the file has no execute bit)",
+    ko="이미지의 진입점 파일에 실행 권한이 없음",
+)
 SIGNATURES: tuple[Signature, ...] = (
     # --- ES modules vs CommonJS ---
     Signature("ERR_REQUIRE_ESM", "ERR_REQUIRE_ESM", 0.93, _ESM),
@@ -540,6 +555,48 @@ SIGNATURES: tuple[Signature, ...] = (
     # bash: a script that does not parse
     sig("syntax error near unexpected token", "SYNTAX_ERROR", 0.86, _SYNTAX),
     sig("syntax error: unexpected end of file", "SYNTAX_ERROR", 0.86, _SYNTAX),
+    # runc's init looks the entry point up first (exec.LookPath: `exec: "x": executable file not
+    # found in $PATH`, `exec: "/x": stat /x: no such file or directory`, `exec: "/x": permission
+    # denied`) and only then calls execve, whose failure it words as an os.PathError: `exec /x: no
+    # such file or directory`. The file was found, so what is missing is the interpreter its
+    # shebang names (bash on alpine, "sh\r" from a CRLF checkout) or its dynamic loader. Older
+    # runc said `exec user process caused "no such file or directory"`.
+    sig(
+        "no such file or directory",
+        "SHEBANG_INTERPRETER",
+        0.9,
+        _INTERPRETER,
+        r"(?:^|\s)exec /\S+: no such file or directory"
+        r"|exec user process caused:? \\*\"?no such file or directory",
+    ),
+    # LookPath found a shell builtin or a whole command line as one word: a shell-form command
+    # written in exec form (["set -e && ..."], ["npm run migrate"], ["source", ...]). The quotes
+    # may arrive escaped (\"x\") when Docker nests the message in its own.
+    sig(
+        "executable file not found in",
+        "EXEC_FORM_COMMAND",
+        0.94,
+        _EXEC_FORM,
+        r'exec: \\*"(?:set|cd|source|export|unset|eval|exec|ulimit|umask|alias|trap|shopt'
+        r'|declare|local|readonly|if|for|while|\.|\[\[)\\*"'
+        r'|exec: \\*"[^"\\/]+ [^"\\]*\\*": executable file not found',
+    ),
+    # runc's LookPath on a file without the execute bit; Cloud Run's check of the same at deploy
+    # ('Invalid ENTRYPOINT. ... Command "/x.sh": invalid mode "-rw-r--r--" for /x.sh')
+    sig(
+        "permission denied",
+        "ENTRY_NOT_EXECUTABLE",
+        0.9,
+        _ENTRY_NOT_EXECUTABLE,
+        r'exec: \\*"/[^"\\]+\\*": permission denied',
+    ),
+    sig(
+        "invalid mode",
+        "ENTRY_NOT_EXECUTABLE",
+        0.9,
+        _ENTRY_NOT_EXECUTABLE,
+        r'Command \\*"[^"\\]+\\*": invalid mode \\*"-[rwx-]{9}',
+    ),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

@@ -166,15 +166,22 @@ SIGNATURES: tuple[Signature, ...] = (
         _EXECUTABLE,
         re.compile(r"\bsh: (?:\d+: )?(?:line \d+: )?[^\s:]+: command not found"),
     ),
+    # Cloud Run's loader: the entry file, or the interpreter it names, is not there. (runc's
+    # `exec /x: no such file or directory` comes after it found /x: entrypoint_runtime's.)
     Signature(
         "no such file or directory",
         "ENTRYPOINT_NOT_FOUND",
         0.9,
         _ENTRY_OR_SHEBANG,
-        re.compile(
-            r"(?i)(?:^|\s)exec (?:\S+ )?/\S+: no such file or directory|failed to load /\S+: "
-            r"no such file or directory"
-        ),
+        re.compile(r"(?i)failed to load /\S+: no such file or directory"),
+    ),
+    # runc's look-up of an absolute entry point that is not in the image
+    sig(
+        "no such file or directory",
+        "ENTRYPOINT_NOT_FOUND",
+        0.9,
+        _ENTRY,
+        r'exec: \\*"(/[^"\\]+)\\*": stat \1: no such file or directory',
     ),
     Signature(
         "can't open",
@@ -234,6 +241,17 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         "Could not find the migration file at", "MIGRATION_FILE_MISSING", 0.85, _MIGRATION_FILE
+    ),
+    # coreutils env(1) (a shebang `#!/usr/bin/env node`, or `env X=1 cmd`) cannot find the
+    # program on PATH: `env: 'node': No such file or directory` (the quotes are the locale's;
+    # busybox: `env: can't execute 'node': No such file or directory`). A name ending in \r is a
+    # CRLF shebang: entrypoint_runtime's.
+    sig(
+        "No such file or directory",
+        "EXECUTABLE_NOT_FOUND",
+        0.9,
+        _EXECUTABLE,
+        r"\benv: (?:can't execute )?[‘'`\"]?[^\s'’`\"\\]+[’'`\"]?: No such file or directory",
     ),
     # Cloud Run's own exit line, for when the task's exit code could not be read.
     Signature("Container called exit(127)", "EXECUTABLE_NOT_FOUND", 0.55, _EXECUTABLE),
@@ -468,7 +486,8 @@ _EXIT_126 = Text(
 
 _PATH_IN_LINE = re.compile(
     r"(?:Cannot find module '|can't open file '|scandir '|open '|Path doesn't exist: '|"
-    r"Cannot find \"|exec |failed to load |sh: (?:\d+: )?(?:cannot|can't) open '?)(/[^'\"\s:]+)"
+    r"Cannot find \"|exec |exec: \\*\"|failed to load |sh: (?:\d+: )?(?:cannot|can't) open '?)"
+    r"(/[^'\"\s:\\]+)"
 )
 
 

@@ -179,6 +179,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
         explaining_signatures=frozenset({"ROW_CONSTRAINT"}),
     ),
     Symptom(
+        cause="missing_artifact",
+        signatures=frozenset({"EXECUTABLE_NOT_FOUND"}),
+        explained_by=frozenset({"entrypoint_runtime"}),
+        cap=0.3,
+        title=Text(
+            en="The 'executable not found' is a shell command written in exec form, not a "
+            "missing program (a symptom)",
+            ko="'실행 파일 없음'은 exec 형식으로 쓴 셸 명령 때문이며 프로그램 누락이 아님(증상)",
+        ),
+        explaining_signatures=frozenset({"EXEC_FORM_COMMAND"}),
+    ),
+    Symptom(
         cause="upstream_service",
         signatures=frozenset(),
         explained_by=frozenset({"quota_exceeded", "gcp_permission", "network_egress"}),
