@@ -158,6 +158,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("IAM service account authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig("IAM user authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig("cloudsql.instances.login", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
+    # Cloud SQL for MySQL refusing a connector's automatic IAM login for a non-IAM user
+    sig("Automatic IAM authentication", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig(
         "createEphemeral",
         "CLOUDSQL_NOT_AUTHORIZED",

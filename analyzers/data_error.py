@@ -155,6 +155,14 @@ _ROW_LEVEL: tuple[Signature, ...] = (
     sig("violates foreign key constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("violates check constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("Duplicate entry", "ROW_CONSTRAINT", 0.9, _ROWS),
+    # SQL Server 547 ("The INSERT statement conflicted with the FOREIGN KEY constraint …")
+    sig(
+        "statement conflicted with the",
+        "ROW_CONSTRAINT",
+        0.88,
+        _ROWS,
+        r"The \w+(?: \w+)? statement conflicted with the (?:\w+ )*constraint",
+    ),
     sig("23505", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23505\b"),
     sig("23503", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23503\b"),
 )

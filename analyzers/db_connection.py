@@ -224,6 +224,14 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # TLS mismatches as lib/pq, pgx and node-postgres word them.
     sig("SSL is not enabled on the server", "SSL_REQUIRED", 0.9, _TLS),
+    # tokio-postgres / postgres (Rust) connected with NoTls to a server that requires TLS
+    sig(
+        "no TLS implementation configured",
+        "SSL_REQUIRED",
+        0.88,
+        _TLS,
+        r"error performing TLS handshake: no TLS implementation configured",
+    ),
     sig("server refused TLS connection", "SSL_REQUIRED", 0.88, _TLS),
     sig("The server does not support SSL connections", "SSL_REQUIRED", 0.9, _TLS),
     # libpq 14+ (psycopg 3, Django) names the server before the reason.

@@ -171,6 +171,18 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("SERVICE_DISABLED", "API_DISABLED", 0.88, _DISABLED, _OTHERS),
     sig("insufficient authentication scopes", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
     sig("ACCESS_TOKEN_SCOPE_INSUFFICIENT", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
+    # The OAuth token endpoint refusing the scopes asked for (google-auth's RefreshError
+    # "invalid_scope: Invalid OAuth scope or ID token audience provided.", the PHP / Node
+    # clients' {"error": "invalid_scope", …}); the JSON APIs' 403 insufficientPermissions, whose
+    # message is "Insufficient Permission" (not Firestore's "Missing or insufficient permissions")
+    sig("invalid_scope", "SCOPES_INSUFFICIENT", 0.9, _SCOPES, r"\binvalid_scope\b"),
+    sig(
+        "Insufficient Permission",
+        "SCOPES_INSUFFICIENT",
+        0.86,
+        _SCOPES,
+        r"(?-i:\bInsufficient Permission\b)(?!s)(?!.*(?:gcloud\.sql|sqladmin|cloudsql))",
+    ),
     sig(
         "Permission '",
         "PERMISSION_DENIED",

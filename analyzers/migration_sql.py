@@ -466,6 +466,64 @@ SIGNATURES: tuple[Signature, ...] = (
     # Ecto, EF Core, Hibernate.
     sig("Ecto.MigrationError", "APPLY_FAILED", 0.78, _APPLY_FAILED),
     sig("Schema-validation: wrong column type", "PENDING_MIGRATIONS", 0.84, _APPLY_FAILED),
+    # Hibernate's schema validation (hbm2ddl / ddl-auto=validate) as it ends: the column type
+    # the table has against the entity's, e.g. "…in table [t]; found [varchar (Types#VARCHAR)],
+    # but expecting [int4 (Types#INTEGER)]" (Hibernate 5 and 6)
+    sig(
+        "but expecting [",
+        "PENDING_MIGRATIONS",
+        0.84,
+        _APPLY_FAILED,
+        r"found \[[^\]]+\(Types#\w+\)\], but expecting \[",
+    ),
+    # refinery (Rust): an applied migration whose file changed, or is gone
+    sig(
+        "is different than filesystem one",
+        "CHECKSUM_MISMATCH",
+        0.92,
+        _HISTORY,
+        r"applied migration \S+ is different than filesystem one",
+    ),
+    sig(
+        "is missing from the filesystem",
+        "HISTORY_MISMATCH",
+        0.9,
+        _HISTORY,
+        r"migration \S+ is missing from the filesystem",
+    ),
+    # sqlx (Rust) and its wrappers (some put a comma before "but"); the target and the history
+    # out of order
+    sig(
+        "was previously applied,",
+        "CHECKSUM_MISMATCH",
+        0.92,
+        _FAILED_STATE,
+        r"was previously applied, but has been modified",
+    ),
+    sig(
+        "was previously applied,",
+        "HISTORY_MISMATCH",
+        0.9,
+        _FAILED_STATE,
+        r"was previously applied, but is missing",
+    ),
+    sig(
+        "than the latest applied migration",
+        "HISTORY_MISMATCH",
+        0.86,
+        _HISTORY,
+        r"migration \S+ is (?:older|newer) than the latest applied migration",
+    ),
+    sig("is not present in the migration source", "HISTORY_MISMATCH", 0.86, _HISTORY),
+    # SQL Server 547: a statement (ALTER TABLE … ADD CONSTRAINT in a migration) conflicting with
+    # a constraint; outside a migration data_error reads the same words
+    sig(
+        "statement conflicted with the",
+        "CONSTRAINT_VIOLATION",
+        0.85,
+        _CONSTRAINT,
+        r"The \w+(?: \w+)? statement conflicted with the (?:\w+ )*constraint",
+    ),
     # Alembic: two requested revisions on one branch.
     sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )

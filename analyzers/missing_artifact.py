@@ -398,6 +398,14 @@ SIGNATURES: tuple[Signature, ...] = (
         _MIGRATION_FILE,
     ),
     sig("Unable to find migrations directory", "MIGRATIONS_DIR_MISSING", 0.9, _MIGRATIONS_DIR),
+    # refinery (Rust): the migrations path it was given does not exist in the image
+    sig(
+        "invalid migrations path",
+        "MIGRATIONS_DIR_MISSING",
+        0.88,
+        _MIGRATIONS_DIR,
+        r"invalid migrations path \S+, No such file",
+    ),
     # knex: migrations recorded as run are not in the directory the image carries (or were
     # deleted on purpose: a history problem, so not stronger than migration_sql's reading)
     sig(

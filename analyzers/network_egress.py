@@ -219,6 +219,18 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONNECT_TIMEOUT,
         r"Failed to connect to \S+ port \d+.*(?:Connection timed out|Timeout was reached)",
     ),
+    # curl 7.83+: "Failed to connect to H port P after N ms: Couldn't connect to server" for any
+    # connect failure; curl then turns an ETIMEDOUT into error 28 (CURLE_OPERATION_TIMEDOUT), as
+    # the CLI ("curl: (28) …") and PHP's cURL wrappers ("cURL error 28: …") say. A refusal is
+    # answered within milliseconds, so ten seconds or more is a SYN nobody answered.
+    sig(
+        "Failed to connect to",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"(?:curl: \(28\)|cURL error 28:?) .*Failed to connect to"
+        r"|Failed to connect to \S+ port \d+ after \d{5,} ms",
+    ),
     sig(
         "Connection timed out after",
         "CONNECT_TIMEOUT",

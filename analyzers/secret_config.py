@@ -393,6 +393,22 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONFIG_INVALID,
         r"Unable to create an object of type '[^']+'\. For the different patterns",
     ),
+    # Rust's std::env::var of an unset variable, unwrapped or expected: VarError's Debug
+    # ("…: NotPresent") or Display ("environment variable not found")
+    sig(
+        "NotPresent",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"(?-i:(?:panicked at .*|`Err` value|: )NotPresent\b)",
+    ),
+    sig(
+        "environment variable not found",
+        "ENV_VAR_MISSING",
+        0.84,
+        _ENV_MISSING,
+        r"(?:panicked at|`Err` value|Error|: ).*environment variable not found\b",
+    ),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

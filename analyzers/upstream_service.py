@@ -127,6 +127,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("The service is currently unavailable", "UNAVAILABLE_503", 0.84, _DOWN),
     sig("13 INTERNAL:", "SERVER_ERROR_500", 0.75, _5XX, r"\b13 INTERNAL: "),
     sig("14 UNAVAILABLE:", "UNAVAILABLE_503", 0.72, _DOWN, r"\b14 UNAVAILABLE: "),
+    # Envoy's own 503 / 504 bodies (Cloud Run, GKE and Istio ingress, API gateways in front of
+    # the service the job calls): no healthy host, a reset before the response, its timeout
+    sig(
+        "upstream connect error",
+        "UPSTREAM_RESET",
+        0.84,
+        _DOWN,
+        r"upstream connect error or disconnect/reset",
+    ),
+    sig("no healthy upstream", "UNAVAILABLE_503", 0.84, _DOWN),
+    sig("upstream request timeout", "GATEWAY_TIMEOUT_504", 0.8, _DOWN),
     # google-api-go-client and the JSON APIs' error reasons.
     sig("googleapi: Error 5", "SERVER_ERROR_5XX", 0.85, _5XX, r"googleapi: Error 50[0-4]\b"),
     sig("internalError", "SERVER_ERROR_500", 0.8, _5XX, r"(?-i:\binternalError\b)"),

@@ -110,6 +110,172 @@ WORDINGS = [
         "missing_artifact",
         "EXECUTABLE_NOT_FOUND",
     ),
+    # --- PostgreSQL 16 role checks ---------------------------------------------------------------
+    Wording(
+        "check_can_set_role: an ownership change needs membership WITH SET",
+        (
+            "pg_restore: error: could not execute query: ERROR:  must be able to SET ROLE"
+            ' "app_owner"',
+            "Command was: ALTER TABLE public.accounts OWNER TO app_owner;",
+        ),
+        "db_privilege",
+        "ROLE_PRIVILEGE",
+    ),
+    Wording(
+        "user.c: granting a role without ADMIN OPTION",
+        ('ERROR:  permission denied to grant role "readers"',),
+        "db_privilege",
+        "ROLE_PRIVILEGE",
+    ),
+    Wording(
+        "aclchk.c: default privileges for another role",
+        ("ERROR:  permission denied to change default privileges",),
+        "db_privilege",
+        "ROLE_PRIVILEGE",
+    ),
+    # --- OAuth scopes ---------------------------------------------------------------------------
+    Wording(
+        "google-auth's RefreshError for a scope the token endpoint refuses",
+        (
+            "google.auth.exceptions.RefreshError: ('invalid_scope: Invalid OAuth scope or ID"
+            " token audience provided.', {'error': 'invalid_scope', 'error_description':"
+            " 'Invalid OAuth scope or ID token audience provided.'})",
+        ),
+        "gcp_permission",
+        "SCOPES_INSUFFICIENT",
+    ),
+    Wording(
+        "a JSON API's insufficientPermissions message",
+        ('    "message": "Insufficient Permission",',),
+        "gcp_permission",
+        "SCOPES_INSUFFICIENT",
+    ),
+    # --- curl connect timeouts ------------------------------------------------------------------
+    Wording(
+        "curl CLI: error 28 on the connect phase",
+        (
+            "curl: (28) Failed to connect to 10.20.0.4 port 8443 after 130112 ms: Couldn't"
+            " connect to server",
+        ),
+        "network_egress",
+        "CONNECT_TIMEOUT",
+    ),
+    Wording(
+        "Guzzle's cURL error 28 to a public host",
+        (
+            "GuzzleHttp\\Exception\\ConnectException: cURL error 28: Failed to connect to"
+            " api.example.com port 443 after 30002 ms: Timeout was reached",
+        ),
+        "network_egress",
+        "CONNECT_TIMEOUT",
+    ),
+    Wording(
+        "curl 7.83+: a connect attempt that ran for minutes",
+        ("Failed to connect to oauth2.googleapis.com port 443 after 75012 ms: Couldn't connect",),
+        "network_egress",
+        "CONNECT_TIMEOUT",
+    ),
+    # --- Envoy in front of the service the job calls ---------------------------------------------
+    Wording(
+        "Envoy's reset before the response",
+        (
+            'StatusCodeError: 503 - "upstream connect error or disconnect/reset before headers.'
+            ' reset reason: connection termination"',
+        ),
+        "upstream_service",
+        "UPSTREAM_RESET",
+    ),
+    Wording(
+        "Envoy with no healthy host",
+        ("HTTP 503: no healthy upstream",),
+        "upstream_service",
+        "UNAVAILABLE_503",
+    ),
+    # --- Cloud SQL IAM database login -----------------------------------------------------------
+    Wording(
+        "Cloud SQL for MySQL refusing automatic IAM login for a built-in user",
+        (
+            "pymysql.err.OperationalError: (1045, 'Cloud SQL MySQL: Automatic IAM authentication"
+            " via the auth-proxy requires an IAM-authenticated user. Access denied for other"
+            " users.')",
+        ),
+        "cloudsql_permission",
+        "CLOUDSQL_IAM_LOGIN",
+    ),
+    # --- Rust migration tools and drivers -------------------------------------------------------
+    Wording(
+        "refinery: an applied migration edited afterwards",
+        ("Error: applied migration V3__add_index is different than filesystem one V3__add_index",),
+        "migration_sql",
+        "CHECKSUM_MISMATCH",
+    ),
+    Wording(
+        "refinery: an applied migration whose file is gone",
+        ("Error: migration V7__drop_legacy is missing from the filesystem",),
+        "migration_sql",
+        "HISTORY_MISMATCH",
+    ),
+    Wording(
+        "refinery: the migrations path is not in the image",
+        ("invalid migrations path ./migrations, No such file or directory (os error 2)",),
+        "missing_artifact",
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Wording(
+        "sqlx-cli wrapper: the target is older than the history",
+        ("error: migration 20240105 is older than the latest applied migration 20240301",),
+        "migration_sql",
+        "HISTORY_MISMATCH",
+    ),
+    Wording(
+        "tokio-postgres with NoTls against sslmode=require",
+        ("Error: error performing TLS handshake: no TLS implementation configured",),
+        "db_connection",
+        "SSL_REQUIRED",
+    ),
+    Wording(
+        "std::env::var unwrapped on an unset variable (VarError's Debug)",
+        (
+            "thread 'main' panicked at src/config.rs:14:40:",
+            "called `Result::unwrap()` on an `Err` value: NotPresent",
+        ),
+        "secret_config",
+        "ENV_VAR_MISSING",
+    ),
+    Wording(
+        "std::env::var expected (VarError's Display)",
+        ("Error: REDIS_URL: environment variable not found",),
+        "secret_config",
+        "ENV_VAR_MISSING",
+    ),
+    # --- JPA / SQL Server -----------------------------------------------------------------------
+    Wording(
+        "Hibernate schema validation: a column type the entity does not expect",
+        (
+            "Schema-validation: wrong column type encountered in column [state] in table"
+            " [orders]; found [varchar (Types#VARCHAR)], but expecting [int4 (Types#INTEGER)]",
+        ),
+        "migration_sql",
+        "PENDING_MIGRATIONS",
+    ),
+    Wording(
+        "SQL Server 547 while rows are loaded",
+        (
+            'The INSERT statement conflicted with the FOREIGN KEY constraint "FK_Orders_Customers".'
+            ' The conflict occurred in database "shop", table "dbo.Customers", column \'Id\'.',
+        ),
+        "data_error",
+        "ROW_CONSTRAINT",
+    ),
+    Wording(
+        "SQL Server 547 inside a migration",
+        (
+            "Applying migration '20240101093000_AddCustomerFk'.",
+            'The ALTER TABLE statement conflicted with the FOREIGN KEY constraint "FK_Customer".',
+        ),
+        "migration_sql",
+        "CONSTRAINT_VIOLATION",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -137,6 +303,66 @@ NEAR_MISSES = [
         "a file named in an env-prefixed message",
         ("loading .env: open .env: No such file or directory",),
         ("missing_artifact", "EXECUTABLE_NOT_FOUND"),
+    ),
+    NearMiss(
+        "PostgreSQL's parameter privilege is a superuser matter, not a role's",
+        ('ERROR:  permission denied to set parameter "session_replication_role"',),
+        ("db_privilege", "ROLE_PRIVILEGE"),
+    ),
+    NearMiss(
+        "a role that does not exist is not a missing privilege",
+        ('ERROR:  role "app_owner" does not exist',),
+        ("db_privilege", "ROLE_PRIVILEGE"),
+    ),
+    NearMiss(
+        "Firestore's missing or insufficient permissions is IAM, not a scope",
+        ("Error: 7 PERMISSION_DENIED: Missing or insufficient permissions.",),
+        ("gcp_permission", "SCOPES_INSUFFICIENT"),
+    ),
+    NearMiss(
+        "an invalid_grant is a credential, not a scope",
+        ("google.auth.exceptions.RefreshError: ('invalid_grant: Bad Request', {})",),
+        ("gcp_permission", "SCOPES_INSUFFICIENT"),
+    ),
+    NearMiss(
+        "a refused curl connect is answered at once: not a timeout",
+        ("curl: (7) Failed to connect to localhost port 8080 after 0 ms: Couldn't connect",),
+        ("network_egress", "CONNECT_TIMEOUT"),
+    ),
+    NearMiss(
+        "an upstream the job itself names is not Envoy's reset",
+        ("INFO upstream connect to cache established",),
+        ("upstream_service", "UPSTREAM_RESET"),
+    ),
+    NearMiss(
+        "a Cloud SQL IAM login that succeeded",
+        ("Enabled automatic IAM database authentication for the connector",),
+        ("cloudsql_permission", "CLOUDSQL_IAM_LOGIN"),
+    ),
+    NearMiss(
+        "refinery applying a migration is not a checksum error",
+        ("applying migration: V3__add_index",),
+        ("migration_sql", "CHECKSUM_MISMATCH"),
+    ),
+    NearMiss(
+        "rustls' missing crypto provider is not the database's TLS",
+        ("no process-level CryptoProvider available -- call CryptoProvider::install_default()",),
+        ("db_connection", "SSL_REQUIRED"),
+    ),
+    NearMiss(
+        "a type named NotPresent in the program's own output",
+        ("cache lookup: NotPresentInCache, fetching",),
+        ("secret_config", "ENV_VAR_MISSING"),
+    ),
+    NearMiss(
+        "Hibernate validating fine",
+        ("HHH000262: Table found: public.orders",),
+        ("migration_sql", "PENDING_MIGRATIONS"),
+    ),
+    NearMiss(
+        "a SQL Server statement that succeeded",
+        ("The statement has been terminated by the user after 1 row",),
+        ("data_error", "ROW_CONSTRAINT"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
