@@ -125,6 +125,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # case-sensitive and whole-word: "ModuleNotFoundError" contains "enotfound" too
     Signature("ENOTFOUND", "ENOTFOUND", 0.88, _DNS, re.compile(r"\bENOTFOUND\b")),
     Signature("could not translate host name", "ENOTFOUND", 0.9, _DNS),
+    # Go's resolver (net.DNSError): "dial tcp: lookup db.internal on 10.0.0.2:53: no such host"
+    sig("no such host", "ENOTFOUND", 0.86, _DNS, r"\blookup \S+(?: on \S+)?: no such host"),
     Signature("name or service not known", "ENOTFOUND", 0.8, _DNS),
     Signature(
         ".s.PGSQL.5432", "CLOUDSQL_SOCKET_MISSING", 0.9, _SOCKET, re.compile(r"No such file")

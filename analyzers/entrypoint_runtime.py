@@ -452,6 +452,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("slice bounds out of range", "GO_PANIC", 0.82, _CRASH, r"runtime error: slice bounds"),
     sig("integer divide by zero", "GO_PANIC", 0.82, _CRASH, r"runtime error: integer divide"),
     sig("concurrent map read and map write", "GO_PANIC", 0.9, _CRASH),
+    # Go's runtime on unbounded recursion ("runtime: goroutine stack exceeds 1000000000-byte
+    # limit", then "fatal error: stack overflow")
+    sig("goroutine stack exceeds", "GO_STACK_OVERFLOW", 0.88, _CRASH),
+    # Microsoft.Extensions.DependencyInjection: a service the code asks for was never registered
+    sig(
+        "Unable to resolve service for type",
+        "DOTNET_DI",
+        0.86,
+        _CRASH,
+        r"Unable to resolve service for type '[^']+' while attempting to activate",
+    ),
     # Rust: a None unwrapped, and tokio used outside a runtime. Named RUST_PANIC so that an
     # error another cause names (an unset variable behind the None) still wins.
     sig("on a `None` value", "RUST_PANIC", 0.72, _NIL),

@@ -138,7 +138,15 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("name unknown", "IMAGE_NOT_FOUND", 0.88, _NOT_FOUND, r"name unknown: "),
     sig("failed to resolve reference", "IMAGE_NOT_FOUND", 0.86, _NOT_FOUND),
     sig("no matching manifest for", "EXEC_FORMAT_ERROR", 0.9, _ARCH),
-    sig("toomanyrequests", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
+    # the registry's error code, as the Docker client prints it and in the JSON body (not the
+    # Google clients' TooManyRequests exception, which is a quota)
+    sig(
+        "toomanyrequests",
+        "REGISTRY_RATE_LIMIT",
+        0.9,
+        _RATE,
+        r"(?-i:\btoomanyrequests\b|\bTOOMANYREQUESTS\b)",
+    ),
     sig("pull rate limit", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
     sig("Expected an image path", "IMAGE_NOT_FOUND", 0.85, _NOT_FOUND),
     sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),

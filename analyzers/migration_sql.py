@@ -203,6 +203,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ER_DUP_FIELDNAME", "DUPLICATE_COLUMN", 0.9, _EXISTS),
     Signature("ER_TABLE_EXISTS_ERROR", "DUPLICATE_TABLE", 0.9, _EXISTS),
     Signature("ER_DUP_KEYNAME", "DUPLICATE_OBJECT", 0.88, _EXISTS),
+    # MySQL 1061's own message (ER_DUP_KEYNAME: "Duplicate key name '%s'")
+    sig("Duplicate key name", "DUPLICATE_OBJECT", 0.88, _EXISTS, r"Duplicate key name '"),
     Signature(
         "already exists",
         "DUPLICATE_OBJECT",

@@ -133,6 +133,8 @@ SIGNATURES: tuple[Signature, ...] = (
     # (a "host" that is a socket path, e.g. /cloudsql/…, was never a network look-up)
     sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /)"),
     sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
+    # Go's resolver when the DNS server answers SERVFAIL or garbage (net.DNSError)
+    sig("server misbehaving", "DNS_TEMPORARY", 0.78, _DNS, r"\blookup \S+.*: server misbehaving"),
     sig(
         "vpc",
         "VPC_CONNECTOR",

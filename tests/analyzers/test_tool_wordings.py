@@ -276,6 +276,49 @@ WORDINGS = [
         "migration_sql",
         "CONSTRAINT_VIOLATION",
     ),
+    # --- resolvers, MySQL DDL, runtimes ---------------------------------------------------------
+    Wording(
+        "Go's resolver: the database host name does not exist",
+        ("dial tcp: lookup db.internal on 169.254.169.254:53: no such host",),
+        "db_connection",
+        "ENOTFOUND",
+    ),
+    Wording(
+        "Go's resolver: the DNS server failed",
+        ("dial tcp: lookup pubsub.googleapis.com on 10.0.0.2:53: server misbehaving",),
+        "network_egress",
+        "DNS_TEMPORARY",
+    ),
+    Wording(
+        "MySQL 1061 in a migration script",
+        ("ERROR 1061 (42000) at line 12: Duplicate key name 'idx_users_email'",),
+        "migration_sql",
+        "DUPLICATE_OBJECT",
+    ),
+    Wording(
+        "Go's runtime on unbounded recursion",
+        (
+            "runtime: goroutine stack exceeds 1000000000-byte limit",
+            "fatal error: stack overflow",
+        ),
+        "entrypoint_runtime",
+        "GO_STACK_OVERFLOW",
+    ),
+    Wording(
+        "Microsoft.Extensions.DependencyInjection: an unregistered service",
+        (
+            "Unhandled exception. System.InvalidOperationException: Unable to resolve service for"
+            " type 'App.IClock' while attempting to activate 'App.Migrator'.",
+        ),
+        "entrypoint_runtime",
+        "DOTNET_DI",
+    ),
+    Wording(
+        "the registry's rate limit as the Docker client prints it",
+        ("toomanyrequests: You have reached your pull rate limit. You may increase the limit",),
+        "image_pull",
+        "REGISTRY_RATE_LIMIT",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -363,6 +406,26 @@ NEAR_MISSES = [
         "a SQL Server statement that succeeded",
         ("The statement has been terminated by the user after 1 row",),
         ("data_error", "ROW_CONSTRAINT"),
+    ),
+    NearMiss(
+        "a Google client's TooManyRequests is a quota, not the registry's rate limit",
+        ("google.api_core.exceptions.TooManyRequests: 429 Exceeded rate limits: too many jobs",),
+        ("image_pull", "REGISTRY_RATE_LIMIT"),
+    ),
+    NearMiss(
+        "a host the program looks up successfully",
+        ("resolved lookup db.internal on 10.0.0.2:53 in 3ms",),
+        ("db_connection", "ENOTFOUND"),
+    ),
+    NearMiss(
+        "an index MySQL created",
+        ("Query OK, 0 rows affected: key name 'idx_users_email' created",),
+        ("migration_sql", "DUPLICATE_OBJECT"),
+    ),
+    NearMiss(
+        "a stack size the program logs",
+        ("goroutine stack size set to 8 MiB",),
+        ("entrypoint_runtime", "GO_STACK_OVERFLOW"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
