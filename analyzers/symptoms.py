@@ -35,6 +35,9 @@ class Symptom:
     title: Text
     # When set, only findings of `explained_by` with one of these signatures explain it.
     explaining_signatures: frozenset[str] = frozenset()
+    # How strongly the explaining finding must name its cause (a bare wrapper is explained by
+    # less than a named error is).
+    explainer_min: float = EXPLAINER_MIN
 
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -111,6 +114,22 @@ SYMPTOMS: tuple[Symptom, ...] = (
             en="The program crashed after another error (a symptom, not the cause)",
             ko="다른 오류에 이어 프로그램이 종료됨(원인이 아니라 증상)",
         ),
+    ),
+    # Bare wrappers that name no error at all (npm's lifecycle failure, Node's uncaught-exception
+    # trailer, a traceback header, rake's "aborted!"): any other cause that names something, even
+    # moderately, explains them.
+    Symptom(
+        cause="entrypoint_runtime",
+        signatures=frozenset(
+            {"SCRIPT_FAILED", "UNCAUGHT_EXCEPTION", "UNHANDLED_REJECTION", "RUBY_EXCEPTION"}
+        ),
+        explained_by=ANY_OTHER,
+        cap=0.1,
+        title=Text(
+            en="The program stopped after another error (a symptom, not the cause)",
+            ko="다른 오류에 이어 프로그램이 멈춤(원인이 아니라 증상)",
+        ),
+        explainer_min=0.55,
     ),
     Symptom(
         cause="migration_sql",
@@ -208,7 +227,6 @@ def apply_symptoms(
 ) -> tuple[Finding, ...]:
     """The findings with every symptom capped. Decided on the findings as the analyzers gave
     them, so the order of the rows does not matter."""
-    strong = [f for f in findings if f.strength >= EXPLAINER_MIN]
     out: list[Finding] = []
     for finding in findings:
         for rule in table:
@@ -216,7 +234,11 @@ def apply_symptoms(
                 rule.cause == finding.cause
                 and (not rule.signatures or finding.signature in rule.signatures)
                 and finding.strength > rule.cap
-                and any(_explains(rule, other) for other in strong if other is not finding)
+                and any(
+                    other.strength >= rule.explainer_min and _explains(rule, other)
+                    for other in findings
+                    if other is not finding
+                )
             ):
                 finding = replace(finding, strength=rule.cap, title=rule.title)
         out.append(finding)
