@@ -131,7 +131,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
     sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),
     # (a "host" that is a socket path, e.g. /cloudsql/…, was never a network look-up)
-    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /)"),
+    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /| (?:undefined|null)(?![\w.-]))"),
     sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
     # Go's resolver when the DNS server answers SERVFAIL or garbage (net.DNSError)
     sig("server misbehaving", "DNS_TEMPORARY", 0.78, _DNS, r"\blookup \S+.*: server misbehaving"),
@@ -258,11 +258,13 @@ SIGNATURES: tuple[Signature, ...] = (
         "CONNECT_TIMEOUT",
         0.84,
         _CONNECT_TIMEOUT,
-        r"Can't connect to MySQL server on \S+ \((?:110|10060)\)",
+        r"Can't connect to MySQL server on \S+ \((?:110|10060|\[Errno 110\]|timed out)",
     ),
     # Rust (hyper / reqwest / std): "tcp connect error: Connection timed out (os error 110)"
     sig("os error 110", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
     sig("tcp connect error: Connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # Go's net/http: no connection was ever made within the client's timeout
+    sig("request canceled while waiting for connection", "CONNECT_TIMEOUT", 0.8, _CONNECT_TIMEOUT),
     # .NET on Linux: a DNS look-up that failed for now (EAI_AGAIN)
     sig(
         "Resource temporarily unavailable",

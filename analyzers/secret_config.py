@@ -117,6 +117,11 @@ _URL_INVALID = Text(
     en="The database URL cannot be parsed (empty, quoted, or special characters not encoded)",
     ko="DB URL을 해석할 수 없음(빈 값·따옴표 포함·특수문자 미인코딩)",
 )
+_DB_SETTING_UNSET = Text(
+    en="The database host or name reached the driver unset (an environment variable the "
+    "configuration reads is missing)",
+    ko="DB 호스트·이름이 설정되지 않은 채 드라이버에 전달됨(설정이 읽는 환경변수 누락)",
+)
 _MASTER_KEY = Text(
     en="The credentials master key is missing or wrong (RAILS_MASTER_KEY / config/master.key)",
     ko="credentials 마스터 키가 없거나 틀림(RAILS_MASTER_KEY / config/master.key)",
@@ -409,6 +414,37 @@ SIGNATURES: tuple[Signature, ...] = (
         _ENV_MISSING,
         r"(?:panicked at|`Err` value|Error|: ).*environment variable not found\b",
     ),
+    # A host that is the string "undefined" / "null": JavaScript interpolated an unset variable
+    # into the connection settings, and the resolver was asked for it
+    sig(
+        "ENOTFOUND",
+        "DB_SETTING_UNSET",
+        0.93,
+        _DB_SETTING_UNSET,
+        r"(?-i:\bENOTFOUND (?:undefined|null)(?![\w.-]))",
+    ),
+    sig(
+        "EAI_AGAIN",
+        "DB_SETTING_UNSET",
+        0.93,
+        _DB_SETTING_UNSET,
+        r"(?-i:\bEAI_AGAIN (?:undefined|null)(?![\w.-]))",
+    ),
+    # Ecto: the repo was started without a database in its configuration (no DATABASE_URL at
+    # runtime), and an ecto:// URL that does not parse
+    sig("missing the :database key in options for", "DB_SETTING_UNSET", 0.92, _DB_SETTING_UNSET),
+    sig("Ecto.InvalidURLError", "URL_INVALID", 0.9, _URL_INVALID),
+    # SQLAlchemy 1.4 dropped the "postgres://" scheme Heroku-style URLs carry; urllib's port
+    # parse of a URL whose password holds an unencoded ':' '/' '@' or '#'; Ruby's URI
+    sig(
+        "Can't load plugin",
+        "URL_INVALID",
+        0.88,
+        _URL_INVALID,
+        r"Can't load plugin: sqlalchemy\.dialects:postgres\b",
+    ),
+    sig("Port could not be cast to integer value", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("URI::InvalidURIError", "URL_INVALID", 0.75, _URL_INVALID),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

@@ -166,6 +166,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
     ),
     Symptom(
         cause="db_connection",
+        signatures=frozenset(),
+        explained_by=frozenset({"secret_config"}),
+        cap=0.3,
+        title=Text(
+            en="The connection failed because its host or database setting was never set "
+            "(a symptom)",
+            ko="연결 설정(호스트·DB 이름)이 비어 있어 연결이 실패함(증상)",
+        ),
+        explaining_signatures=frozenset({"DB_SETTING_UNSET"}),
+    ),
+    Symptom(
+        cause="db_connection",
         signatures=frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED"}),
         explained_by=frozenset({"cloudsql_permission"}),
         cap=0.3,

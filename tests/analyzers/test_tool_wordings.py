@@ -319,6 +319,58 @@ WORDINGS = [
         "image_pull",
         "REGISTRY_RATE_LIMIT",
     ),
+    # --- configuration that never reached the connection ---------------------------------------
+    Wording(
+        "an unset host interpolated into node's connection settings",
+        ("Error: getaddrinfo ENOTFOUND undefined",),
+        "secret_config",
+        "DB_SETTING_UNSET",
+    ),
+    Wording(
+        "Ecto's repo started without a database",
+        (
+            "[error] Postgrex.Protocol (#PID<0.215.0>) failed to connect: ** (ArgumentError)"
+            " missing the :database key in options for Shop.Repo",
+        ),
+        "secret_config",
+        "DB_SETTING_UNSET",
+    ),
+    Wording(
+        "Ecto's URL parser",
+        ("** (Ecto.InvalidURLError) invalid url ecto://app:p?w@db/shop, path should be a db",),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "SQLAlchemy 1.4+ given a postgres:// URL",
+        ("sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:postgres",),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "urllib parsing a URL whose password holds an unencoded ':'",
+        ("ValueError: Port could not be cast to integer value as 'p:ss@db'",),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "PyMySQL's connect timeout",
+        (
+            "pymysql.err.OperationalError: (2003, \"Can't connect to MySQL server on 'db.shop'"
+            ' ([Errno 110] Connection timed out)")',
+        ),
+        "network_egress",
+        "CONNECT_TIMEOUT",
+    ),
+    Wording(
+        "Go's net/http never got a connection",
+        (
+            'Get "https://api.example.com/v1/items": net/http: request canceled while waiting'
+            " for connection (Client.Timeout exceeded while awaiting headers)",
+        ),
+        "network_egress",
+        "CONNECT_TIMEOUT",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -426,6 +478,24 @@ NEAR_MISSES = [
         "a stack size the program logs",
         ("goroutine stack size set to 8 MiB",),
         ("entrypoint_runtime", "GO_STACK_OVERFLOW"),
+    ),
+    NearMiss(
+        "a host name that merely contains the word undefined",
+        ("Error: getaddrinfo ENOTFOUND undefined-db.internal.example",),
+        ("secret_config", "DB_SETTING_UNSET"),
+    ),
+    NearMiss(
+        "a SQLAlchemy dialect plugin that is not postgres is not a URL scheme problem",
+        ("sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:snowflake",),
+        ("secret_config", "URL_INVALID"),
+    ),
+    NearMiss(
+        "a refused MySQL connection was answered: not a timeout",
+        (
+            "(2003, \"Can't connect to MySQL server on 'db.shop'"
+            ' ([Errno 111] Connection refused)")',
+        ),
+        ("network_egress", "CONNECT_TIMEOUT"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
