@@ -566,6 +566,43 @@ SIGNATURES: tuple[Signature, ...] = (
     # bash: a script that does not parse
     sig("syntax error near unexpected token", "SYNTAX_ERROR", 0.86, _SYNTAX),
     sig("syntax error: unexpected end of file", "SYNTAX_ERROR", 0.86, _SYNTAX),
+    # Exceptions that name a bug in the code whatever it was doing (each runtime's own class
+    # name, at the start of the line or after "Caused by:" / "Unhandled exception."); named as the
+    # symptom table's crash signatures, so that an error another cause names still wins
+    sig(
+        "KeyError: '",
+        "PY_EXCEPTION",
+        0.6,
+        _CRASH,
+        _PY_EXC + r"KeyError: '(?!(?-i:[A-Z][A-Z0-9_]{2,}'))",
+    ),
+    sig("AssertionError", "PY_EXCEPTION", 0.6, _CRASH, _PY_EXC + r"AssertionError\b"),
+    sig("NotImplementedError", "PY_EXCEPTION", 0.8, _CRASH, _PY_EXC + r"NotImplementedError\b"),
+    sig("UnicodeEncodeError", "PY_EXCEPTION", 0.72, _CRASH, _PY_EXC + r"UnicodeEncodeError: "),
+    sig(
+        "RangeError",
+        "TYPE_ERROR",
+        0.75,
+        _CRASH,
+        r"^\s*(?:Uncaught\s+)?RangeError: (?!.*Maximum call stack)",
+    ),
+    sig("UninitializedPropertyAccessException", "JVM_EXCEPTION", 0.82, _NIL),
+    sig(
+        "NoSuchElementException",
+        "JVM_EXCEPTION",
+        0.75,
+        _NIL,
+        r"java\.util\.NoSuchElementException: No value present",
+    ),
+    sig(
+        "System.",
+        "DOTNET_EXCEPTION",
+        0.72,
+        _CRASH,
+        r"System\.(?:FormatException|ArgumentOutOfRangeException|IndexOutOfRangeException"
+        r"|Collections\.Generic\.KeyNotFoundException|NotImplementedException"
+        r"|InvalidOperationException: Sequence contains no (?:matching )?element)",
+    ),
     # runc's init looks the entry point up first (exec.LookPath: `exec: "x": executable file not
     # found in $PATH`, `exec: "/x": stat /x: no such file or directory`, `exec: "/x": permission
     # denied`) and only then calls execve, whose failure it words as an os.PathError: `exec /x: no

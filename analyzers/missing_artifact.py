@@ -299,6 +299,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Please install '?\S+'? module manually",
     ),
     sig("could not find driver", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # Spring Boot's DataSourceProperties: the JDBC driver class named is not on the class path
+    sig("Cannot load driver class:", "DRIVER_MISSING", 0.88, _DEPENDENCY_MISSING),
     sig("Bundler::GemNotFound", "GEM_MISSING", 0.92, _DEPENDENCY_MISSING),
     sig("Could not find gem", "GEM_MISSING", 0.88, _DEPENDENCY_MISSING),
     sig("cannot load such file", "RUBY_LOAD_ERROR", 0.84, _DEPENDENCY_MISSING),

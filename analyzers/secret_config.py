@@ -282,7 +282,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.8,
         _ENV_MISSING,
-        r"os\.environ|KeyError: '[A-Z][A-Z0-9_]{2,}'",
+        r"os\.environ|(?-i:KeyError: '[A-Z][A-Z0-9_]{2,}')",
     ),
     sig("The specified bucket does not exist", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
     sig("NoSuchBucket", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
