@@ -318,7 +318,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.86,
         _ENV_MISSING,
-        r'KeyError: key not found: "?[A-Z][A-Z0-9_]{2,}',
+        r'(?-i:KeyError: key not found: "?[A-Z][A-Z0-9_]{2,})',
     ),
     sig("required key", "ENV_VAR_MISSING", 0.88, _ENV_MISSING, r"required key \S+ missing value"),
     sig("required environment variable", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
@@ -368,14 +368,14 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.86,
         _ENV_MISSING,
-        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: unbound variable",
+        r"(?:^|[\s:])(?-i:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): unbound variable",
     ),
     sig(
         "parameter",
         "ENV_VAR_MISSING",
         0.88,
         _ENV_MISSING,
-        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: parameter (?:null or )?not set",
+        r"(?:^|[\s:])(?-i:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): parameter (?:null or )?not set",
     ),
     # Quarkus / SmallRye Config
     sig(

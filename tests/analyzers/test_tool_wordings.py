@@ -561,6 +561,22 @@ NEAR_MISSES = [
         ("HikariPool-1 - Driver does not support get/set network timeout for connections.",),
         ("missing_artifact", "DRIVER_MISSING"),
     ),
+    # signature regexes are case-insensitive; an "upper-case only" rule must say so itself
+    NearMiss(
+        "a script's own lower-case snake_case variable under set -u is code",
+        ("/app/run.sh: line 12: tmp_dir: unbound variable",),
+        ("secret_config", "ENV_VAR_MISSING"),
+    ),
+    NearMiss(
+        "a lower-case dict key is code, not an environment variable",
+        ("KeyError: 'customer_id'",),
+        ("secret_config", "ENV_VAR_MISSING"),
+    ),
+    NearMiss(
+        "Ruby's fetch of a lower-case hash key is code",
+        ('KeyError: key not found: "user_name"',),
+        ("secret_config", "ENV_VAR_MISSING"),
+    ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
         ('open "/data/out.csv": permission denied',),
