@@ -420,6 +420,36 @@ WORDINGS = [
         "missing_artifact",
         "DRIVER_MISSING",
     ),
+    # --- whose 403 it is -----------------------------------------------------------------------
+    Wording(
+        "the Python Cloud SQL connector's Admin API call refused",
+        (
+            "aiohttp.client_exceptions.ClientResponseError: 403, message='Forbidden',"
+            " url=URL('https://sqladmin.googleapis.com/sql/v1beta4/projects/shop/instances/db"
+            "/connectSettings')",
+        ),
+        "cloudsql_permission",
+        "CLOUDSQL_NOT_AUTHORIZED",
+    ),
+    Wording(
+        "the Cloud SQL Admin API disabled, as a connector words it",
+        (
+            "[shop:us-central1:db] failed to refresh the ephemeral certificate: googleapi: Error"
+            " 403: Cloud SQL Admin API has not been used in project 123 before or it is disabled.",
+        ),
+        "cloudsql_permission",
+        "SQLADMIN_API_DISABLED",
+    ),
+    Wording(
+        "Secret Manager's denial through google-api-core",
+        (
+            "google.api_core.exceptions.PermissionDenied: 403 Permission"
+            " 'secretmanager.versions.access' denied for resource"
+            " 'projects/shop/secrets/db-pass/versions/latest' (or it may not exist).",
+        ),
+        "secret_config",
+        "SECRET_ACCESS_DENIED",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -576,6 +606,25 @@ NEAR_MISSES = [
         "Ruby's fetch of a lower-case hash key is code",
         ('KeyError: key not found: "user_name"',),
         ("secret_config", "ENV_VAR_MISSING"),
+    ),
+    # the other causes' services are excluded wherever they appear on the line
+    NearMiss(
+        "a Secret Manager denial is not another API's",
+        (
+            "google.api_core.exceptions.PermissionDenied: 403 Permission"
+            " 'secretmanager.versions.access' denied for resource 'projects/p/secrets/s'",
+        ),
+        ("gcp_permission", "PERMISSION_DENIED"),
+    ),
+    NearMiss(
+        "the Cloud SQL Admin API disabled is not another API's",
+        ("googleapi: Error 403: Cloud SQL Admin API has not been used in project 123 before",),
+        ("gcp_permission", "API_DISABLED"),
+    ),
+    NearMiss(
+        "a successful Admin API call",
+        ("GET https://sqladmin.googleapis.com/v1/projects/p/instances/db 200 OK (403 bytes)",),
+        ("cloudsql_permission", "CLOUDSQL_NOT_AUTHORIZED"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
