@@ -190,7 +190,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "SCOPES_INSUFFICIENT",
         0.86,
         _SCOPES,
-        r"(?-i:\bInsufficient Permission\b)(?!s)(?!.*(?:gcloud\.sql|sqladmin|cloudsql))",
+        r"^(?!.*(?:gcloud\.sql|sqladmin|cloudsql)).*(?-i:\bInsufficient Permission\b)(?!s)",
     ),
     sig(
         "Permission '",
