@@ -138,6 +138,13 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("no healthy upstream", "UNAVAILABLE_503", 0.84, _DOWN),
     sig("upstream request timeout", "GATEWAY_TIMEOUT_504", 0.8, _DOWN),
+    # The OpenAI / Anthropic SDKs (Python and Node): "Error code: 429 - {...}", RateLimitError,
+    # Anthropic's 529 overloaded_error; Faraday's ServerError
+    sig("RateLimitError", "THIRD_PARTY_RATE_LIMIT", 0.86, _RATE, r"(?-i:\bRateLimitError\b)"),
+    sig("Error code: ", "THIRD_PARTY_RATE_LIMIT", 0.8, _RATE, r"\bError code: 429\b"),
+    sig("Error code: ", "SERVER_ERROR_5XX", 0.82, _5XX, r"\bError code: 5(?:0[0-4]|29)\b"),
+    sig("overloaded_error", "UNAVAILABLE_503", 0.86, _DOWN),
+    sig("responded with status 5", "SERVER_ERROR_5XX", 0.82, _5XX, r"responded with status 5\d\d"),
     # google-api-go-client and the JSON APIs' error reasons.
     sig("googleapi: Error 5", "SERVER_ERROR_5XX", 0.85, _5XX, r"googleapi: Error 50[0-4]\b"),
     sig("internalError", "SERVER_ERROR_500", 0.8, _5XX, r"(?-i:\binternalError\b)"),

@@ -450,6 +450,45 @@ WORDINGS = [
         "secret_config",
         "SECRET_ACCESS_DENIED",
     ),
+    # --- killed children, third-party APIs ----------------------------------------------------
+    Wording(
+        "concurrent.futures: a worker process killed under the pool",
+        (
+            "concurrent.futures.process.BrokenProcessPool: A process in the process pool was"
+            " terminated abruptly while the future was running or pending.",
+        ),
+        "resource_limit",
+        "SIGKILL",
+        min_strength=0.6,
+    ),
+    Wording(
+        "Celery's prefork pool losing a worker to SIGKILL",
+        ("billiard.exceptions.WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL).",),
+        "resource_limit",
+        "SIGKILL",
+        min_strength=0.6,
+    ),
+    Wording(
+        "the OpenAI SDK's rate limit",
+        ('openai.RateLimitError: Error code: 429 - {"error": {"message": "Rate limit reached"}}',),
+        "upstream_service",
+        "THIRD_PARTY_RATE_LIMIT",
+    ),
+    Wording(
+        "Anthropic's overloaded answer",
+        (
+            "anthropic.InternalServerError: Error code: 529 - {'type': 'error', 'error':"
+            " {'type': 'overloaded_error', 'message': 'Overloaded'}}",
+        ),
+        "upstream_service",
+        "UNAVAILABLE_503",
+    ),
+    Wording(
+        "Faraday's server error",
+        ("Faraday::ServerError: the server responded with status 502",),
+        "upstream_service",
+        "SERVER_ERROR_5XX",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -625,6 +664,16 @@ NEAR_MISSES = [
         "a successful Admin API call",
         ("GET https://sqladmin.googleapis.com/v1/projects/p/instances/db 200 OK (403 bytes)",),
         ("cloudsql_permission", "CLOUDSQL_NOT_AUTHORIZED"),
+    ),
+    NearMiss(
+        "a client error from an SDK is not a 5xx",
+        ("openai.NotFoundError: Error code: 404 - {'error': {'message': 'model not found'}}",),
+        ("upstream_service", "SERVER_ERROR_5XX"),
+    ),
+    NearMiss(
+        "the program's own rate-limit class name in lower case prose",
+        ("configured ratelimiterror handler for outbound calls",),
+        ("upstream_service", "THIRD_PARTY_RATE_LIMIT"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
