@@ -90,6 +90,12 @@ _SOCKET = Text(
     en="Cloud SQL unix socket is missing in the container",
     ko="컨테이너에 Cloud SQL 유닉스 소켓이 없음",
 )
+_SOCKET_AS_HOST = Text(
+    en="The /cloudsql/… socket path was given as a TCP host name: the driver looked it up in DNS "
+    "(pass it as the Unix socket: socketPath, host=/cloudsql/… for libpq, unix_socket)",
+    ko="/cloudsql/… 소켓 경로를 TCP 호스트 이름으로 넘겨 DNS 조회가 일어남"
+    "(Unix 소켓으로 전달: socketPath, libpq의 host=/cloudsql/…, unix_socket)",
+)
 _UNREACHABLE = Text(en="Database server is unreachable", ko="DB 서버에 연결할 수 없음")
 _FULL = Text(
     en="The database has no connection slots left (too many clients)",
@@ -125,6 +131,15 @@ SIGNATURES: tuple[Signature, ...] = (
     # case-sensitive and whole-word: "ModuleNotFoundError" contains "enotfound" too
     Signature("ENOTFOUND", "ENOTFOUND", 0.88, _DNS, re.compile(r"\bENOTFOUND\b")),
     Signature("could not translate host name", "ENOTFOUND", 0.9, _DNS),
+    # A resolver asked for "/cloudsql/p:r:i" (Node's getaddrinfo, libpq, Go, PHP): the path went
+    # in as a host name instead of a socket
+    sig(
+        "/cloudsql/",
+        "CLOUDSQL_SOCKET_AS_HOST",
+        0.93,
+        _SOCKET_AS_HOST,
+        r"(?:ENOTFOUND|EAI_AGAIN|translate host name|lookup|getaddrinfo for) \"?/cloudsql/",
+    ),
     # Go's resolver (net.DNSError): "dial tcp: lookup db.internal on 10.0.0.2:53: no such host"
     sig("no such host", "ENOTFOUND", 0.86, _DNS, r"\blookup \S+(?: on \S+)?: no such host"),
     Signature("name or service not known", "ENOTFOUND", 0.8, _DNS),

@@ -489,6 +489,21 @@ WORDINGS = [
         "upstream_service",
         "SERVER_ERROR_5XX",
     ),
+    Wording(
+        "Node's resolver asked for the Cloud SQL socket path",
+        ("Error: getaddrinfo EAI_AGAIN /cloudsql/shop:us-central1:db",),
+        "db_connection",
+        "CLOUDSQL_SOCKET_AS_HOST",
+    ),
+    Wording(
+        "libpq asked to resolve the socket path",
+        (
+            'psycopg2.OperationalError: could not translate host name "/cloudsql/shop:r:db" to'
+            " address: Name or service not known",
+        ),
+        "db_connection",
+        "CLOUDSQL_SOCKET_AS_HOST",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -674,6 +689,11 @@ NEAR_MISSES = [
         "the program's own rate-limit class name in lower case prose",
         ("configured ratelimiterror handler for outbound calls",),
         ("upstream_service", "THIRD_PARTY_RATE_LIMIT"),
+    ),
+    NearMiss(
+        "the socket path used as a socket (it is missing, not mis-used)",
+        ("dial unix /cloudsql/shop:r:db/.s.PGSQL.5432: connect: no such file or directory",),
+        ("db_connection", "CLOUDSQL_SOCKET_AS_HOST"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
