@@ -104,6 +104,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("has changed type from", "SCHEMA_MISMATCH", 0.92, _SCHEMA),
     sig("Invalid schema update", "SCHEMA_MISMATCH", 0.88, _SCHEMA),
     sig("No such field", "SCHEMA_MISMATCH", 0.85, _SCHEMA, r"No such field: \S+"),
+    # BigQuery's analyzer: a column the query names is not in the table (GoogleSQL wording)
+    sig("Unrecognized name: ", "SCHEMA_MISMATCH", 0.8, _SCHEMA, r"\b400 .*Unrecognized name: \w+"),
     sig("JSON parsing error in row", "BQ_PARSE", 0.92, _PARSE),
     sig("Bad character", "BQ_PARSE", 0.85, _ENCODING, r"Bad character \(ASCII \d+\)"),
     sig("Row larger than the maximum allowed size", "BQ_LOAD_ERROR", 0.85, _LOAD),

@@ -603,6 +603,10 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|Collections\.Generic\.KeyNotFoundException|NotImplementedException"
         r"|InvalidOperationException: Sequence contains no (?:matching )?element)",
     ),
+    # BigQuery rejecting the SQL the job sends (GoogleSQL's parser)
+    sig(
+        "Syntax error: ", "SYNTAX_ERROR", 0.75, _SYNTAX, r"\b400 .*Syntax error: .* at \[\d+:\d+\]"
+    ),
     # runc's init looks the entry point up first (exec.LookPath: `exec: "x": executable file not
     # found in $PATH`, `exec: "/x": stat /x: no such file or directory`, `exec: "/x": permission
     # denied`) and only then calls execve, whose failure it words as an os.PathError: `exec /x: no

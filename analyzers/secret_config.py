@@ -445,6 +445,22 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Port could not be cast to integer value", "URL_INVALID", 0.86, _URL_INVALID),
     sig("URI::InvalidURIError", "URL_INVALID", 0.75, _URL_INVALID),
+    # BigQuery naming a dataset / table / project that is not there (a name or a location in
+    # the job's configuration; the region is part of a dataset's identity)
+    sig(
+        "was not found in location",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"Not found: (?:Dataset|Table|Job|Routine|Model) \S+ was not found in location",
+    ),
+    sig(
+        "Not found: ",
+        "CONFIG_INVALID",
+        0.76,
+        _CONFIG_INVALID,
+        r"\b404 Not found: (?:Dataset|Table|Project|Routine|Model) [\w.:-]+",
+    ),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

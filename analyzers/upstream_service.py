@@ -93,6 +93,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("exceptions.InternalServerError", "SERVER_ERROR_500", 0.85, _5XX),
     sig("exceptions.BadGateway", "BAD_GATEWAY_502", 0.85, _5XX),
     sig("exceptions.GatewayTimeout", "GATEWAY_TIMEOUT_504", 0.85, _DOWN),
+    # google-api-core / grpc-js: the call ran past its deadline (a slow service; with no route
+    # out, network_egress names the cause and this is capped as its symptom)
+    sig("exceptions.DeadlineExceeded", "GATEWAY_TIMEOUT_504", 0.74, _DOWN),
+    sig("4 DEADLINE_EXCEEDED:", "GATEWAY_TIMEOUT_504", 0.7, _DOWN, r"\b4 DEADLINE_EXCEEDED: "),
     sig("Service Unavailable", "UNAVAILABLE_503", 0.8, _DOWN),
     sig("Bad Gateway", "BAD_GATEWAY_502", 0.8, _5XX),
     sig("Gateway Time", "GATEWAY_TIMEOUT_504", 0.78, _DOWN, r"Gateway Time-?out"),

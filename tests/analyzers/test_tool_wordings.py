@@ -504,6 +504,47 @@ WORDINGS = [
         "db_connection",
         "CLOUDSQL_SOCKET_AS_HOST",
     ),
+    # --- BigQuery and Google API deadlines -------------------------------------------------------
+    Wording(
+        "BigQuery: a dataset looked up in the wrong location",
+        (
+            "google.api_core.exceptions.NotFound: 404 Not found: Dataset shop:analytics was not"
+            " found in location EU",
+        ),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "BigQuery: a column the query names is not in the table",
+        ("google.api_core.exceptions.BadRequest: 400 Unrecognized name: order_total at [3:5]",),
+        "data_error",
+        "SCHEMA_MISMATCH",
+    ),
+    Wording(
+        "BigQuery: the SQL does not parse",
+        (
+            "google.api_core.exceptions.BadRequest: 400 Syntax error: Unexpected keyword WHERE"
+            " at [4:1]",
+        ),
+        "entrypoint_runtime",
+        "SYNTAX_ERROR",
+    ),
+    Wording(
+        "BigQuery: the job's maximum bytes billed",
+        (
+            "google.api_core.exceptions.BadRequest: 400 Query exceeded limit for bytes billed:"
+            " 1000000000. 5242880000 or higher required.",
+        ),
+        "quota_exceeded",
+        "QUOTA_EXCEEDED",
+    ),
+    Wording(
+        "google-api-core: the call ran past its deadline",
+        ("google.api_core.exceptions.DeadlineExceeded: 504 Deadline Exceeded",),
+        "upstream_service",
+        "GATEWAY_TIMEOUT_504",
+        min_strength=0.7,
+    ),
 ]
 
 NEAR_MISSES = [
@@ -694,6 +735,16 @@ NEAR_MISSES = [
         "the socket path used as a socket (it is missing, not mis-used)",
         ("dial unix /cloudsql/shop:r:db/.s.PGSQL.5432: connect: no such file or directory",),
         ("db_connection", "CLOUDSQL_SOCKET_AS_HOST"),
+    ),
+    NearMiss(
+        "a table the job reports it created",
+        ("Created table shop.analytics.orders (not found before, created)",),
+        ("secret_config", "CONFIG_INVALID"),
+    ),
+    NearMiss(
+        "a Python SyntaxError is the code's, not BigQuery's",
+        ("google.api_core.exceptions.BadRequest: 400 Invalid value for field",),
+        ("entrypoint_runtime", "SYNTAX_ERROR"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
