@@ -145,6 +145,12 @@ _LIBRARY = Text(
     en="The image's system libraries are older than the binary needs (base image too old)",
     ko="이미지의 시스템 라이브러리가 바이너리가 요구하는 것보다 오래됨(베이스 이미지가 오래됨)",
 )
+_CA_CERTS = Text(
+    en="The image has no CA certificate bundle, so TLS to public hosts cannot be verified "
+    "(a scratch / distroless-static image without ca-certificates)",
+    ko="이미지에 CA 인증서 번들이 없어 공개 호스트의 TLS를 검증하지 못함"
+    "(ca-certificates 없는 scratch·distroless-static 이미지)",
+)
 _DEPENDENCY_MISSING = Text(
     en="A library, driver or package the job needs is not installed in the image",
     ko="Job에 필요한 라이브러리·드라이버·패키지가 이미지에 설치되어 있지 않음",
@@ -252,6 +258,31 @@ SIGNATURES: tuple[Signature, ...] = (
         0.9,
         _EXECUTABLE,
         r"\benv: (?:can't execute )?[‘'`\"]?[^\s'’`\"\\]+[’'`\"]?: No such file or directory",
+    ),
+    # Go's crypto/x509 with no system roots at all (SystemRootsError), and an "unknown authority"
+    # for Google's own endpoints, whose certificates every CA bundle trusts
+    sig("x509: failed to load system roots", "CA_CERTS_MISSING", 0.92, _CA_CERTS),
+    sig(
+        "certificate signed by unknown authority",
+        "CA_CERTS_MISSING",
+        0.78,
+        _CA_CERTS,
+        r"googleapis\.com.*x509: certificate signed by unknown authority",
+    ),
+    # Spring: a class-path resource the build did not package; the JVM's native library loader
+    sig(
+        "cannot be opened because it does not exist",
+        "FILE_NOT_IN_IMAGE",
+        0.84,
+        _FILE,
+        r"class path resource \[[^\]]+\] cannot be opened because it does not exist",
+    ),
+    sig(
+        "UnsatisfiedLinkError",
+        "SHARED_LIBRARY_MISSING",
+        0.84,
+        _DEPENDENCY_MISSING,
+        r"UnsatisfiedLinkError: (?:no \S+ in java\.library\.path|.*cannot open shared object)",
     ),
     # Cloud Run's own exit line, for when the task's exit code could not be read.
     Signature("Container called exit(127)", "EXECUTABLE_NOT_FOUND", 0.55, _EXECUTABLE),

@@ -461,6 +461,29 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONFIG_INVALID,
         r"\b404 Not found: (?:Dataset|Table|Project|Routine|Model) [\w.:-]+",
     ),
+    # Micronaut's and Quarkus' configuration: no DataSource bean (no URL configured), a config
+    # value that does not load; a JVM number parse of an unexpanded ${PLACEHOLDER}
+    sig(
+        "NoSuchBeanException",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"NoSuchBeanException: No bean of type \[[\w.]*DataSource\]",
+    ),
+    sig(
+        "Failed to load config value of type",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"ConfigurationException: Failed to load config value of type",
+    ),
+    sig(
+        "For input string:",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r'NumberFormatException: For input string: "\$\{[\w.:-]+\}"',
+    ),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

@@ -545,6 +545,70 @@ WORDINGS = [
         "GATEWAY_TIMEOUT_504",
         min_strength=0.7,
     ),
+    # --- what the image or the JVM configuration lacks -----------------------------------------
+    Wording(
+        "Go's crypto/x509 in an image without a CA bundle",
+        (
+            'Get "https://storage.googleapis.com/storage/v1/b/shop/o": x509: failed to load'
+            " system roots and no roots provided",
+        ),
+        "missing_artifact",
+        "CA_CERTS_MISSING",
+    ),
+    Wording(
+        "an unknown authority for a Google endpoint",
+        (
+            'Post "https://oauth2.googleapis.com/token": x509: certificate signed by unknown'
+            " authority",
+        ),
+        "missing_artifact",
+        "CA_CERTS_MISSING",
+    ),
+    Wording(
+        "Spring: a profile's file not packaged",
+        (
+            "Caused by: java.io.FileNotFoundException: class path resource [application-prod.yml]"
+            " cannot be opened because it does not exist",
+        ),
+        "missing_artifact",
+        "FILE_NOT_IN_IMAGE",
+    ),
+    Wording(
+        "the JVM's native library loader",
+        (
+            "Caused by: java.lang.UnsatisfiedLinkError: no netty_transport_native_epoll_x86_64 in"
+            " java.library.path",
+        ),
+        "missing_artifact",
+        "SHARED_LIBRARY_MISSING",
+    ),
+    Wording(
+        "Micronaut without a configured DataSource",
+        (
+            "io.micronaut.context.exceptions.NoSuchBeanException: No bean of type"
+            " [javax.sql.DataSource] exists.",
+        ),
+        "secret_config",
+        "ENV_VAR_MISSING",
+    ),
+    Wording(
+        "Quarkus failing to load a config value",
+        (
+            "Caused by: io.quarkus.runtime.configuration.ConfigurationException: Failed to load"
+            " config value of type class java.lang.String for: quarkus.datasource.jdbc.url",
+        ),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "a JVM number parse of an unexpanded placeholder",
+        (
+            'Exception in thread "main" java.lang.NumberFormatException: For input string:'
+            ' "${PORT}"',
+        ),
+        "secret_config",
+        "ENV_VAR_MISSING",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -745,6 +809,16 @@ NEAR_MISSES = [
         "a Python SyntaxError is the code's, not BigQuery's",
         ("google.api_core.exceptions.BadRequest: 400 Invalid value for field",),
         ("entrypoint_runtime", "SYNTAX_ERROR"),
+    ),
+    NearMiss(
+        "an unknown authority for a private host is not the image's bundle",
+        ("tls: failed to verify certificate: x509: certificate signed by unknown authority",),
+        ("missing_artifact", "CA_CERTS_MISSING"),
+    ),
+    NearMiss(
+        "a number parse of a real value",
+        ('java.lang.NumberFormatException: For input string: "12a"',),
+        ("secret_config", "ENV_VAR_MISSING"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
