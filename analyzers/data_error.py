@@ -168,6 +168,7 @@ _ROW_LEVEL: tuple[Signature, ...] = (
     sig("23505", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23505\b"),
     sig("23503", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23503\b"),
 )
+CONDITIONAL_SIGNATURES = _ROW_LEVEL
 _MIGRATION_WORDS = ("migrat", "alembic", "flyway", "liquibase", "changeset", "knex", "prisma")
 
 

@@ -303,6 +303,40 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
 )
 
+# A TLS peer that could not be verified (OpenSSL's and Node's codes, Python's ssl module) is the
+# database's only when the log is about a database: Cloud SQL's server certificates come from
+# the instance's own CA, which no system bundle holds (the client needs it, or sslmode=require
+# without verify-*).
+_TLS_VERIFY: tuple[Signature, ...] = (
+    sig("self-signed certificate in certificate chain", "SSL_VERIFY", 0.84, _TLS),
+    sig("self signed certificate in certificate chain", "SSL_VERIFY", 0.84, _TLS),
+    sig("SELF_SIGNED_CERT_IN_CHAIN", "SSL_VERIFY", 0.84, _TLS),
+    sig("DEPTH_ZERO_SELF_SIGNED_CERT", "SSL_VERIFY", 0.84, _TLS),
+    sig("unable to verify the first certificate", "SSL_VERIFY", 0.82, _TLS),
+    sig("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SSL_VERIFY", 0.82, _TLS),
+    sig("CERTIFICATE_VERIFY_FAILED", "SSL_VERIFY", 0.8, _TLS),
+    sig("certificate verify failed", "SSL_VERIFY", 0.9, _TLS),
+)
+# (declared to the shared index like SIGNATURES: see analyzers/__init__.py)
+CONDITIONAL_SIGNATURES = _TLS_VERIFY
+_DB_WORDS = (
+    "postgres",
+    "psql",
+    "psycopg",
+    "asyncpg",
+    "node_modules/pg/",
+    "pg-pool",
+    "sequelize",
+    "typeorm",
+    "prisma",
+    "knex",
+    "mysql",
+    "sqlalchemy",
+    "jdbc:",
+    "5432",
+    "3306",
+)
+
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")
 
 _AUTH_SIGNATURES = frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED", "P1000"})
@@ -357,6 +391,9 @@ def analyze(evidence: Evidence) -> Finding | None:
     """Database connection failed: refused, timed out, bad credentials or a missing Cloud SQL
     socket."""
     matches = match_signatures(evidence, SIGNATURES)
+    tls = match_signatures(evidence, _TLS_VERIFY)
+    if tls and evidence.grep(*_DB_WORDS):
+        matches += tls
     status = match_status(evidence, SIGNATURES)
     if not matches and not status:
         return None

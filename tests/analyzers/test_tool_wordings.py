@@ -609,6 +609,25 @@ WORDINGS = [
         "secret_config",
         "ENV_VAR_MISSING",
     ),
+    Wording(
+        "node-postgres against a server certificate from the instance's own CA",
+        (
+            "Error: self-signed certificate in certificate chain",
+            "    at TLSSocket.onConnectSecure (node:_tls_wrap:1674:34)",
+            "    at /app/node_modules/pg-pool/index.js:45:11",
+        ),
+        "db_connection",
+        "SSL_VERIFY",
+    ),
+    Wording(
+        "libpq with sslmode=verify-full and no root certificate for the server",
+        (
+            'psycopg2.OperationalError: connection to server at "10.0.0.3", port 5432 failed:'
+            " SSL error: certificate verify failed",
+        ),
+        "db_connection",
+        "SSL_VERIFY",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -819,6 +838,15 @@ NEAR_MISSES = [
         "a number parse of a real value",
         ('java.lang.NumberFormatException: For input string: "12a"',),
         ("secret_config", "ENV_VAR_MISSING"),
+    ),
+    NearMiss(
+        "a TLS failure to a host that is not a database",
+        (
+            "Error: self-signed certificate in certificate chain",
+            "    at TLSSocket.onConnectSecure (node:_tls_wrap:1674:34)",
+            "    at /app/node_modules/node-fetch/lib/index.js:1491:11",
+        ),
+        ("db_connection", "SSL_VERIFY"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
