@@ -484,6 +484,16 @@ SIGNATURES: tuple[Signature, ...] = (
         _ENV_MISSING,
         r'NumberFormatException: For input string: "\$\{[\w.:-]+\}"',
     ),
+    # Elixir: Application.fetch_env! of a key the configuration never set, and a release whose
+    # runtime configuration (config/runtime.exs) raised while it was read
+    sig(
+        "could not fetch application environment",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"could not fetch application environment :\w+ for application :\w+",
+    ),
+    sig("Config provider Config.Reader failed with", "CONFIG_INVALID", 0.78, _CONFIG_INVALID),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

@@ -628,6 +628,21 @@ WORDINGS = [
         "db_connection",
         "SSL_VERIFY",
     ),
+    Wording(
+        "Elixir: Application.fetch_env! of an unset key",
+        (
+            "** (ArgumentError) could not fetch application environment :secret_key_base for"
+            " application :shop because configuration at :secret_key_base was not set",
+        ),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "an Elixir release whose runtime configuration raised",
+        ("ERROR! Config provider Config.Reader failed with:",),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
 ]
 
 NEAR_MISSES = [
