@@ -120,6 +120,15 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("manifest unknown", "IMAGE_NOT_FOUND", 0.92, _NOT_FOUND),
     Signature("CONTAINER_PERMISSION_DENIED", "IMAGE_ACCESS_DENIED", 0.95, _DENIED),
+    # the registry's token endpoint refusing the pull credentials (Docker distribution's
+    # "unauthorized: authentication failed", as containerd and the Docker daemon relay it)
+    sig(
+        "unauthorized: authentication failed",
+        "IMAGE_ACCESS_DENIED",
+        0.84,
+        _DENIED,
+        r"(?:auth token|pull|registry|manifest|docker).*unauthorized: authentication failed",
+    ),
     Signature("CONTAINER_IMAGE_UNAUTHORIZED", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
     Signature("CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED", "IMAGE_ACCESS_DENIED", 0.9, _DENIED),
     Signature("must have permission to read the image", "IMAGE_ACCESS_DENIED", 0.95, _DENIED),

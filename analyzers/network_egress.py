@@ -140,7 +140,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "VPC_CONNECTOR",
         0.8,
         _UNREACHABLE,
-        r"VPC connector .*(not found|not ready|failed)|vpc-access",
+        r"VPC connector .*(not found|not ready|failed|does not exist)|vpc-access",
     ),
     sig("i/o timeout", "DIAL_TIMEOUT", 0.8, _UNREACHABLE, r"dial tcp .*i/o timeout"),
     sig(
@@ -153,6 +153,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("UnknownHostException", "DNS_FAILURE", 0.75, _DNS),
     sig("Unable to find the server at", "DNS_FAILURE", 0.82, _DNS),
     sig("insufficient free IP addresses", "SUBNET_FULL", 0.9, _UNREACHABLE),
+    sig("does not have enough available IP addresses", "SUBNET_FULL", 0.9, _UNREACHABLE),
     sig("waiting for initial communication packet", "PRIVATE_IP_TIMEOUT", 0.75, _UNREACHABLE),
     sig("VPC Service Controls", "VPC_SC", 0.88, _UNREACHABLE),
     sig("vpcServiceControls", "VPC_SC", 0.88, _UNREACHABLE),

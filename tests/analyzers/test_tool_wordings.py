@@ -643,6 +643,31 @@ WORDINGS = [
         "secret_config",
         "CONFIG_INVALID",
     ),
+    # --- Cloud Run's platform and registry -----------------------------------------------------
+    Wording(
+        "a VPC connector that is gone or not usable",
+        (
+            "VPC connector projects/shop/locations/us-central1/connectors/egress does not exist,"
+            " or Cloud Run does not have permission to use it.",
+        ),
+        "network_egress",
+        "VPC_CONNECTOR",
+    ),
+    Wording(
+        "Direct VPC egress into a full subnet",
+        ("The subnetwork does not have enough available IP addresses for the job",),
+        "network_egress",
+        "SUBNET_FULL",
+    ),
+    Wording(
+        "the registry refusing the pull credentials",
+        (
+            'failed to resolve reference "registry.example.com/shop/job:v3": unable to retrieve'
+            " auth token: invalid username/password: unauthorized: authentication failed",
+        ),
+        "image_pull",
+        "IMAGE_ACCESS_DENIED",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -862,6 +887,11 @@ NEAR_MISSES = [
             "    at /app/node_modules/node-fetch/lib/index.js:1491:11",
         ),
         ("db_connection", "SSL_VERIFY"),
+    ),
+    NearMiss(
+        "an application's own login failure is not the registry's",
+        ("POST /login 401: unauthorized: authentication failed for user bob",),
+        ("image_pull", "IMAGE_ACCESS_DENIED"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
