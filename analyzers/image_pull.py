@@ -125,7 +125,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig(
         "unauthorized: authentication failed",
         "IMAGE_ACCESS_DENIED",
-        0.84,
+        0.9,
         _DENIED,
         r"(?:auth token|pull|registry|manifest|docker).*unauthorized: authentication failed",
     ),
