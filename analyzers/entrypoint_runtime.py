@@ -12,7 +12,11 @@ AttributeError, NameError, SyntaxError or TypeError, and the other stacks' crash
 exceptions, Rust panics, Elixir, Ruby, PHP and .NET errors, a runtime or library version that does
 not fit — Go, cargo, pip, yarn, Node, .NET, Composer, Bundler and the BEAM each word that — a
 script with Windows line endings, a command line that does not parse (argparse, Go's flag, clap,
-commander), Spring Boot wiring failures, exit 139/134).
+commander), Spring Boot wiring failures, exit 139/134), and an entry point the container runtime
+found but could not start: runc's execve after its look-up succeeded (`exec /x: no such file or
+directory`: the shebang's interpreter is missing or ends in CR), a shell command written in exec
+form (`exec: "set": executable file not found`, a whole command line as one word), an entry
+script without the execute bit (runc's look-up, Cloud Run's `invalid mode`).
 
 A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
 header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line

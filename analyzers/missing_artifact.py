@@ -1,19 +1,21 @@
 """Something the job needs is not in the image.
 
 Recognises a missing entry file (`Cannot find module '/app/dist/migrate.js'`, `python: can't open
-file`, an ES module entry that does not resolve), an executable that is not on the PATH (`exec:
-"x": executable file not found in $PATH`, `sh: 1: x: not found`, exit code 127), a script that is
-not executable, missing migration directories and tool configuration (Prisma's schema.prisma,
-Alembic's script_location, a knexfile, Sequelize's config.json), and a migrations directory that is
-empty in the image. Other stacks say the same in their own words: the dynamic loader's missing
-shared library (`error while loading shared libraries`, FreeBSD's `Shared object "…" not found`),
-the java launcher's `Unable to access jarfile` / `Could not find or load main class`, Flyway,
-Liquibase, diesel, sqlx-cli and knex migration files that are not there, a file the program opens
-that is not in the image (Go's `open /…: no such file or directory`, Python's `FileNotFoundError`,
-Java's `FileNotFoundException`, Ruby's `Errno::ENOENT`), a Python distribution, a PHP extension or
-`vendor/autoload.php` that was never installed. Whether a "module not found" is the image's fault
-or the code's is decided in `analyzers.module_resolution`: only absolute paths the job or its tool
-names count here. The checks list the directory in the very image digest that ran.
+file`, an ES module entry that does not resolve, runc's `exec: "/x": stat /x: no such file`), an
+executable that is not on the PATH (`exec: "x": executable file not found in $PATH`, `sh: 1: x: not
+found`, coreutils/busybox `env: 'x': No such file or directory`, exit code 127), a script that is
+not executable, an image without a CA bundle, missing migration directories and tool configuration
+(Prisma's schema.prisma, Alembic's script_location, a knexfile, Sequelize's config.json), and a
+migrations directory that is empty in the image. Other stacks say the same in their own words: the
+dynamic loader's missing shared library (`error while loading shared libraries`, FreeBSD's `Shared
+object "…" not found`), the java launcher's `Unable to access jarfile` / `Could not find or load
+main class`, Flyway, Liquibase, diesel, sqlx-cli and knex migration files that are not there, a
+file the program opens that is not in the image (Go's `open /…: no such file or directory`,
+Python's `FileNotFoundError`, Java's `FileNotFoundException`, Ruby's `Errno::ENOENT`), a Python
+distribution, a PHP extension or `vendor/autoload.php` that was never installed. Whether a "module
+not found" is the image's fault or the code's is decided in `analyzers.module_resolution`: only
+absolute paths the job or its tool names count here. The checks list the directory in the very
+image digest that ran.
 """
 
 from __future__ import annotations
