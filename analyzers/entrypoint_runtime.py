@@ -298,7 +298,13 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # --- Python tracebacks (the last line names the exception) ---
     Signature(
-        "ImportError", "PY_IMPORT_ERROR", 0.85, _PY_IMPORT, re.compile(_PY_EXC + r"ImportError: ")
+        "ImportError",
+        "PY_IMPORT_ERROR",
+        0.85,
+        _PY_IMPORT,
+        # (Python 2's "No module named x" and a native library the loader cannot find are the
+        # image's: missing_artifact reads them)
+        re.compile(_PY_EXC + r"ImportError: (?!No module named|.*cannot open shared object file)"),
     ),
     Signature(
         "ImproperlyConfigured",

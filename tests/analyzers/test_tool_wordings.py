@@ -668,6 +668,18 @@ WORDINGS = [
         "image_pull",
         "IMAGE_ACCESS_DENIED",
     ),
+    Wording(
+        "Python 2's wording of a package that is not installed",
+        ("ImportError: No module named requests",),
+        "missing_artifact",
+        "PY_MODULE_NOT_FOUND",
+    ),
+    Wording(
+        "a Python extension whose native library is not in the image",
+        ("ImportError: libpq.so.5: cannot open shared object file: No such file or directory",),
+        "missing_artifact",
+        "SHARED_LIBRARY_MISSING",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -892,6 +904,11 @@ NEAR_MISSES = [
         "an application's own login failure is not the registry's",
         ("POST /login 401: unauthorized: authentication failed for user bob",),
         ("image_pull", "IMAGE_ACCESS_DENIED"),
+    ),
+    NearMiss(
+        "a name the code imports that its library no longer has is the code's",
+        ("ImportError: cannot import name 'force_text' from 'django.utils.encoding'",),
+        ("missing_artifact", "PY_MODULE_NOT_FOUND"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
