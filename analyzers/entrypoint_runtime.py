@@ -613,6 +613,21 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|Collections\.Generic\.KeyNotFoundException|NotImplementedException"
         r"|InvalidOperationException: Sequence contains no (?:matching )?element)",
     ),
+    # A Node native addon in the image that does not fit the runtime: compiled for another
+    # Node ABI (NODE_MODULE_VERSION), or for another OS (a host's node_modules copied in)
+    sig(
+        "was compiled against a different Node.js version",
+        "RUNTIME_VERSION",
+        0.92,
+        _RUNTIME_VERSION,
+    ),
+    sig(
+        "invalid ELF header",
+        "RUNTIME_VERSION",
+        0.86,
+        _RUNTIME_VERSION,
+        r"\.node: invalid ELF header",
+    ),
     # BigQuery rejecting the SQL the job sends (GoogleSQL's parser)
     sig(
         "Syntax error: ", "SYNTAX_ERROR", 0.75, _SYNTAX, r"\b400 .*Syntax error: .* at \[\d+:\d+\]"

@@ -332,6 +332,22 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Please install '?\S+'? module manually",
     ),
     sig("could not find driver", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # Node native addons the image was built without: Prisma's engine for this platform
+    # (binaryTargets), the `bindings` loader's search, sharp's install step
+    sig(
+        "could not locate the Query Engine for runtime",
+        "DRIVER_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+    ),
+    sig("Could not locate the bindings file", "DRIVER_MISSING", 0.86, _DEPENDENCY_MISSING),
+    sig(
+        "Something went wrong installing the",
+        "DRIVER_MISSING",
+        0.86,
+        _DEPENDENCY_MISSING,
+        r'Something went wrong installing the "\S+" module',
+    ),
     # Spring Boot's DataSourceProperties: the JDBC driver class named is not on the class path
     sig("Cannot load driver class:", "DRIVER_MISSING", 0.88, _DEPENDENCY_MISSING),
     sig("Bundler::GemNotFound", "GEM_MISSING", 0.92, _DEPENDENCY_MISSING),

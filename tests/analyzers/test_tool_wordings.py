@@ -680,6 +680,38 @@ WORDINGS = [
         "missing_artifact",
         "SHARED_LIBRARY_MISSING",
     ),
+    # --- Node native addons --------------------------------------------------------------------
+    Wording(
+        "a native addon built for another Node ABI",
+        (
+            "Error: The module '/app/node_modules/better-sqlite3/build/Release/sqlite3.node'",
+            "was compiled against a different Node.js version using",
+            "NODE_MODULE_VERSION 108. This version of Node.js requires",
+        ),
+        "entrypoint_runtime",
+        "RUNTIME_VERSION",
+    ),
+    Wording(
+        "a native addon built on another OS",
+        ("Error: /app/node_modules/bcrypt/lib/binding/bcrypt_lib.node: invalid ELF header",),
+        "entrypoint_runtime",
+        "RUNTIME_VERSION",
+    ),
+    Wording(
+        "Prisma's query engine for this platform not in the image",
+        (
+            "Error: Prisma Client could not locate the Query Engine for runtime"
+            ' "linux-musl-openssl-3.0.x".',
+        ),
+        "missing_artifact",
+        "DRIVER_MISSING",
+    ),
+    Wording(
+        "the bindings loader found no compiled addon",
+        ("Error: Could not locate the bindings file. Tried:",),
+        "missing_artifact",
+        "DRIVER_MISSING",
+    ),
 ]
 
 NEAR_MISSES = [
