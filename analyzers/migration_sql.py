@@ -357,6 +357,13 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("was previously applied but is missing", "HISTORY_MISMATCH", 0.9, _FAILED_STATE),
     sig("Validate failed", "VALIDATE_FAILED", 0.88, _FAILED_STATE),
     sig("PendingModelChangesWarning", "EF_PENDING_MODEL_CHANGES", 0.92, _APPLY_FAILED),
+    # EF Core 9's message for the same (the event id may be on a later line)
+    sig(
+        "has pending changes. Add a new migration",
+        "EF_PENDING_MODEL_CHANGES",
+        0.92,
+        _APPLY_FAILED,
+    ),
     sig("PendingMigrationError", "PENDING_MIGRATIONS", 0.9, _APPLY_FAILED),
     sig(
         "Migrations are pending",

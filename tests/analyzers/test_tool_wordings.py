@@ -712,6 +712,15 @@ WORDINGS = [
         "missing_artifact",
         "DRIVER_MISSING",
     ),
+    Wording(
+        "EF Core 9: the model changed without a migration",
+        (
+            "System.InvalidOperationException: The model for context 'ShopContext' has pending"
+            " changes. Add a new migration before updating the database.",
+        ),
+        "migration_sql",
+        "EF_PENDING_MODEL_CHANGES",
+    ),
 ]
 
 NEAR_MISSES = [
