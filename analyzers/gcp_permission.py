@@ -252,6 +252,15 @@ SIGNATURES: tuple[Signature, ...] = (
         _unless_other(),
     ),
     sig("User not authorized to perform this action", "PERMISSION_DENIED", 0.88, _DENIED),
+    # Google's wording of a PERMISSION_DENIED on a project (the identity lacks a role there, or
+    # the project does not exist: secret_config reads CONSUMER_INVALID)
+    sig(
+        "Permission denied on resource project",
+        "PERMISSION_DENIED",
+        0.78,
+        _DENIED,
+        _unless_other(r"Permission denied on resource project \S+"),
+    ),
 )
 
 

@@ -445,6 +445,9 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     sig("Port could not be cast to integer value", "URL_INVALID", 0.86, _URL_INVALID),
     sig("URI::InvalidURIError", "URL_INVALID", 0.75, _URL_INVALID),
+    # Google's ErrorInfo reason for a consumer project that does not exist (a project name where
+    # the id belongs, a typo): the project the job names, not a role it lacks
+    sig("CONSUMER_INVALID", "CONFIG_INVALID", 0.88, _CONFIG_INVALID, r"(?-i:\bCONSUMER_INVALID\b)"),
     # BigQuery naming a dataset / table / project that is not there (a name or a location in
     # the job's configuration; the region is part of a dataset's identity)
     sig(

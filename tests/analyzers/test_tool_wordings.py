@@ -721,6 +721,22 @@ WORDINGS = [
         "migration_sql",
         "EF_PENDING_MODEL_CHANGES",
     ),
+    Wording(
+        "a Google API refusing a consumer project that does not exist",
+        (
+            "  details: 'Permission denied on resource project shop-prod.',",
+            "  reason: 'CONSUMER_INVALID',",
+            "  domain: 'googleapis.com',",
+        ),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "a Google API refusing the identity on a project",
+        ("Error: 7 PERMISSION_DENIED: Permission denied on resource project shop-prod.",),
+        "gcp_permission",
+        "PERMISSION_DENIED",
+    ),
 ]
 
 NEAR_MISSES = [
