@@ -737,6 +737,15 @@ WORDINGS = [
         "gcp_permission",
         "PERMISSION_DENIED",
     ),
+    Wording(
+        "Cloud SQL's limit on concurrent operations on one instance",
+        (
+            "googleapi: Error 400: Invalid request: Too many operations are being executed on the"
+            " instance. Please try again later., invalid",
+        ),
+        "quota_exceeded",
+        "RATE_LIMIT",
+    ),
 ]
 
 NEAR_MISSES = [
