@@ -363,6 +363,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Cannot start a runtime from within a runtime", "RUST_PANIC_RUNTIME", 0.92, _CRASH),
     sig("panicked at", "RUST_PANIC", 0.6, _CRASH),
     sig("error in serde", "RUST_DESERIALIZE", 0.75, _CRASH),
+    # serde's own wording of a value whose shape the code's type does not accept
+    sig("invalid type: ", "RUST_DESERIALIZE", 0.72, _CRASH, r"invalid type: [^,]+, expected "),
     sig("UndefinedFunctionError", "ELIXIR_UNDEFINED_FUNCTION", 0.86, _CRASH),
     sig("(CompileError)", "ELIXIR_COMPILE", 0.88, _SYNTAX),
     sig("(FunctionClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.82, _CRASH),

@@ -746,6 +746,13 @@ WORDINGS = [
         "quota_exceeded",
         "RATE_LIMIT",
     ),
+    Wording(
+        "serde: a value of another shape than the code's type",
+        ('Error: json error: invalid type: string "12", expected u32 at line 1 column 9',),
+        "entrypoint_runtime",
+        "RUST_DESERIALIZE",
+        min_strength=0.7,
+    ),
 ]
 
 NEAR_MISSES = [
