@@ -207,6 +207,13 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONNECT_TIMEOUT,
         r"Failed to establish a new connection: \[Errno 110\] Connection timed out",
     ),
+    # Node's TLS socket closed before the handshake finished (a proxy or firewall on the way out)
+    sig(
+        "Client network socket disconnected before secure TLS connection was established",
+        "TLS_INTERRUPTED",
+        0.74,
+        _UNREACHABLE,
+    ),
     # .NET SocketException 10060 (WSAETIMEDOUT)
     sig(
         "did not properly respond after a period of time",

@@ -122,6 +122,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Net::ReadTimeout|ReadTimeoutError|exceptions\.ReadTimeout",
     ),
     sig("Net::OpenTimeout", "READ_TIMEOUT", 0.62, _DOWN),
+    # java.net: connected, then the answer did not come within the socket's read timeout
+    sig("SocketTimeoutException: Read timed out", "READ_TIMEOUT", 0.66, _DOWN),
     # Google clients: Vertex AI's "service is temporarily out of capacity" (sent with
     # RESOURCE_EXHAUSTED, but no quota of the project is at fault), gax-java's and grpc-js's
     # names for 503 / 500.

@@ -753,6 +753,20 @@ WORDINGS = [
         "RUST_DESERIALIZE",
         min_strength=0.7,
     ),
+    Wording(
+        "java.net: the answer did not come within the read timeout",
+        ("Caused by: java.net.SocketTimeoutException: Read timed out",),
+        "upstream_service",
+        "READ_TIMEOUT",
+        min_strength=0.6,
+    ),
+    Wording(
+        "Node: the TLS socket closed before the handshake finished",
+        ("Error: Client network socket disconnected before secure TLS connection was established",),
+        "network_egress",
+        "TLS_INTERRUPTED",
+        min_strength=0.7,
+    ),
 ]
 
 NEAR_MISSES = [
