@@ -434,6 +434,14 @@ SIGNATURES: tuple[Signature, ...] = (
     # runtime), and an ecto:// URL that does not parse
     sig("missing the :database key in options for", "DB_SETTING_UNSET", 0.92, _DB_SETTING_UNSET),
     sig("Ecto.InvalidURLError", "URL_INVALID", 0.9, _URL_INVALID),
+    # older Ecto crashing inside its own URL parser (a match or clause error in parse_url)
+    sig(
+        "parse_url",
+        "URL_INVALID",
+        0.86,
+        _URL_INVALID,
+        r"(?:MatchError|FunctionClauseError|function_clause|badmatch).*\bparse_url\b",
+    ),
     # SQLAlchemy 1.4 dropped the "postgres://" scheme Heroku-style URLs carry; urllib's port
     # parse of a URL whose password holds an unencoded ':' '/' '@' or '#'; Ruby's URI
     sig(

@@ -767,6 +767,16 @@ WORDINGS = [
         "TLS_INTERRUPTED",
         min_strength=0.7,
     ),
+    Wording(
+        "older Ecto crashing in its URL parser",
+        (
+            "** (MatchError) no match of right hand side value: {:error, {:shutdown,"
+            " {:failed_to_start_child, Shop.Repo, {:EXIT, {:function_clause, [{Ecto.Repo.Config,"
+            " :parse_url, 1, [file: 'lib/ecto/repo/config.ex', line: 60]}",
+        ),
+        "secret_config",
+        "URL_INVALID",
+    ),
 ]
 
 NEAR_MISSES = [
