@@ -214,6 +214,16 @@ SIGNATURES: tuple[Signature, ...] = (
         0.74,
         _UNREACHABLE,
     ),
+    # OpenSSL reading a plain-text answer where a TLS record belongs: an HTTP proxy or a
+    # middlebox on the way out (Node's "write EPROTO …:SSL23_GET_SERVER_HELLO:unknown protocol",
+    # "…:ssl3_get_record:wrong version number")
+    sig(
+        "EPROTO",
+        "TLS_INTERRUPTED",
+        0.74,
+        _UNREACHABLE,
+        r"\bEPROTO\b.*(?:unknown protocol|wrong version number)",
+    ),
     # .NET SocketException 10060 (WSAETIMEDOUT)
     sig(
         "did not properly respond after a period of time",

@@ -777,6 +777,16 @@ WORDINGS = [
         "secret_config",
         "URL_INVALID",
     ),
+    Wording(
+        "OpenSSL reading plain text where TLS belongs (a proxy on the way out)",
+        (
+            "Error: write EPROTO 140363402356608:error:1408F10B:SSL routines:ssl3_get_record:wrong"
+            " version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:332:",
+        ),
+        "network_egress",
+        "TLS_INTERRUPTED",
+        min_strength=0.7,
+    ),
 ]
 
 NEAR_MISSES = [
