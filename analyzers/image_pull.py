@@ -143,6 +143,14 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Back-off pulling image", "IMAGE_PULL_BACKOFF", 0.9, _NOT_FOUND),
     sig("ImagePullBackOff", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
     sig("ErrImagePull", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
+    # skaffold's diagnosis of the same ("container x is waiting to start: IMAGE can't be pulled")
+    sig(
+        "can't be pulled",
+        "IMAGE_PULL_BACKOFF",
+        0.86,
+        _NOT_FOUND,
+        r"waiting to start: \S+ can't be pulled",
+    ),
     sig("Failed to pull image", "IMAGE_PULL_BACKOFF", 0.86, _NOT_FOUND),
     sig("name unknown", "IMAGE_NOT_FOUND", 0.88, _NOT_FOUND, r"name unknown: "),
     sig("failed to resolve reference", "IMAGE_NOT_FOUND", 0.86, _NOT_FOUND),

@@ -332,6 +332,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Please install '?\S+'? module manually",
     ),
     sig("could not find driver", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # migrate's CLI (v1) built without the database driver the URL names
+    sig("Driver '", "DRIVER_MISSING", 0.82, _DEPENDENCY_MISSING, r"^\s*Driver '\w+' not found"),
     # Node native addons the image was built without: Prisma's engine for this platform
     # (binaryTargets), the `bindings` loader's search, sharp's install step
     sig(

@@ -787,6 +787,21 @@ WORDINGS = [
         "TLS_INTERRUPTED",
         min_strength=0.7,
     ),
+    Wording(
+        "skaffold's diagnosis of a pod whose image cannot be pulled",
+        (
+            " - deployment/api failed. Error: container api is waiting to start:"
+            " gcr.io/shop/api:latest@sha256:0123 can't be pulled.",
+        ),
+        "image_pull",
+        "IMAGE_PULL_BACKOFF",
+    ),
+    Wording(
+        "migrate's CLI without the driver the URL names",
+        ("Driver 'postgres' not found.",),
+        "missing_artifact",
+        "DRIVER_MISSING",
+    ),
 ]
 
 NEAR_MISSES = [
