@@ -606,14 +606,17 @@ SIGNATURES: tuple[Signature, ...] = (
         _NIL,
         r"java\.util\.NoSuchElementException: No value present",
     ),
+    sig("System.FormatException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.ArgumentOutOfRangeException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.IndexOutOfRangeException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.Collections.Generic.KeyNotFoundException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.NotImplementedException", "DOTNET_EXCEPTION", 0.78, _CRASH),
     sig(
-        "System.",
+        "Sequence contains no",
         "DOTNET_EXCEPTION",
         0.72,
         _CRASH,
-        r"System\.(?:FormatException|ArgumentOutOfRangeException|IndexOutOfRangeException"
-        r"|Collections\.Generic\.KeyNotFoundException|NotImplementedException"
-        r"|InvalidOperationException: Sequence contains no (?:matching )?element)",
+        r"InvalidOperationException: Sequence contains no (?:matching )?element",
     ),
     # A Node native addon in the image that does not fit the runtime: compiled for another
     # Node ABI (NODE_MODULE_VERSION), or for another OS (a host's node_modules copied in)
