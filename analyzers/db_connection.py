@@ -97,6 +97,10 @@ _SOCKET_AS_HOST = Text(
     "(Unix 소켓으로 전달: socketPath, libpq의 host=/cloudsql/…, unix_socket)",
 )
 _UNREACHABLE = Text(en="Database server is unreachable", ko="DB 서버에 연결할 수 없음")
+_READ_ONLY = Text(
+    en="The job is connected to a read-only server (a replica, or a standby after a failover)",
+    ko="Job이 읽기 전용 서버에 연결됨(복제본, 또는 장애 조치 후의 standby)",
+)
 _FULL = Text(
     en="The database has no connection slots left (too many clients)",
     ko="DB의 연결 슬롯이 모두 사용 중(클라이언트 수 초과)",
@@ -241,6 +245,20 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # TLS mismatches as lib/pq, pgx and node-postgres word them.
     sig("SSL is not enabled on the server", "SSL_REQUIRED", 0.9, _TLS),
+    # PostgreSQL 25006 on a replica or hot standby; MySQL's --read-only / super_read_only
+    sig(
+        "in a read-only transaction",
+        "READ_ONLY_SERVER",
+        0.86,
+        _READ_ONLY,
+        r"cannot execute \w+(?: \w+)? in a read-only transaction",
+    ),
+    sig(
+        "server is running with the --read-only option",
+        "READ_ONLY_SERVER",
+        0.86,
+        _READ_ONLY,
+    ),
     # tokio-postgres / postgres (Rust) connected with NoTls to a server that requires TLS
     sig(
         "no TLS implementation configured",

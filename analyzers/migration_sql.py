@@ -147,6 +147,16 @@ _NOT_EMPTY = Text(
     en="The database already has a schema the migration tool does not know (needs a baseline)",
     ko="마이그레이션 도구가 모르는 스키마가 DB에 이미 있음(baseline 필요)",
 )
+_TRANSACTION_BLOCK = Text(
+    en="A statement that cannot run inside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE "
+    "… ADD VALUE, VACUUM) ran inside the migration tool's transaction",
+    ko="트랜잭션 안에서 실행할 수 없는 문장(CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE, "
+    "VACUUM)이 마이그레이션 도구의 트랜잭션 안에서 실행됨",
+)
+_DEPENDENTS = Text(
+    en="The migration drops or changes an object other objects still depend on",
+    ko="다른 객체가 아직 의존하는 객체를 마이그레이션이 삭제·변경함",
+)
 _HISTORY = Text(
     en="The database's migration history does not match the migrations in the image",
     ko="DB의 마이그레이션 이력이 이미지의 마이그레이션과 맞지 않음",
@@ -533,6 +543,16 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONSTRAINT,
         r"The \w+(?: \w+)? statement conflicted with the (?:\w+ )*constraint",
     ),
+    # PostgreSQL's own refusals of a migration's DDL (25001, 2BP01, 55006)
+    sig("cannot run inside a transaction block", "TRANSACTION_BLOCK", 0.9, _TRANSACTION_BLOCK),
+    sig(
+        "because other objects depend on it",
+        "DEPENDENT_OBJECTS",
+        0.88,
+        _DEPENDENTS,
+        r"cannot drop \S+(?: \S+)? because other objects depend on it",
+    ),
+    sig("because it has pending trigger events", "APPLY_FAILED", 0.86, _APPLY_FAILED),
     # Alembic: two requested revisions on one branch.
     sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )

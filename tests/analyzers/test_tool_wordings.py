@@ -802,6 +802,37 @@ WORDINGS = [
         "missing_artifact",
         "DRIVER_MISSING",
     ),
+    # --- PostgreSQL refusing a migration's DDL --------------------------------------------------
+    Wording(
+        "CREATE INDEX CONCURRENTLY inside the tool's transaction (25001)",
+        ("ERROR:  CREATE INDEX CONCURRENTLY cannot run inside a transaction block",),
+        "migration_sql",
+        "TRANSACTION_BLOCK",
+    ),
+    Wording(
+        "dropping a table a view still depends on (2BP01)",
+        (
+            "ERROR:  cannot drop table orders because other objects depend on it",
+            "DETAIL:  view order_totals depends on table orders",
+        ),
+        "migration_sql",
+        "DEPENDENT_OBJECTS",
+    ),
+    Wording(
+        "a write on a replica or hot standby (25006)",
+        ("ERROR:  cannot execute CREATE TABLE in a read-only transaction",),
+        "db_connection",
+        "READ_ONLY_SERVER",
+    ),
+    Wording(
+        "MySQL with --read-only",
+        (
+            "ERROR 1290 (HY000): The MySQL server is running with the --read-only option so it"
+            " cannot execute this statement",
+        ),
+        "db_connection",
+        "READ_ONLY_SERVER",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -1031,6 +1062,16 @@ NEAR_MISSES = [
         "a name the code imports that its library no longer has is the code's",
         ("ImportError: cannot import name 'force_text' from 'django.utils.encoding'",),
         ("missing_artifact", "PY_MODULE_NOT_FOUND"),
+    ),
+    NearMiss(
+        "a transaction the tool opened is not a refusal",
+        ("BEGIN; -- running migration inside a transaction block",),
+        ("migration_sql", "TRANSACTION_BLOCK"),
+    ),
+    NearMiss(
+        "a read-only transaction the program asked for",
+        ("SET TRANSACTION READ ONLY; opened a read-only transaction for the report",),
+        ("db_connection", "READ_ONLY_SERVER"),
     ),
     NearMiss(
         "a permission denied on a data file is not the entry point",
