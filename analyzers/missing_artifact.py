@@ -160,6 +160,14 @@ _DEPENDENCY_MISSING = Text(
 SIGNATURES: tuple[Signature, ...] = (
     Signature("executable file not found in $PATH", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
     Signature("error finding executable", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
+    # crun (podman, some Kubernetes nodes): "executable file `x` not found in $PATH"
+    sig(
+        "not found in $PATH",
+        "EXECUTABLE_NOT_FOUND",
+        0.93,
+        _EXECUTABLE,
+        r"executable file `[^`]+` not found in \$PATH",
+    ),
     Signature(
         ": not found",
         "EXECUTABLE_NOT_FOUND",

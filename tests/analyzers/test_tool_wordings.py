@@ -833,6 +833,15 @@ WORDINGS = [
         "db_connection",
         "READ_ONLY_SERVER",
     ),
+    Wording(
+        "crun's look-up of a program that is not in the image",
+        (
+            "Error: crun: executable file `alembic` not found in $PATH: No such file or"
+            " directory: OCI runtime attempted to invoke a command that was not found",
+        ),
+        "missing_artifact",
+        "EXECUTABLE_NOT_FOUND",
+    ),
 ]
 
 NEAR_MISSES = [
