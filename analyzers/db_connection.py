@@ -312,6 +312,20 @@ SIGNATURES: tuple[Signature, ...] = (
         _AUTH,
     ),
     sig("ER_NOT_SUPPORTED_AUTH_MODE", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    # PHP's mysqlnd (2054) and MySQL Connector/Python facing MySQL 8's caching_sha2_password
+    sig(
+        "The server requested authentication method unknown to the client",
+        "MYSQL_ACCESS_DENIED",
+        0.88,
+        _AUTH,
+    ),
+    sig(
+        "is not supported",
+        "MYSQL_ACCESS_DENIED",
+        0.86,
+        _AUTH,
+        r"Authentication plugin '\w+' is not supported",
+    ),
     sig(
         "Authentication plugin",
         "MYSQL_ACCESS_DENIED",

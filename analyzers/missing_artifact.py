@@ -330,7 +330,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "DRIVER_NOT_COMPILED_IN",
         0.86,
         _DEPENDENCY_MISSING,
-        r"unknown driver \S+ \(forgott?on import\?\)",
+        r"unknown driver \S+ \(forgott?[eo]n import\?\)",
     ),
     sig(
         "module manually",

@@ -842,6 +842,30 @@ WORDINGS = [
         "missing_artifact",
         "EXECUTABLE_NOT_FOUND",
     ),
+    Wording(
+        "Go's database/sql without the driver package imported",
+        ('panic: sql: unknown driver "postgres" (forgotten import?)',),
+        "missing_artifact",
+        "DRIVER_NOT_COMPILED_IN",
+    ),
+    Wording(
+        "PHP's mysqlnd against caching_sha2_password",
+        (
+            "SQLSTATE[HY000] [2054] The server requested authentication method unknown to the"
+            " client",
+        ),
+        "db_connection",
+        "MYSQL_ACCESS_DENIED",
+    ),
+    Wording(
+        "MySQL Connector/Python against caching_sha2_password",
+        (
+            "mysql.connector.errors.NotSupportedError: Authentication plugin"
+            " 'caching_sha2_password' is not supported",
+        ),
+        "db_connection",
+        "MYSQL_ACCESS_DENIED",
+    ),
 ]
 
 NEAR_MISSES = [
