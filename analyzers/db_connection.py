@@ -152,6 +152,9 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("connect ENOENT /cloudsql/", "CLOUDSQL_SOCKET_MISSING", 0.92, _SOCKET),
     Signature("Can't connect to MySQL server", "MYSQL_UNREACHABLE", 0.85, _UNREACHABLE),
+    # the MySQL client library's 2006 / 2013: the server closed an established connection
+    sig("MySQL server has gone away", "MYSQL_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Lost connection to MySQL server", "MYSQL_UNREACHABLE", 0.8, _UNREACHABLE),
     Signature("could not connect to server", "PG_UNREACHABLE", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionError", "SEQUELIZE_CONNECTION", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionRefusedError", "ECONNREFUSED", 0.9, _REFUSED),

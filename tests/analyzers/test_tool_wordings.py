@@ -866,6 +866,18 @@ WORDINGS = [
         "db_connection",
         "MYSQL_ACCESS_DENIED",
     ),
+    Wording(
+        "the MySQL client's 2006",
+        ("MySQLdb.OperationalError: (2006, 'MySQL server has gone away')",),
+        "db_connection",
+        "MYSQL_UNREACHABLE",
+    ),
+    Wording(
+        "the MySQL client's 2013",
+        ("pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query')",),
+        "db_connection",
+        "MYSQL_UNREACHABLE",
+    ),
 ]
 
 NEAR_MISSES = [
