@@ -1143,3 +1143,22 @@ def test_the_tool_wording_names_its_cause(row: Wording) -> None:
 @pytest.mark.parametrize("row", NEAR_MISSES, ids=lambda r: r.name)
 def test_a_near_miss_does_not_match(row: NearMiss) -> None:
     assert row.absent not in _ranked(row.lines), _ranked(row.lines)
+
+
+def test_conditional_tables_are_declared_to_the_shared_index() -> None:
+    """Tables an analyzer reads only in some contexts still get one pass over the log (and keep
+    their lines when a huge log file is streamed)."""
+    import importlib
+
+    from analyzers import ANALYZERS
+    from jobtriage.evidence.model import LogIndex
+
+    conditional = [
+        s
+        for a in ANALYZERS
+        for s in getattr(
+            importlib.import_module(a.analyze.__module__), "CONDITIONAL_SIGNATURES", ()
+        )
+    ]
+    assert conditional, "db_connection and data_error declare conditional tables"
+    assert {s.needle.lower() for s in conditional} <= LogIndex.known()
