@@ -77,7 +77,8 @@ UNKNOWN = Cause(
 
 
 def _needles() -> list[str]:
-    """Every literal needle the analyzers' signature tables search the log for."""
+    """Every literal needle the analyzers' signature tables search the log for (`SIGNATURES`,
+    and `CONDITIONAL_SIGNATURES`: the tables an analyzer reads only in some contexts)."""
     import importlib
 
     from analyzers import module_resolution
@@ -85,7 +86,8 @@ def _needles() -> list[str]:
     found: list[str] = list(module_resolution.NEEDLES)
     for analyzer in ANALYZERS:
         module = importlib.import_module(analyzer.analyze.__module__)
-        found.extend(s.needle for s in getattr(module, "SIGNATURES", ()) if s.needle)
+        for table in ("SIGNATURES", "CONDITIONAL_SIGNATURES"):
+            found.extend(s.needle for s in getattr(module, table, ()) if s.needle)
     return found
 
 

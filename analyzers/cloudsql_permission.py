@@ -158,6 +158,18 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("IAM service account authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig("IAM user authentication failed", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig("cloudsql.instances.login", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
+    # A connector's own call to the Admin API answered 403 (the Python connector's aiohttp
+    # ClientResponseError, the Java socket factory's GoogleJsonResponseException)
+    sig(
+        "sqladmin.googleapis.com",
+        "CLOUDSQL_NOT_AUTHORIZED",
+        0.9,
+        _NOT_AUTHORIZED,
+        r"(?:\b403\b.*(?:Forbidden|denied|notAuthorized)|Error 403\b).*sqladmin\.googleapis\.com"
+        r"|sqladmin\.googleapis\.com.*(?:\b403 Forbidden|Error 403\b|\b403\b.*notAuthorized)",
+    ),
+    # Cloud SQL for MySQL refusing a connector's automatic IAM login for a non-IAM user
+    sig("Automatic IAM authentication", "CLOUDSQL_IAM_LOGIN", 0.93, _IAM_LOGIN),
     sig(
         "createEphemeral",
         "CLOUDSQL_NOT_AUTHORIZED",

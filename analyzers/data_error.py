@@ -104,6 +104,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("has changed type from", "SCHEMA_MISMATCH", 0.92, _SCHEMA),
     sig("Invalid schema update", "SCHEMA_MISMATCH", 0.88, _SCHEMA),
     sig("No such field", "SCHEMA_MISMATCH", 0.85, _SCHEMA, r"No such field: \S+"),
+    # BigQuery's analyzer: a column the query names is not in the table (GoogleSQL wording)
+    sig("Unrecognized name: ", "SCHEMA_MISMATCH", 0.8, _SCHEMA, r"\b400 .*Unrecognized name: \w+"),
     sig("JSON parsing error in row", "BQ_PARSE", 0.92, _PARSE),
     sig("Bad character", "BQ_PARSE", 0.85, _ENCODING, r"Bad character \(ASCII \d+\)"),
     sig("Row larger than the maximum allowed size", "BQ_LOAD_ERROR", 0.85, _LOAD),
@@ -155,9 +157,18 @@ _ROW_LEVEL: tuple[Signature, ...] = (
     sig("violates foreign key constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("violates check constraint", "ROW_CONSTRAINT", 0.9, _ROWS),
     sig("Duplicate entry", "ROW_CONSTRAINT", 0.9, _ROWS),
+    # SQL Server 547 ("The INSERT statement conflicted with the FOREIGN KEY constraint …")
+    sig(
+        "statement conflicted with the",
+        "ROW_CONSTRAINT",
+        0.88,
+        _ROWS,
+        r"The \w+(?: \w+)? statement conflicted with the (?:\w+ )*constraint",
+    ),
     sig("23505", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23505\b"),
     sig("23503", "ROW_CONSTRAINT", 0.86, _ROWS, r"(SQLSTATE|code|Exception|ERROR)\W{0,4}23503\b"),
 )
+CONDITIONAL_SIGNATURES = _ROW_LEVEL
 _MIGRATION_WORDS = ("migrat", "alembic", "flyway", "liquibase", "changeset", "knex", "prisma")
 
 

@@ -90,7 +90,17 @@ _SOCKET = Text(
     en="Cloud SQL unix socket is missing in the container",
     ko="컨테이너에 Cloud SQL 유닉스 소켓이 없음",
 )
+_SOCKET_AS_HOST = Text(
+    en="The /cloudsql/… socket path was given as a TCP host name: the driver looked it up in DNS "
+    "(pass it as the Unix socket: socketPath, host=/cloudsql/… for libpq, unix_socket)",
+    ko="/cloudsql/… 소켓 경로를 TCP 호스트 이름으로 넘겨 DNS 조회가 일어남"
+    "(Unix 소켓으로 전달: socketPath, libpq의 host=/cloudsql/…, unix_socket)",
+)
 _UNREACHABLE = Text(en="Database server is unreachable", ko="DB 서버에 연결할 수 없음")
+_READ_ONLY = Text(
+    en="The job is connected to a read-only server (a replica, or a standby after a failover)",
+    ko="Job이 읽기 전용 서버에 연결됨(복제본, 또는 장애 조치 후의 standby)",
+)
 _FULL = Text(
     en="The database has no connection slots left (too many clients)",
     ko="DB의 연결 슬롯이 모두 사용 중(클라이언트 수 초과)",
@@ -125,12 +135,26 @@ SIGNATURES: tuple[Signature, ...] = (
     # case-sensitive and whole-word: "ModuleNotFoundError" contains "enotfound" too
     Signature("ENOTFOUND", "ENOTFOUND", 0.88, _DNS, re.compile(r"\bENOTFOUND\b")),
     Signature("could not translate host name", "ENOTFOUND", 0.9, _DNS),
+    # A resolver asked for "/cloudsql/p:r:i" (Node's getaddrinfo, libpq, Go, PHP): the path went
+    # in as a host name instead of a socket
+    sig(
+        "/cloudsql/",
+        "CLOUDSQL_SOCKET_AS_HOST",
+        0.93,
+        _SOCKET_AS_HOST,
+        r"(?:ENOTFOUND|EAI_AGAIN|translate host name|lookup|getaddrinfo for) \"?/cloudsql/",
+    ),
+    # Go's resolver (net.DNSError): "dial tcp: lookup db.internal on 10.0.0.2:53: no such host"
+    sig("no such host", "ENOTFOUND", 0.86, _DNS, r"\blookup \S+(?: on \S+)?: no such host"),
     Signature("name or service not known", "ENOTFOUND", 0.8, _DNS),
     Signature(
         ".s.PGSQL.5432", "CLOUDSQL_SOCKET_MISSING", 0.9, _SOCKET, re.compile(r"No such file")
     ),
     Signature("connect ENOENT /cloudsql/", "CLOUDSQL_SOCKET_MISSING", 0.92, _SOCKET),
     Signature("Can't connect to MySQL server", "MYSQL_UNREACHABLE", 0.85, _UNREACHABLE),
+    # the MySQL client library's 2006 / 2013: the server closed an established connection
+    sig("MySQL server has gone away", "MYSQL_UNREACHABLE", 0.8, _UNREACHABLE),
+    sig("Lost connection to MySQL server", "MYSQL_UNREACHABLE", 0.8, _UNREACHABLE),
     Signature("could not connect to server", "PG_UNREACHABLE", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionError", "SEQUELIZE_CONNECTION", 0.85, _UNREACHABLE),
     Signature("SequelizeConnectionRefusedError", "ECONNREFUSED", 0.9, _REFUSED),
@@ -224,6 +248,28 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # TLS mismatches as lib/pq, pgx and node-postgres word them.
     sig("SSL is not enabled on the server", "SSL_REQUIRED", 0.9, _TLS),
+    # PostgreSQL 25006 on a replica or hot standby; MySQL's --read-only / super_read_only
+    sig(
+        "in a read-only transaction",
+        "READ_ONLY_SERVER",
+        0.86,
+        _READ_ONLY,
+        r"cannot execute \w+(?: \w+)? in a read-only transaction",
+    ),
+    sig(
+        "server is running with the --read-only option",
+        "READ_ONLY_SERVER",
+        0.86,
+        _READ_ONLY,
+    ),
+    # tokio-postgres / postgres (Rust) connected with NoTls to a server that requires TLS
+    sig(
+        "no TLS implementation configured",
+        "SSL_REQUIRED",
+        0.88,
+        _TLS,
+        r"error performing TLS handshake: no TLS implementation configured",
+    ),
     sig("server refused TLS connection", "SSL_REQUIRED", 0.88, _TLS),
     sig("The server does not support SSL connections", "SSL_REQUIRED", 0.9, _TLS),
     # libpq 14+ (psycopg 3, Django) names the server before the reason.
@@ -269,6 +315,20 @@ SIGNATURES: tuple[Signature, ...] = (
         _AUTH,
     ),
     sig("ER_NOT_SUPPORTED_AUTH_MODE", "MYSQL_ACCESS_DENIED", 0.88, _AUTH),
+    # PHP's mysqlnd (2054) and MySQL Connector/Python facing MySQL 8's caching_sha2_password
+    sig(
+        "The server requested authentication method unknown to the client",
+        "MYSQL_ACCESS_DENIED",
+        0.88,
+        _AUTH,
+    ),
+    sig(
+        "is not supported",
+        "MYSQL_ACCESS_DENIED",
+        0.86,
+        _AUTH,
+        r"Authentication plugin '\w+' is not supported",
+    ),
     sig(
         "Authentication plugin",
         "MYSQL_ACCESS_DENIED",
@@ -276,6 +336,40 @@ SIGNATURES: tuple[Signature, ...] = (
         _AUTH,
         r"Authentication plugin '\w+' cannot be loaded",
     ),
+)
+
+# A TLS peer that could not be verified (OpenSSL's and Node's codes, Python's ssl module) is the
+# database's only when the log is about a database: Cloud SQL's server certificates come from
+# the instance's own CA, which no system bundle holds (the client needs it, or sslmode=require
+# without verify-*).
+_TLS_VERIFY: tuple[Signature, ...] = (
+    sig("self-signed certificate in certificate chain", "SSL_VERIFY", 0.84, _TLS),
+    sig("self signed certificate in certificate chain", "SSL_VERIFY", 0.84, _TLS),
+    sig("SELF_SIGNED_CERT_IN_CHAIN", "SSL_VERIFY", 0.84, _TLS),
+    sig("DEPTH_ZERO_SELF_SIGNED_CERT", "SSL_VERIFY", 0.84, _TLS),
+    sig("unable to verify the first certificate", "SSL_VERIFY", 0.82, _TLS),
+    sig("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SSL_VERIFY", 0.82, _TLS),
+    sig("CERTIFICATE_VERIFY_FAILED", "SSL_VERIFY", 0.8, _TLS),
+    sig("certificate verify failed", "SSL_VERIFY", 0.9, _TLS),
+)
+# (declared to the shared index like SIGNATURES: see analyzers/__init__.py)
+CONDITIONAL_SIGNATURES = _TLS_VERIFY
+_DB_WORDS = (
+    "postgres",
+    "psql",
+    "psycopg",
+    "asyncpg",
+    "node_modules/pg/",
+    "pg-pool",
+    "sequelize",
+    "typeorm",
+    "prisma",
+    "knex",
+    "mysql",
+    "sqlalchemy",
+    "jdbc:",
+    "5432",
+    "3306",
 )
 
 _SOCKET_PATH = re.compile(r"/cloudsql/([\w.-]+:[\w-]+:[\w-]+)")
@@ -332,6 +426,9 @@ def analyze(evidence: Evidence) -> Finding | None:
     """Database connection failed: refused, timed out, bad credentials or a missing Cloud SQL
     socket."""
     matches = match_signatures(evidence, SIGNATURES)
+    tls = match_signatures(evidence, _TLS_VERIFY)
+    if tls and evidence.grep(*_DB_WORDS):
+        matches += tls
     status = match_status(evidence, SIGNATURES)
     if not matches and not status:
         return None

@@ -1,7 +1,8 @@
 """Logged in, but the database role lacks a privilege.
 
 PostgreSQL's `permission denied for schema/table/relation/sequence/database`, `must be owner of`,
-`permission denied to create extension`, SQLSTATE 42501; MySQL's `command denied to user`,
+`permission denied to create extension`, PostgreSQL 16's role checks (`must be able to SET ROLE`,
+`permission denied to alter/grant role`), SQLSTATE 42501; MySQL's `command denied to user`,
 `Access denied for user … to database` (1044) and the SUPER privilege (1227, binary logging);
 SQL Server's `CREATE TABLE permission denied`; Prisma's shadow database (P3014). PostgreSQL 15
 removed CREATE on the `public` schema from every role, which is the most common cause here.
@@ -84,6 +85,12 @@ _OWNER = Text(
     en="The statement needs the object's owner; the job's role is not it",
     ko="객체 소유자만 실행할 수 있는 문장인데 Job의 역할이 소유자가 아님",
 )
+_ROLE = Text(
+    en="The job's role may not act as, create or change the role the statement names "
+    "(PostgreSQL 16 asks for membership WITH SET, or CREATEROLE)",
+    ko="Job의 역할이 문장이 지정한 역할로 전환·생성·변경할 수 없음"
+    "(PostgreSQL 16은 WITH SET 멤버십 또는 CREATEROLE 필요)",
+)
 _EXTENSION = Text(
     en="The database role may not create the extension",
     ko="DB 역할에 확장(extension) 생성 권한이 없음",
@@ -152,6 +159,19 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("ER_DBACCESS_DENIED_ERROR", "MYSQL_DB_DENIED", 0.93, _DENIED),
     sig("ER_SPECIFIC_ACCESS_DENIED_ERROR", "SUPERUSER_REQUIRED", 0.92, _SUPER),
     sig("permission denied to set parameter", "SUPERUSER_REQUIRED", 0.88, _SUPER),
+    # PostgreSQL 16's role checks (check_can_set_role, user.c, aclchk.c): `ALTER … OWNER TO r`,
+    # `SET ROLE r` and pg_restore's ownership steps need membership WITH SET; CREATE/ALTER/DROP
+    # ROLE and GRANT of a role need CREATEROLE or ADMIN OPTION.
+    sig("must be able to SET ROLE", "ROLE_PRIVILEGE", 0.94, _ROLE),
+    sig(
+        "permission denied to",
+        "ROLE_PRIVILEGE",
+        0.92,
+        _ROLE,
+        r"permission denied to (?:(?:alter|drop|rename|grant|revoke|set) role"
+        r"|change default privileges)",
+    ),
+    sig("must have admin option on role", "ROLE_PRIVILEGE", 0.92, _ROLE),
 )
 
 

@@ -12,7 +12,11 @@ AttributeError, NameError, SyntaxError or TypeError, and the other stacks' crash
 exceptions, Rust panics, Elixir, Ruby, PHP and .NET errors, a runtime or library version that does
 not fit — Go, cargo, pip, yarn, Node, .NET, Composer, Bundler and the BEAM each word that — a
 script with Windows line endings, a command line that does not parse (argparse, Go's flag, clap,
-commander), Spring Boot wiring failures, exit 139/134).
+commander), Spring Boot wiring failures, exit 139/134), and an entry point the container runtime
+found but could not start: runc's execve after its look-up succeeded (`exec /x: no such file or
+directory`: the shebang's interpreter is missing or ends in CR), a shell command written in exec
+form (`exec: "set": executable file not found`, a whole command line as one word), an entry
+script without the execute bit (runc's look-up, Cloud Run's `invalid mode`).
 
 A bare crash — an unhandled promise rejection, `triggerUncaughtException`, a Python traceback
 header, npm's "lifecycle script failed" — is only weak evidence, and when the same log holds a line
@@ -189,6 +193,21 @@ _USAGE = Text(
     en="The job's command line does not parse (a wrong or missing argument)",
     ko="Job의 명령줄 인자가 잘못됨(인자 누락·잘못된 옵션)",
 )
+_INTERPRETER = Text(
+    en="The entry script exists but cannot start: the interpreter its first line (#!) names is "
+    "not in the image, or the line ends in a Windows CR",
+    ko="진입 스크립트는 있으나 실행 불가: 첫 줄(#!)의 인터프리터가 이미지에 없거나 CRLF 줄바꿈",
+)
+_EXEC_FORM = Text(
+    en="The container's command is a shell command given in exec form (a shell builtin, or the "
+    "whole command line as one word): run it through sh -c or split it into arguments",
+    ko="컨테이너 명령이 exec 형식으로 된 셸 명령임(셸 내장 명령이거나 명령줄 전체가 한 단어): "
+    "sh -c로 실행하거나 인자를 나눌 것",
+)
+_ENTRY_NOT_EXECUTABLE = Text(
+    en="The image's entry point is not executable (the file has no execute bit)",
+    ko="이미지의 진입점 파일에 실행 권한이 없음",
+)
 SIGNATURES: tuple[Signature, ...] = (
     # --- ES modules vs CommonJS ---
     Signature("ERR_REQUIRE_ESM", "ERR_REQUIRE_ESM", 0.93, _ESM),
@@ -279,7 +298,13 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # --- Python tracebacks (the last line names the exception) ---
     Signature(
-        "ImportError", "PY_IMPORT_ERROR", 0.85, _PY_IMPORT, re.compile(_PY_EXC + r"ImportError: ")
+        "ImportError",
+        "PY_IMPORT_ERROR",
+        0.85,
+        _PY_IMPORT,
+        # (Python 2's "No module named x" and a native library the loader cannot find are the
+        # image's: missing_artifact reads them)
+        re.compile(_PY_EXC + r"ImportError: (?!No module named|.*cannot open shared object file)"),
     ),
     Signature(
         "ImproperlyConfigured",
@@ -338,6 +363,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Cannot start a runtime from within a runtime", "RUST_PANIC_RUNTIME", 0.92, _CRASH),
     sig("panicked at", "RUST_PANIC", 0.6, _CRASH),
     sig("error in serde", "RUST_DESERIALIZE", 0.75, _CRASH),
+    # serde's own wording of a value whose shape the code's type does not accept
+    sig("invalid type: ", "RUST_DESERIALIZE", 0.72, _CRASH, r"invalid type: [^,]+, expected "),
     sig("UndefinedFunctionError", "ELIXIR_UNDEFINED_FUNCTION", 0.86, _CRASH),
     sig("(CompileError)", "ELIXIR_COMPILE", 0.88, _SYNTAX),
     sig("(FunctionClauseError)", "ELIXIR_FUNCTION_CLAUSE", 0.82, _CRASH),
@@ -437,6 +464,17 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("slice bounds out of range", "GO_PANIC", 0.82, _CRASH, r"runtime error: slice bounds"),
     sig("integer divide by zero", "GO_PANIC", 0.82, _CRASH, r"runtime error: integer divide"),
     sig("concurrent map read and map write", "GO_PANIC", 0.9, _CRASH),
+    # Go's runtime on unbounded recursion ("runtime: goroutine stack exceeds 1000000000-byte
+    # limit", then "fatal error: stack overflow")
+    sig("goroutine stack exceeds", "GO_STACK_OVERFLOW", 0.88, _CRASH),
+    # Microsoft.Extensions.DependencyInjection: a service the code asks for was never registered
+    sig(
+        "Unable to resolve service for type",
+        "DOTNET_DI",
+        0.86,
+        _CRASH,
+        r"Unable to resolve service for type '[^']+' while attempting to activate",
+    ),
     # Rust: a None unwrapped, and tokio used outside a runtime. Named RUST_PANIC so that an
     # error another cause names (an unset variable behind the None) still wins.
     sig("on a `None` value", "RUST_PANIC", 0.72, _NIL),
@@ -540,6 +578,107 @@ SIGNATURES: tuple[Signature, ...] = (
     # bash: a script that does not parse
     sig("syntax error near unexpected token", "SYNTAX_ERROR", 0.86, _SYNTAX),
     sig("syntax error: unexpected end of file", "SYNTAX_ERROR", 0.86, _SYNTAX),
+    # Exceptions that name a bug in the code whatever it was doing (each runtime's own class
+    # name, at the start of the line or after "Caused by:" / "Unhandled exception."); named as the
+    # symptom table's crash signatures, so that an error another cause names still wins
+    sig(
+        "KeyError: '",
+        "PY_EXCEPTION",
+        0.6,
+        _CRASH,
+        _PY_EXC + r"KeyError: '(?!(?-i:[A-Z][A-Z0-9_]{2,}'))",
+    ),
+    sig("AssertionError", "PY_EXCEPTION", 0.6, _CRASH, _PY_EXC + r"AssertionError\b"),
+    sig("NotImplementedError", "PY_EXCEPTION", 0.8, _CRASH, _PY_EXC + r"NotImplementedError\b"),
+    sig("UnicodeEncodeError", "PY_EXCEPTION", 0.72, _CRASH, _PY_EXC + r"UnicodeEncodeError: "),
+    sig(
+        "RangeError",
+        "TYPE_ERROR",
+        0.75,
+        _CRASH,
+        r"^\s*(?:Uncaught\s+)?RangeError: (?!.*Maximum call stack)",
+    ),
+    sig("UninitializedPropertyAccessException", "JVM_EXCEPTION", 0.82, _NIL),
+    sig(
+        "NoSuchElementException",
+        "JVM_EXCEPTION",
+        0.75,
+        _NIL,
+        r"java\.util\.NoSuchElementException: No value present",
+    ),
+    sig("System.FormatException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.ArgumentOutOfRangeException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.IndexOutOfRangeException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.Collections.Generic.KeyNotFoundException", "DOTNET_EXCEPTION", 0.72, _CRASH),
+    sig("System.NotImplementedException", "DOTNET_EXCEPTION", 0.78, _CRASH),
+    sig(
+        "Sequence contains no",
+        "DOTNET_EXCEPTION",
+        0.72,
+        _CRASH,
+        r"InvalidOperationException: Sequence contains no (?:matching )?element",
+    ),
+    # A Node native addon in the image that does not fit the runtime: compiled for another
+    # Node ABI (NODE_MODULE_VERSION), or for another OS (a host's node_modules copied in)
+    sig(
+        "was compiled against a different Node.js version",
+        "RUNTIME_VERSION",
+        0.92,
+        _RUNTIME_VERSION,
+    ),
+    sig(
+        "invalid ELF header",
+        "RUNTIME_VERSION",
+        0.86,
+        _RUNTIME_VERSION,
+        r"\.node: invalid ELF header",
+    ),
+    # BigQuery rejecting the SQL the job sends (GoogleSQL's parser)
+    sig(
+        "Syntax error: ", "SYNTAX_ERROR", 0.75, _SYNTAX, r"\b400 .*Syntax error: .* at \[\d+:\d+\]"
+    ),
+    # runc's init looks the entry point up first (exec.LookPath: `exec: "x": executable file not
+    # found in $PATH`, `exec: "/x": stat /x: no such file or directory`, `exec: "/x": permission
+    # denied`) and only then calls execve, whose failure it words as an os.PathError: `exec /x: no
+    # such file or directory`. The file was found, so what is missing is the interpreter its
+    # shebang names (bash on alpine, "sh\r" from a CRLF checkout) or its dynamic loader. Older
+    # runc said `exec user process caused "no such file or directory"`.
+    sig(
+        "no such file or directory",
+        "SHEBANG_INTERPRETER",
+        0.9,
+        _INTERPRETER,
+        r"(?:^|\s)exec /\S+: no such file or directory"
+        r"|exec user process caused:? \\*\"?no such file or directory",
+    ),
+    # LookPath found a shell builtin or a whole command line as one word: a shell-form command
+    # written in exec form (["set -e && ..."], ["npm run migrate"], ["source", ...]). The quotes
+    # may arrive escaped (\"x\") when Docker nests the message in its own.
+    sig(
+        "executable file not found in",
+        "EXEC_FORM_COMMAND",
+        0.94,
+        _EXEC_FORM,
+        r'exec: \\*"(?:set|cd|source|export|unset|eval|exec|ulimit|umask|alias|trap|shopt'
+        r'|declare|local|readonly|if|for|while|\.|\[\[)\\*"'
+        r'|exec: \\*"[^"\\/]+ [^"\\]*\\*": executable file not found',
+    ),
+    # runc's LookPath on a file without the execute bit; Cloud Run's check of the same at deploy
+    # ('Invalid ENTRYPOINT. ... Command "/x.sh": invalid mode "-rw-r--r--" for /x.sh')
+    sig(
+        "permission denied",
+        "ENTRY_NOT_EXECUTABLE",
+        0.9,
+        _ENTRY_NOT_EXECUTABLE,
+        r'exec: \\*"/[^"\\]+\\*": permission denied',
+    ),
+    sig(
+        "invalid mode",
+        "ENTRY_NOT_EXECUTABLE",
+        0.9,
+        _ENTRY_NOT_EXECUTABLE,
+        r'Command \\*"[^"\\]+\\*": invalid mode \\*"-[rwx-]{9}',
+    ),
 )
 
 # Crash markers that say only "it crashed": dropped from the quotes when a named error is there.

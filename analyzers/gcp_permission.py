@@ -121,10 +121,19 @@ _PUBSUB = Text(
     ko="Pub/Sub가 Job 서비스 계정을 거부함(publisher/subscriber 역할 없음)",
 )
 
-# Permissions that belong to other causes (Cloud SQL, Secret Manager, the image registry).
-_OTHERS = (
-    r"(?!.*(?:cloudsql|sqladmin|secretmanager|artifactregistry|containerregistry|rate limit|quota))"
+# Permissions that belong to other causes (Cloud SQL, Secret Manager, the image registry, a
+# quota). The look-ahead is anchored at the start of the line: unanchored, `search` would find a
+# position after the last excluded word and match anyway.
+_OTHER_WORDS = (
+    r"cloudsql|cloud sql admin|sqladmin|secretmanager|artifactregistry|containerregistry"
+    r"|rate limit|quota"
 )
+
+
+def _unless_other(pattern: str = "") -> str:
+    """`pattern` anywhere on a line that names none of the other causes' services."""
+    return rf"^(?!.*(?:{_OTHER_WORDS})).*?(?:{pattern})"
+
 
 SIGNATURES: tuple[Signature, ...] = (
     sig(
@@ -166,70 +175,92 @@ SIGNATURES: tuple[Signature, ...] = (
         r"pubsub\.(topics|subscriptions)\.[a-z]+.*(denied|permission)|(denied"
         r"|does not have).*pubsub\.(topics|subscriptions)",
     ),
-    sig("has not been used in project", "API_DISABLED", 0.93, _DISABLED, _OTHERS),
-    sig("it is disabled. Enable it by visiting", "API_DISABLED", 0.93, _DISABLED, _OTHERS),
-    sig("SERVICE_DISABLED", "API_DISABLED", 0.88, _DISABLED, _OTHERS),
+    sig("has not been used in project", "API_DISABLED", 0.93, _DISABLED, _unless_other()),
+    sig("it is disabled. Enable it by visiting", "API_DISABLED", 0.93, _DISABLED, _unless_other()),
+    sig("SERVICE_DISABLED", "API_DISABLED", 0.88, _DISABLED, _unless_other()),
     sig("insufficient authentication scopes", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
     sig("ACCESS_TOKEN_SCOPE_INSUFFICIENT", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
+    # The OAuth token endpoint refusing the scopes asked for (google-auth's RefreshError
+    # "invalid_scope: Invalid OAuth scope or ID token audience provided.", the PHP / Node
+    # clients' {"error": "invalid_scope", …}); the JSON APIs' 403 insufficientPermissions, whose
+    # message is "Insufficient Permission" (not Firestore's "Missing or insufficient permissions")
+    sig("invalid_scope", "SCOPES_INSUFFICIENT", 0.9, _SCOPES, r"\binvalid_scope\b"),
+    sig(
+        "Insufficient Permission",
+        "SCOPES_INSUFFICIENT",
+        0.86,
+        _SCOPES,
+        r"^(?!.*(?:gcloud\.sql|sqladmin|cloudsql)).*(?-i:\bInsufficient Permission\b)(?!s)",
+    ),
     sig(
         "Permission '",
         "PERMISSION_DENIED",
         0.9,
         _DENIED,
-        r"Permission '[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+' denied" + _OTHERS,
+        _unless_other(r"Permission '[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+' denied"),
     ),
     sig(
         "does not have",
         "PERMISSION_DENIED",
         0.88,
         _DENIED,
-        r"does not have [a-z]+\.[a-zA-Z]+\.[a-zA-Z]+ (access|permission)" + _OTHERS,
+        _unless_other(r"does not have [a-z]+\.[a-zA-Z]+\.[a-zA-Z]+ (access|permission)"),
     ),
     sig("Caller does not have required permission", "PERMISSION_DENIED", 0.88, _DENIED),
-    sig("accessDenied", "PERMISSION_DENIED", 0.85, _DENIED, r"\baccessDenied\b" + _OTHERS),
+    sig("accessDenied", "PERMISSION_DENIED", 0.85, _DENIED, _unless_other(r"\baccessDenied\b")),
     sig("insufficientPermissions", "PERMISSION_DENIED", 0.85, _DENIED),
     sig(
         "exceptions.Forbidden",
         "PERMISSION_DENIED",
         0.85,
         _DENIED,
-        r"exceptions\.Forbidden: 403" + _OTHERS,
+        _unless_other(r"exceptions\.Forbidden: 403"),
     ),
     sig(
         "exceptions.PermissionDenied",
         "PERMISSION_DENIED",
         0.85,
         _DENIED,
-        r"exceptions\.PermissionDenied: 403" + _OTHERS,
+        _unless_other(r"exceptions\.PermissionDenied: 403"),
     ),
-    sig("AccessDeniedException: 403", "PERMISSION_DENIED", 0.85, _DENIED, _OTHERS),
-    sig("The caller does not have permission", "PERMISSION_DENIED", 0.8, _DENIED, _OTHERS),
-    sig("PERMISSION_DENIED", "PERMISSION_DENIED", 0.72, _DENIED, _OTHERS),
+    sig("AccessDeniedException: 403", "PERMISSION_DENIED", 0.85, _DENIED, _unless_other()),
+    sig("The caller does not have permission", "PERMISSION_DENIED", 0.8, _DENIED, _unless_other()),
+    sig("PERMISSION_DENIED", "PERMISSION_DENIED", 0.72, _DENIED, _unless_other()),
     sig(
         "403",
         "PERMISSION_DENIED",
         0.75,
         _DENIED,
-        r"\b403\b.*googleapis\.com|googleapis\.com.*\b403\b|GoogleJsonResponseException: 403"
-        + _OTHERS,
+        _unless_other(
+            r"\b403\b.*googleapis\.com|googleapis\.com.*\b403\b|GoogleJsonResponseException: 403"
+        ),
     ),
     sig(
         "Error 403:",
         "PERMISSION_DENIED",
         0.72,
         _DENIED,
-        r"googleapi: Error 403: (?!.*NOT_AUTHORIZED)" + _OTHERS,
+        _unless_other(r"googleapi: Error 403: (?!.*NOT_AUTHORIZED)"),
     ),
-    sig("code = PermissionDenied", "PERMISSION_DENIED", 0.86, _DENIED, _OTHERS),
+    sig("code = PermissionDenied", "PERMISSION_DENIED", 0.86, _DENIED, _unless_other()),
     # gax-java's exception for a PERMISSION_DENIED status.
     sig(
         "com.google.api.gax.rpc.PermissionDeniedException",
         "PERMISSION_DENIED",
         0.85,
         _DENIED,
-        r"^" + _OTHERS,
+        _unless_other(),
     ),
     sig("User not authorized to perform this action", "PERMISSION_DENIED", 0.88, _DENIED),
+    # Google's wording of a PERMISSION_DENIED on a project (the identity lacks a role there, or
+    # the project does not exist: secret_config reads CONSUMER_INVALID)
+    sig(
+        "Permission denied on resource project",
+        "PERMISSION_DENIED",
+        0.78,
+        _DENIED,
+        _unless_other(r"Permission denied on resource project \S+"),
+    ),
 )
 
 

@@ -120,6 +120,15 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("manifest unknown", "IMAGE_NOT_FOUND", 0.92, _NOT_FOUND),
     Signature("CONTAINER_PERMISSION_DENIED", "IMAGE_ACCESS_DENIED", 0.95, _DENIED),
+    # the registry's token endpoint refusing the pull credentials (Docker distribution's
+    # "unauthorized: authentication failed", as containerd and the Docker daemon relay it)
+    sig(
+        "unauthorized: authentication failed",
+        "IMAGE_ACCESS_DENIED",
+        0.9,
+        _DENIED,
+        r"(?:auth token|pull|registry|manifest|docker).*unauthorized: authentication failed",
+    ),
     Signature("CONTAINER_IMAGE_UNAUTHORIZED", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
     Signature("CONTAINER_IMAGE_AUTHORIZATION_CHECK_FAILED", "IMAGE_ACCESS_DENIED", 0.9, _DENIED),
     Signature("must have permission to read the image", "IMAGE_ACCESS_DENIED", 0.95, _DENIED),
@@ -134,11 +143,27 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Back-off pulling image", "IMAGE_PULL_BACKOFF", 0.9, _NOT_FOUND),
     sig("ImagePullBackOff", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
     sig("ErrImagePull", "IMAGE_PULL_BACKOFF", 0.88, _NOT_FOUND),
+    # skaffold's diagnosis of the same ("container x is waiting to start: IMAGE can't be pulled")
+    sig(
+        "can't be pulled",
+        "IMAGE_PULL_BACKOFF",
+        0.86,
+        _NOT_FOUND,
+        r"waiting to start: \S+ can't be pulled",
+    ),
     sig("Failed to pull image", "IMAGE_PULL_BACKOFF", 0.86, _NOT_FOUND),
     sig("name unknown", "IMAGE_NOT_FOUND", 0.88, _NOT_FOUND, r"name unknown: "),
     sig("failed to resolve reference", "IMAGE_NOT_FOUND", 0.86, _NOT_FOUND),
     sig("no matching manifest for", "EXEC_FORMAT_ERROR", 0.9, _ARCH),
-    sig("toomanyrequests", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
+    # the registry's error code, as the Docker client prints it and in the JSON body (not the
+    # Google clients' TooManyRequests exception, which is a quota)
+    sig(
+        "toomanyrequests",
+        "REGISTRY_RATE_LIMIT",
+        0.9,
+        _RATE,
+        r"(?-i:\btoomanyrequests\b|\bTOOMANYREQUESTS\b)",
+    ),
     sig("pull rate limit", "REGISTRY_RATE_LIMIT", 0.9, _RATE),
     sig("Expected an image path", "IMAGE_NOT_FOUND", 0.85, _NOT_FOUND),
     sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),

@@ -147,6 +147,16 @@ _NOT_EMPTY = Text(
     en="The database already has a schema the migration tool does not know (needs a baseline)",
     ko="마이그레이션 도구가 모르는 스키마가 DB에 이미 있음(baseline 필요)",
 )
+_TRANSACTION_BLOCK = Text(
+    en="A statement that cannot run inside a transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE "
+    "… ADD VALUE, VACUUM) ran inside the migration tool's transaction",
+    ko="트랜잭션 안에서 실행할 수 없는 문장(CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE, "
+    "VACUUM)이 마이그레이션 도구의 트랜잭션 안에서 실행됨",
+)
+_DEPENDENTS = Text(
+    en="The migration drops or changes an object other objects still depend on",
+    ko="다른 객체가 아직 의존하는 객체를 마이그레이션이 삭제·변경함",
+)
 _HISTORY = Text(
     en="The database's migration history does not match the migrations in the image",
     ko="DB의 마이그레이션 이력이 이미지의 마이그레이션과 맞지 않음",
@@ -203,6 +213,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ER_DUP_FIELDNAME", "DUPLICATE_COLUMN", 0.9, _EXISTS),
     Signature("ER_TABLE_EXISTS_ERROR", "DUPLICATE_TABLE", 0.9, _EXISTS),
     Signature("ER_DUP_KEYNAME", "DUPLICATE_OBJECT", 0.88, _EXISTS),
+    # MySQL 1061's own message (ER_DUP_KEYNAME: "Duplicate key name '%s'")
+    sig("Duplicate key name", "DUPLICATE_OBJECT", 0.88, _EXISTS, r"Duplicate key name '"),
     Signature(
         "already exists",
         "DUPLICATE_OBJECT",
@@ -355,6 +367,13 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("was previously applied but is missing", "HISTORY_MISMATCH", 0.9, _FAILED_STATE),
     sig("Validate failed", "VALIDATE_FAILED", 0.88, _FAILED_STATE),
     sig("PendingModelChangesWarning", "EF_PENDING_MODEL_CHANGES", 0.92, _APPLY_FAILED),
+    # EF Core 9's message for the same (the event id may be on a later line)
+    sig(
+        "has pending changes. Add a new migration",
+        "EF_PENDING_MODEL_CHANGES",
+        0.92,
+        _APPLY_FAILED,
+    ),
     sig("PendingMigrationError", "PENDING_MIGRATIONS", 0.9, _APPLY_FAILED),
     sig(
         "Migrations are pending",
@@ -466,6 +485,74 @@ SIGNATURES: tuple[Signature, ...] = (
     # Ecto, EF Core, Hibernate.
     sig("Ecto.MigrationError", "APPLY_FAILED", 0.78, _APPLY_FAILED),
     sig("Schema-validation: wrong column type", "PENDING_MIGRATIONS", 0.84, _APPLY_FAILED),
+    # Hibernate's schema validation (hbm2ddl / ddl-auto=validate) as it ends: the column type
+    # the table has against the entity's, e.g. "…in table [t]; found [varchar (Types#VARCHAR)],
+    # but expecting [int4 (Types#INTEGER)]" (Hibernate 5 and 6)
+    sig(
+        "but expecting [",
+        "PENDING_MIGRATIONS",
+        0.84,
+        _APPLY_FAILED,
+        r"found \[[^\]]+\(Types#\w+\)\], but expecting \[",
+    ),
+    # refinery (Rust): an applied migration whose file changed, or is gone
+    sig(
+        "is different than filesystem one",
+        "CHECKSUM_MISMATCH",
+        0.92,
+        _HISTORY,
+        r"applied migration \S+ is different than filesystem one",
+    ),
+    sig(
+        "is missing from the filesystem",
+        "HISTORY_MISMATCH",
+        0.9,
+        _HISTORY,
+        r"migration \S+ is missing from the filesystem",
+    ),
+    # sqlx (Rust) and its wrappers (some put a comma before "but"); the target and the history
+    # out of order
+    sig(
+        "was previously applied,",
+        "CHECKSUM_MISMATCH",
+        0.92,
+        _FAILED_STATE,
+        r"was previously applied, but has been modified",
+    ),
+    sig(
+        "was previously applied,",
+        "HISTORY_MISMATCH",
+        0.9,
+        _FAILED_STATE,
+        r"was previously applied, but is missing",
+    ),
+    sig(
+        "than the latest applied migration",
+        "HISTORY_MISMATCH",
+        0.86,
+        _HISTORY,
+        r"migration \S+ is (?:older|newer) than the latest applied migration",
+    ),
+    sig("is not present in the migration source", "HISTORY_MISMATCH", 0.86, _HISTORY),
+    # SQL Server 547: a statement (ALTER TABLE … ADD CONSTRAINT in a migration) conflicting with
+    # a constraint; outside a migration data_error reads the same words
+    sig(
+        "statement conflicted with the",
+        "CONSTRAINT_VIOLATION",
+        0.85,
+        _CONSTRAINT,
+        r"The \w+(?: \w+)? statement conflicted with the (?:\w+ )*constraint",
+    ),
+    # PostgreSQL's own refusals of a migration's DDL (25001, 2BP01, 55006)
+    sig("cannot run inside a transaction block", "TRANSACTION_BLOCK", 0.9, _TRANSACTION_BLOCK),
+    sig(
+        "because other objects depend on it",
+        "DEPENDENT_OBJECTS",
+        0.88,
+        _DEPENDENTS,
+        r"cannot drop \S+(?: \S+)? because other objects depend on it",
+    ),
+    sig("because it has pending trigger events", "APPLY_FAILED", 0.86, _APPLY_FAILED),
     # Alembic: two requested revisions on one branch.
     sig("overlaps with other requested revisions", "ALEMBIC_MULTIPLE_HEADS", 0.86, _HEADS),
 )

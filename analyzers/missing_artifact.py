@@ -1,19 +1,21 @@
 """Something the job needs is not in the image.
 
 Recognises a missing entry file (`Cannot find module '/app/dist/migrate.js'`, `python: can't open
-file`, an ES module entry that does not resolve), an executable that is not on the PATH (`exec:
-"x": executable file not found in $PATH`, `sh: 1: x: not found`, exit code 127), a script that is
-not executable, missing migration directories and tool configuration (Prisma's schema.prisma,
-Alembic's script_location, a knexfile, Sequelize's config.json), and a migrations directory that is
-empty in the image. Other stacks say the same in their own words: the dynamic loader's missing
-shared library (`error while loading shared libraries`, FreeBSD's `Shared object "…" not found`),
-the java launcher's `Unable to access jarfile` / `Could not find or load main class`, Flyway,
-Liquibase, diesel, sqlx-cli and knex migration files that are not there, a file the program opens
-that is not in the image (Go's `open /…: no such file or directory`, Python's `FileNotFoundError`,
-Java's `FileNotFoundException`, Ruby's `Errno::ENOENT`), a Python distribution, a PHP extension or
-`vendor/autoload.php` that was never installed. Whether a "module not found" is the image's fault
-or the code's is decided in `analyzers.module_resolution`: only absolute paths the job or its tool
-names count here. The checks list the directory in the very image digest that ran.
+file`, an ES module entry that does not resolve, runc's `exec: "/x": stat /x: no such file`), an
+executable that is not on the PATH (`exec: "x": executable file not found in $PATH`, `sh: 1: x: not
+found`, coreutils/busybox `env: 'x': No such file or directory`, exit code 127), a script that is
+not executable, an image without a CA bundle, missing migration directories and tool configuration
+(Prisma's schema.prisma, Alembic's script_location, a knexfile, Sequelize's config.json), and a
+migrations directory that is empty in the image. Other stacks say the same in their own words: the
+dynamic loader's missing shared library (`error while loading shared libraries`, FreeBSD's `Shared
+object "…" not found`), the java launcher's `Unable to access jarfile` / `Could not find or load
+main class`, Flyway, Liquibase, diesel, sqlx-cli and knex migration files that are not there, a
+file the program opens that is not in the image (Go's `open /…: no such file or directory`,
+Python's `FileNotFoundError`, Java's `FileNotFoundException`, Ruby's `Errno::ENOENT`), a Python
+distribution, a PHP extension or `vendor/autoload.php` that was never installed. Whether a "module
+not found" is the image's fault or the code's is decided in `analyzers.module_resolution`: only
+absolute paths the job or its tool names count here. The checks list the directory in the very
+image digest that ran.
 """
 
 from __future__ import annotations
@@ -145,6 +147,12 @@ _LIBRARY = Text(
     en="The image's system libraries are older than the binary needs (base image too old)",
     ko="이미지의 시스템 라이브러리가 바이너리가 요구하는 것보다 오래됨(베이스 이미지가 오래됨)",
 )
+_CA_CERTS = Text(
+    en="The image has no CA certificate bundle, so TLS to public hosts cannot be verified "
+    "(a scratch / distroless-static image without ca-certificates)",
+    ko="이미지에 CA 인증서 번들이 없어 공개 호스트의 TLS를 검증하지 못함"
+    "(ca-certificates 없는 scratch·distroless-static 이미지)",
+)
 _DEPENDENCY_MISSING = Text(
     en="A library, driver or package the job needs is not installed in the image",
     ko="Job에 필요한 라이브러리·드라이버·패키지가 이미지에 설치되어 있지 않음",
@@ -152,6 +160,14 @@ _DEPENDENCY_MISSING = Text(
 SIGNATURES: tuple[Signature, ...] = (
     Signature("executable file not found in $PATH", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
     Signature("error finding executable", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
+    # crun (podman, some Kubernetes nodes): "executable file `x` not found in $PATH"
+    sig(
+        "not found in $PATH",
+        "EXECUTABLE_NOT_FOUND",
+        0.93,
+        _EXECUTABLE,
+        r"executable file `[^`]+` not found in \$PATH",
+    ),
     Signature(
         ": not found",
         "EXECUTABLE_NOT_FOUND",
@@ -166,15 +182,22 @@ SIGNATURES: tuple[Signature, ...] = (
         _EXECUTABLE,
         re.compile(r"\bsh: (?:\d+: )?(?:line \d+: )?[^\s:]+: command not found"),
     ),
+    # Cloud Run's loader: the entry file, or the interpreter it names, is not there. (runc's
+    # `exec /x: no such file or directory` comes after it found /x: entrypoint_runtime's.)
     Signature(
         "no such file or directory",
         "ENTRYPOINT_NOT_FOUND",
         0.9,
         _ENTRY_OR_SHEBANG,
-        re.compile(
-            r"(?i)(?:^|\s)exec (?:\S+ )?/\S+: no such file or directory|failed to load /\S+: "
-            r"no such file or directory"
-        ),
+        re.compile(r"(?i)failed to load /\S+: no such file or directory"),
+    ),
+    # runc's look-up of an absolute entry point that is not in the image
+    sig(
+        "no such file or directory",
+        "ENTRYPOINT_NOT_FOUND",
+        0.9,
+        _ENTRY,
+        r'exec: \\*"(/[^"\\]+)\\*": stat \1: no such file or directory',
     ),
     Signature(
         "can't open",
@@ -235,6 +258,42 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature(
         "Could not find the migration file at", "MIGRATION_FILE_MISSING", 0.85, _MIGRATION_FILE
     ),
+    # coreutils env(1) (a shebang `#!/usr/bin/env node`, or `env X=1 cmd`) cannot find the
+    # program on PATH: `env: 'node': No such file or directory` (the quotes are the locale's;
+    # busybox: `env: can't execute 'node': No such file or directory`). A name ending in \r is a
+    # CRLF shebang: entrypoint_runtime's.
+    sig(
+        "No such file or directory",
+        "EXECUTABLE_NOT_FOUND",
+        0.9,
+        _EXECUTABLE,
+        r"\benv: (?:can't execute )?[‘'`\"]?[^\s'’`\"\\]+[’'`\"]?: No such file or directory",
+    ),
+    # Go's crypto/x509 with no system roots at all (SystemRootsError), and an "unknown authority"
+    # for Google's own endpoints, whose certificates every CA bundle trusts
+    sig("x509: failed to load system roots", "CA_CERTS_MISSING", 0.92, _CA_CERTS),
+    sig(
+        "certificate signed by unknown authority",
+        "CA_CERTS_MISSING",
+        0.78,
+        _CA_CERTS,
+        r"googleapis\.com.*x509: certificate signed by unknown authority",
+    ),
+    # Spring: a class-path resource the build did not package; the JVM's native library loader
+    sig(
+        "cannot be opened because it does not exist",
+        "FILE_NOT_IN_IMAGE",
+        0.84,
+        _FILE,
+        r"class path resource \[[^\]]+\] cannot be opened because it does not exist",
+    ),
+    sig(
+        "UnsatisfiedLinkError",
+        "SHARED_LIBRARY_MISSING",
+        0.84,
+        _DEPENDENCY_MISSING,
+        r"UnsatisfiedLinkError: (?:no \S+ in java\.library\.path|.*cannot open shared object)",
+    ),
     # Cloud Run's own exit line, for when the task's exit code could not be read.
     Signature("Container called exit(127)", "EXECUTABLE_NOT_FOUND", 0.55, _EXECUTABLE),
     Signature("Container called exit(126)", "NOT_EXECUTABLE", 0.45, _NOT_EXECUTABLE),
@@ -271,7 +330,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "DRIVER_NOT_COMPILED_IN",
         0.86,
         _DEPENDENCY_MISSING,
-        r"unknown driver \S+ \(forgott?on import\?\)",
+        r"unknown driver \S+ \(forgott?[eo]n import\?\)",
     ),
     sig(
         "module manually",
@@ -281,6 +340,26 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Please install '?\S+'? module manually",
     ),
     sig("could not find driver", "DRIVER_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # migrate's CLI (v1) built without the database driver the URL names
+    sig("Driver '", "DRIVER_MISSING", 0.82, _DEPENDENCY_MISSING, r"^\s*Driver '\w+' not found"),
+    # Node native addons the image was built without: Prisma's engine for this platform
+    # (binaryTargets), the `bindings` loader's search, sharp's install step
+    sig(
+        "could not locate the Query Engine for runtime",
+        "DRIVER_MISSING",
+        0.9,
+        _DEPENDENCY_MISSING,
+    ),
+    sig("Could not locate the bindings file", "DRIVER_MISSING", 0.86, _DEPENDENCY_MISSING),
+    sig(
+        "Something went wrong installing the",
+        "DRIVER_MISSING",
+        0.86,
+        _DEPENDENCY_MISSING,
+        r'Something went wrong installing the "\S+" module',
+    ),
+    # Spring Boot's DataSourceProperties: the JDBC driver class named is not on the class path
+    sig("Cannot load driver class:", "DRIVER_MISSING", 0.88, _DEPENDENCY_MISSING),
     sig("Bundler::GemNotFound", "GEM_MISSING", 0.92, _DEPENDENCY_MISSING),
     sig("Could not find gem", "GEM_MISSING", 0.88, _DEPENDENCY_MISSING),
     sig("cannot load such file", "RUBY_LOAD_ERROR", 0.84, _DEPENDENCY_MISSING),
@@ -380,6 +459,14 @@ SIGNATURES: tuple[Signature, ...] = (
         _MIGRATION_FILE,
     ),
     sig("Unable to find migrations directory", "MIGRATIONS_DIR_MISSING", 0.9, _MIGRATIONS_DIR),
+    # refinery (Rust): the migrations path it was given does not exist in the image
+    sig(
+        "invalid migrations path",
+        "MIGRATIONS_DIR_MISSING",
+        0.88,
+        _MIGRATIONS_DIR,
+        r"invalid migrations path \S+, No such file",
+    ),
     # knex: migrations recorded as run are not in the directory the image carries (or were
     # deleted on purpose: a history problem, so not stronger than migration_sql's reading)
     sig(
@@ -468,7 +555,8 @@ _EXIT_126 = Text(
 
 _PATH_IN_LINE = re.compile(
     r"(?:Cannot find module '|can't open file '|scandir '|open '|Path doesn't exist: '|"
-    r"Cannot find \"|exec |failed to load |sh: (?:\d+: )?(?:cannot|can't) open '?)(/[^'\"\s:]+)"
+    r"Cannot find \"|exec |exec: \\*\"|failed to load |sh: (?:\d+: )?(?:cannot|can't) open '?)"
+    r"(/[^'\"\s:\\]+)"
 )
 
 

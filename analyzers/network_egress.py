@@ -131,14 +131,16 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
     sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),
     # (a "host" that is a socket path, e.g. /cloudsql/…, was never a network look-up)
-    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /)"),
+    sig("EAI_AGAIN", "DNS_TEMPORARY", 0.78, _DNS, r"EAI_AGAIN(?! /| (?:undefined|null)(?![\w.-]))"),
     sig("Temporary failure in name resolution", "DNS_TEMPORARY", 0.78, _DNS),
+    # Go's resolver when the DNS server answers SERVFAIL or garbage (net.DNSError)
+    sig("server misbehaving", "DNS_TEMPORARY", 0.78, _DNS, r"\blookup \S+.*: server misbehaving"),
     sig(
         "vpc",
         "VPC_CONNECTOR",
         0.8,
         _UNREACHABLE,
-        r"VPC connector .*(not found|not ready|failed)|vpc-access",
+        r"VPC connector .*(not found|not ready|failed|does not exist)|vpc-access",
     ),
     sig("i/o timeout", "DIAL_TIMEOUT", 0.8, _UNREACHABLE, r"dial tcp .*i/o timeout"),
     sig(
@@ -151,6 +153,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("UnknownHostException", "DNS_FAILURE", 0.75, _DNS),
     sig("Unable to find the server at", "DNS_FAILURE", 0.82, _DNS),
     sig("insufficient free IP addresses", "SUBNET_FULL", 0.9, _UNREACHABLE),
+    sig("does not have enough available IP addresses", "SUBNET_FULL", 0.9, _UNREACHABLE),
     sig("waiting for initial communication packet", "PRIVATE_IP_TIMEOUT", 0.75, _UNREACHABLE),
     sig("VPC Service Controls", "VPC_SC", 0.88, _UNREACHABLE),
     sig("vpcServiceControls", "VPC_SC", 0.88, _UNREACHABLE),
@@ -204,6 +207,23 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONNECT_TIMEOUT,
         r"Failed to establish a new connection: \[Errno 110\] Connection timed out",
     ),
+    # Node's TLS socket closed before the handshake finished (a proxy or firewall on the way out)
+    sig(
+        "Client network socket disconnected before secure TLS connection was established",
+        "TLS_INTERRUPTED",
+        0.74,
+        _UNREACHABLE,
+    ),
+    # OpenSSL reading a plain-text answer where a TLS record belongs: an HTTP proxy or a
+    # middlebox on the way out (Node's "write EPROTO …:SSL23_GET_SERVER_HELLO:unknown protocol",
+    # "…:ssl3_get_record:wrong version number")
+    sig(
+        "EPROTO",
+        "TLS_INTERRUPTED",
+        0.74,
+        _UNREACHABLE,
+        r"\bEPROTO\b.*(?:unknown protocol|wrong version number)",
+    ),
     # .NET SocketException 10060 (WSAETIMEDOUT)
     sig(
         "did not properly respond after a period of time",
@@ -218,6 +238,18 @@ SIGNATURES: tuple[Signature, ...] = (
         0.82,
         _CONNECT_TIMEOUT,
         r"Failed to connect to \S+ port \d+.*(?:Connection timed out|Timeout was reached)",
+    ),
+    # curl 7.83+: "Failed to connect to H port P after N ms: Couldn't connect to server" for any
+    # connect failure; curl then turns an ETIMEDOUT into error 28 (CURLE_OPERATION_TIMEDOUT), as
+    # the CLI ("curl: (28) …") and PHP's cURL wrappers ("cURL error 28: …") say. A refusal is
+    # answered within milliseconds, so ten seconds or more is a SYN nobody answered.
+    sig(
+        "Failed to connect to",
+        "CONNECT_TIMEOUT",
+        0.84,
+        _CONNECT_TIMEOUT,
+        r"(?:curl: \(28\)|cURL error 28:?) .*Failed to connect to"
+        r"|Failed to connect to \S+ port \d+ after \d{5,} ms",
     ),
     sig(
         "Connection timed out after",
@@ -244,11 +276,13 @@ SIGNATURES: tuple[Signature, ...] = (
         "CONNECT_TIMEOUT",
         0.84,
         _CONNECT_TIMEOUT,
-        r"Can't connect to MySQL server on \S+ \((?:110|10060)\)",
+        r"Can't connect to MySQL server on \S+ \((?:110|10060|\[Errno 110\]|timed out)",
     ),
     # Rust (hyper / reqwest / std): "tcp connect error: Connection timed out (os error 110)"
     sig("os error 110", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
     sig("tcp connect error: Connection timed out", "CONNECT_TIMEOUT", 0.84, _CONNECT_TIMEOUT),
+    # Go's net/http: no connection was ever made within the client's timeout
+    sig("request canceled while waiting for connection", "CONNECT_TIMEOUT", 0.8, _CONNECT_TIMEOUT),
     # .NET on Linux: a DNS look-up that failed for now (EAI_AGAIN)
     sig(
         "Resource temporarily unavailable",

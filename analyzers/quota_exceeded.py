@@ -82,6 +82,10 @@ _NOT_CAPACITY = r"^(?!.*temporarily out of capacity)"
 
 SIGNATURES: tuple[Signature, ...] = (
     sig("Quota exceeded", "QUOTA_EXCEEDED", 0.93, _QUOTA),
+    # Cloud SQL Admin API's per-instance limit on concurrent operations
+    sig("Too many operations are being executed on the instance", "RATE_LIMIT", 0.86, _RATE),
+    # BigQuery's maximum_bytes_billed (a cost cap the job or project set)
+    sig("Query exceeded limit for bytes billed", "QUOTA_EXCEEDED", 0.88, _QUOTA),
     sig("quotaExceeded", "QUOTA_EXCEEDED", 0.93, _QUOTA),
     sig("exceeded quota", "QUOTA_EXCEEDED", 0.9, _QUOTA),
     sig("quota metric", "QUOTA_EXCEEDED", 0.9, _QUOTA),

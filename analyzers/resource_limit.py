@@ -210,6 +210,15 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Cannot allocate memory", "OOM_KILLED", 0.82, _OOM),
     # Go's os/exec reporting a child killed by SIGKILL (usually the OOM killer)
     sig("signal: killed", "SIGKILL", 0.6, _KILLED),
+    # A child process killed under the parent (the OOM killer picks the biggest): Python's
+    # concurrent.futures, Celery's prefork pool, multiprocessing's negative exit code
+    sig(
+        "terminated abruptly while the future was running",
+        "SIGKILL",
+        0.66,
+        _KILLED,
+    ),
+    sig("Worker exited prematurely: signal 9", "SIGKILL", 0.7, _KILLED),
 )
 
 # Cloud Run memory limits a job can be raised to, in MiB.

@@ -117,6 +117,11 @@ _URL_INVALID = Text(
     en="The database URL cannot be parsed (empty, quoted, or special characters not encoded)",
     ko="DB URL을 해석할 수 없음(빈 값·따옴표 포함·특수문자 미인코딩)",
 )
+_DB_SETTING_UNSET = Text(
+    en="The database host or name reached the driver unset (an environment variable the "
+    "configuration reads is missing)",
+    ko="DB 호스트·이름이 설정되지 않은 채 드라이버에 전달됨(설정이 읽는 환경변수 누락)",
+)
 _MASTER_KEY = Text(
     en="The credentials master key is missing or wrong (RAILS_MASTER_KEY / config/master.key)",
     ko="credentials 마스터 키가 없거나 틀림(RAILS_MASTER_KEY / config/master.key)",
@@ -277,7 +282,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.8,
         _ENV_MISSING,
-        r"os\.environ|KeyError: '[A-Z][A-Z0-9_]{2,}'",
+        r"os\.environ|(?-i:KeyError: '[A-Z][A-Z0-9_]{2,}')",
     ),
     sig("The specified bucket does not exist", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
     sig("NoSuchBucket", "CONFIG_INVALID", 0.85, _CONFIG_INVALID),
@@ -313,7 +318,7 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.86,
         _ENV_MISSING,
-        r'KeyError: key not found: "?[A-Z][A-Z0-9_]{2,}',
+        r'(?-i:KeyError: key not found: "?[A-Z][A-Z0-9_]{2,})',
     ),
     sig("required key", "ENV_VAR_MISSING", 0.88, _ENV_MISSING, r"required key \S+ missing value"),
     sig("required environment variable", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),
@@ -363,14 +368,14 @@ SIGNATURES: tuple[Signature, ...] = (
         "ENV_VAR_MISSING",
         0.86,
         _ENV_MISSING,
-        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: unbound variable",
+        r"(?:^|[\s:])(?-i:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): unbound variable",
     ),
     sig(
         "parameter",
         "ENV_VAR_MISSING",
         0.88,
         _ENV_MISSING,
-        r"(?:^|[\s:])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: parameter (?:null or )?not set",
+        r"(?:^|[\s:])(?-i:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): parameter (?:null or )?not set",
     ),
     # Quarkus / SmallRye Config
     sig(
@@ -393,6 +398,113 @@ SIGNATURES: tuple[Signature, ...] = (
         _CONFIG_INVALID,
         r"Unable to create an object of type '[^']+'\. For the different patterns",
     ),
+    # Rust's std::env::var of an unset variable, unwrapped or expected: VarError's Debug
+    # ("…: NotPresent") or Display ("environment variable not found")
+    sig(
+        "NotPresent",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"(?-i:(?:panicked at .*|`Err` value|: )NotPresent\b)",
+    ),
+    sig(
+        "environment variable not found",
+        "ENV_VAR_MISSING",
+        0.84,
+        _ENV_MISSING,
+        r"(?:panicked at|`Err` value|Error|: ).*environment variable not found\b",
+    ),
+    # A host that is the string "undefined" / "null": JavaScript interpolated an unset variable
+    # into the connection settings, and the resolver was asked for it
+    sig(
+        "ENOTFOUND",
+        "DB_SETTING_UNSET",
+        0.93,
+        _DB_SETTING_UNSET,
+        r"(?-i:\bENOTFOUND (?:undefined|null)(?![\w.-]))",
+    ),
+    sig(
+        "EAI_AGAIN",
+        "DB_SETTING_UNSET",
+        0.93,
+        _DB_SETTING_UNSET,
+        r"(?-i:\bEAI_AGAIN (?:undefined|null)(?![\w.-]))",
+    ),
+    # Ecto: the repo was started without a database in its configuration (no DATABASE_URL at
+    # runtime), and an ecto:// URL that does not parse
+    sig("missing the :database key in options for", "DB_SETTING_UNSET", 0.92, _DB_SETTING_UNSET),
+    sig("Ecto.InvalidURLError", "URL_INVALID", 0.9, _URL_INVALID),
+    # older Ecto crashing inside its own URL parser (a match or clause error in parse_url)
+    sig(
+        "parse_url",
+        "URL_INVALID",
+        0.86,
+        _URL_INVALID,
+        r"(?:MatchError|FunctionClauseError|function_clause|badmatch).*\bparse_url\b",
+    ),
+    # SQLAlchemy 1.4 dropped the "postgres://" scheme Heroku-style URLs carry; urllib's port
+    # parse of a URL whose password holds an unencoded ':' '/' '@' or '#'; Ruby's URI
+    sig(
+        "Can't load plugin",
+        "URL_INVALID",
+        0.88,
+        _URL_INVALID,
+        r"Can't load plugin: sqlalchemy\.dialects:postgres\b",
+    ),
+    sig("Port could not be cast to integer value", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("URI::InvalidURIError", "URL_INVALID", 0.75, _URL_INVALID),
+    # Google's ErrorInfo reason for a consumer project that does not exist (a project name where
+    # the id belongs, a typo): the project the job names, not a role it lacks
+    sig("CONSUMER_INVALID", "CONFIG_INVALID", 0.88, _CONFIG_INVALID, r"(?-i:\bCONSUMER_INVALID\b)"),
+    # BigQuery naming a dataset / table / project that is not there (a name or a location in
+    # the job's configuration; the region is part of a dataset's identity)
+    sig(
+        "was not found in location",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"Not found: (?:Dataset|Table|Job|Routine|Model) \S+ was not found in location",
+    ),
+    sig(
+        "Not found: ",
+        "CONFIG_INVALID",
+        0.76,
+        _CONFIG_INVALID,
+        r"\b404 Not found: (?:Dataset|Table|Project|Routine|Model) [\w.:-]+",
+    ),
+    # Micronaut's and Quarkus' configuration: no DataSource bean (no URL configured), a config
+    # value that does not load; a JVM number parse of an unexpanded ${PLACEHOLDER}
+    sig(
+        "NoSuchBeanException",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r"NoSuchBeanException: No bean of type \[[\w.]*DataSource\]",
+    ),
+    sig(
+        "Failed to load config value of type",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"ConfigurationException: Failed to load config value of type",
+    ),
+    sig(
+        "For input string:",
+        "ENV_VAR_MISSING",
+        0.86,
+        _ENV_MISSING,
+        r'NumberFormatException: For input string: "\$\{[\w.:-]+\}"',
+    ),
+    # Elixir: Application.fetch_env! of a key the configuration never set, and a release whose
+    # runtime configuration (config/runtime.exs) raised while it was read
+    sig(
+        "could not fetch application environment",
+        "CONFIG_INVALID",
+        0.86,
+        _CONFIG_INVALID,
+        r"could not fetch application environment :\w+ for application :\w+",
+    ),
+    sig("Config provider Config.Reader failed with", "CONFIG_INVALID", 0.78, _CONFIG_INVALID),
     # sqlx's query macros at build time
     sig("set `DATABASE_URL` to use query macros", "ENV_VAR_MISSING", 0.88, _ENV_MISSING),
     # dotenv-safe

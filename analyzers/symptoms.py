@@ -35,6 +35,9 @@ class Symptom:
     title: Text
     # When set, only findings of `explained_by` with one of these signatures explain it.
     explaining_signatures: frozenset[str] = frozenset()
+    # How strongly the explaining finding must name its cause (a bare wrapper is explained by
+    # less than a named error is).
+    explainer_min: float = EXPLAINER_MIN
 
 
 SYMPTOMS: tuple[Symptom, ...] = (
@@ -112,6 +115,22 @@ SYMPTOMS: tuple[Symptom, ...] = (
             ko="다른 오류에 이어 프로그램이 종료됨(원인이 아니라 증상)",
         ),
     ),
+    # Bare wrappers that name no error at all (npm's lifecycle failure, Node's uncaught-exception
+    # trailer, a traceback header, rake's "aborted!"): any other cause that names something, even
+    # moderately, explains them.
+    Symptom(
+        cause="entrypoint_runtime",
+        signatures=frozenset(
+            {"SCRIPT_FAILED", "UNCAUGHT_EXCEPTION", "UNHANDLED_REJECTION", "RUBY_EXCEPTION"}
+        ),
+        explained_by=ANY_OTHER,
+        cap=0.1,
+        title=Text(
+            en="The program stopped after another error (a symptom, not the cause)",
+            ko="다른 오류에 이어 프로그램이 멈춤(원인이 아니라 증상)",
+        ),
+        explainer_min=0.55,
+    ),
     Symptom(
         cause="migration_sql",
         signatures=frozenset({"QUERY_FAILED", "MIGRATION_FAILED"}),
@@ -147,6 +166,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
     ),
     Symptom(
         cause="db_connection",
+        signatures=frozenset(),
+        explained_by=frozenset({"secret_config"}),
+        cap=0.3,
+        title=Text(
+            en="The connection failed because its host or database setting was never set "
+            "(a symptom)",
+            ko="연결 설정(호스트·DB 이름)이 비어 있어 연결이 실패함(증상)",
+        ),
+        explaining_signatures=frozenset({"DB_SETTING_UNSET"}),
+    ),
+    Symptom(
+        cause="db_connection",
         signatures=frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED"}),
         explained_by=frozenset({"cloudsql_permission"}),
         cap=0.3,
@@ -179,6 +210,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
         explaining_signatures=frozenset({"ROW_CONSTRAINT"}),
     ),
     Symptom(
+        cause="missing_artifact",
+        signatures=frozenset({"EXECUTABLE_NOT_FOUND"}),
+        explained_by=frozenset({"entrypoint_runtime"}),
+        cap=0.3,
+        title=Text(
+            en="The 'executable not found' is a shell command written in exec form, not a "
+            "missing program (a symptom)",
+            ko="'실행 파일 없음'은 exec 형식으로 쓴 셸 명령 때문이며 프로그램 누락이 아님(증상)",
+        ),
+        explaining_signatures=frozenset({"EXEC_FORM_COMMAND"}),
+    ),
+    Symptom(
         cause="upstream_service",
         signatures=frozenset(),
         explained_by=frozenset({"quota_exceeded", "gcp_permission", "network_egress"}),
@@ -196,7 +239,6 @@ def apply_symptoms(
 ) -> tuple[Finding, ...]:
     """The findings with every symptom capped. Decided on the findings as the analyzers gave
     them, so the order of the rows does not matter."""
-    strong = [f for f in findings if f.strength >= EXPLAINER_MIN]
     out: list[Finding] = []
     for finding in findings:
         for rule in table:
@@ -204,7 +246,11 @@ def apply_symptoms(
                 rule.cause == finding.cause
                 and (not rule.signatures or finding.signature in rule.signatures)
                 and finding.strength > rule.cap
-                and any(_explains(rule, other) for other in strong if other is not finding)
+                and any(
+                    other.strength >= rule.explainer_min and _explains(rule, other)
+                    for other in findings
+                    if other is not finding
+                )
             ):
                 finding = replace(finding, strength=rule.cap, title=rule.title)
         out.append(finding)

@@ -93,6 +93,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("exceptions.InternalServerError", "SERVER_ERROR_500", 0.85, _5XX),
     sig("exceptions.BadGateway", "BAD_GATEWAY_502", 0.85, _5XX),
     sig("exceptions.GatewayTimeout", "GATEWAY_TIMEOUT_504", 0.85, _DOWN),
+    # google-api-core / grpc-js: the call ran past its deadline (a slow service; with no route
+    # out, network_egress names the cause and this is capped as its symptom)
+    sig("exceptions.DeadlineExceeded", "GATEWAY_TIMEOUT_504", 0.74, _DOWN),
+    sig("4 DEADLINE_EXCEEDED:", "GATEWAY_TIMEOUT_504", 0.7, _DOWN, r"\b4 DEADLINE_EXCEEDED: "),
     sig("Service Unavailable", "UNAVAILABLE_503", 0.8, _DOWN),
     sig("Bad Gateway", "BAD_GATEWAY_502", 0.8, _5XX),
     sig("Gateway Time", "GATEWAY_TIMEOUT_504", 0.78, _DOWN, r"Gateway Time-?out"),
@@ -118,6 +122,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Net::ReadTimeout|ReadTimeoutError|exceptions\.ReadTimeout",
     ),
     sig("Net::OpenTimeout", "READ_TIMEOUT", 0.62, _DOWN),
+    # java.net: connected, then the answer did not come within the socket's read timeout
+    sig("SocketTimeoutException: Read timed out", "READ_TIMEOUT", 0.66, _DOWN),
     # Google clients: Vertex AI's "service is temporarily out of capacity" (sent with
     # RESOURCE_EXHAUSTED, but no quota of the project is at fault), gax-java's and grpc-js's
     # names for 503 / 500.
@@ -127,6 +133,24 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("The service is currently unavailable", "UNAVAILABLE_503", 0.84, _DOWN),
     sig("13 INTERNAL:", "SERVER_ERROR_500", 0.75, _5XX, r"\b13 INTERNAL: "),
     sig("14 UNAVAILABLE:", "UNAVAILABLE_503", 0.72, _DOWN, r"\b14 UNAVAILABLE: "),
+    # Envoy's own 503 / 504 bodies (Cloud Run, GKE and Istio ingress, API gateways in front of
+    # the service the job calls): no healthy host, a reset before the response, its timeout
+    sig(
+        "upstream connect error",
+        "UPSTREAM_RESET",
+        0.84,
+        _DOWN,
+        r"upstream connect error or disconnect/reset",
+    ),
+    sig("no healthy upstream", "UNAVAILABLE_503", 0.84, _DOWN),
+    sig("upstream request timeout", "GATEWAY_TIMEOUT_504", 0.8, _DOWN),
+    # The OpenAI / Anthropic SDKs (Python and Node): "Error code: 429 - {...}", RateLimitError,
+    # Anthropic's 529 overloaded_error; Faraday's ServerError
+    sig("RateLimitError", "THIRD_PARTY_RATE_LIMIT", 0.86, _RATE, r"(?-i:\bRateLimitError\b)"),
+    sig("Error code: ", "THIRD_PARTY_RATE_LIMIT", 0.8, _RATE, r"\bError code: 429\b"),
+    sig("Error code: ", "SERVER_ERROR_5XX", 0.82, _5XX, r"\bError code: 5(?:0[0-4]|29)\b"),
+    sig("overloaded_error", "UNAVAILABLE_503", 0.86, _DOWN),
+    sig("responded with status 5", "SERVER_ERROR_5XX", 0.82, _5XX, r"responded with status 5\d\d"),
     # google-api-go-client and the JSON APIs' error reasons.
     sig("googleapi: Error 5", "SERVER_ERROR_5XX", 0.85, _5XX, r"googleapi: Error 50[0-4]\b"),
     sig("internalError", "SERVER_ERROR_500", 0.8, _5XX, r"(?-i:\binternalError\b)"),

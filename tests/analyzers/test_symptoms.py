@@ -6,7 +6,7 @@ import pytest
 
 from analyzers import CAUSES
 from analyzers.base import Finding
-from analyzers.symptoms import ANY_OTHER, EXPLAINER_MIN, SYMPTOMS, apply_symptoms
+from analyzers.symptoms import ANY_OTHER, EXPLAINER_MIN, SYMPTOMS, Symptom, apply_symptoms
 from jobtriage.text import Text
 
 T = Text(en="t", ko="티")
@@ -21,7 +21,7 @@ def test_every_row_names_real_causes() -> None:
         assert rule.cause in CAUSES
         assert rule.explained_by is ANY_OTHER or rule.explained_by <= set(CAUSES)
         assert rule.cause not in rule.explained_by
-        assert 0 < rule.cap < EXPLAINER_MIN
+        assert 0 < rule.cap < rule.explainer_min <= EXPLAINER_MIN
         assert rule.title.en
         assert rule.title.ko
 
@@ -54,6 +54,16 @@ def test_every_row_names_real_causes() -> None:
             finding("network_egress", "PRIVATE_IP_TIMEOUT", 0.88),
             0.25,
         ),
+        (  # a bare npm lifecycle failure after the OOM killer's SIGKILL
+            finding("entrypoint_runtime", "SCRIPT_FAILED", 0.25),
+            finding("resource_limit", "SIGKILL", 0.62),
+            0.1,
+        ),
+        (  # rake's "aborted!" after a connect timeout
+            finding("entrypoint_runtime", "RUBY_EXCEPTION", 0.3),
+            finding("upstream_service", "READ_TIMEOUT", 0.62),
+            0.1,
+        ),
         (
             finding("upstream_service", "SERVER_ERROR_5XX", 0.82),
             finding("quota_exceeded", "RATE_LIMIT", 0.93),
@@ -79,9 +89,27 @@ def test_a_named_error_of_the_same_cause_is_not_a_symptom() -> None:
 
 def test_a_weak_finding_explains_nothing() -> None:
     crash = finding("entrypoint_runtime", "UNHANDLED_REJECTION", 0.45)
-    weak = finding("migration_sql", "QUERY_FAILED", EXPLAINER_MIN - 0.05)
+    weakest = min(r.explainer_min for r in SYMPTOMS if "UNHANDLED_REJECTION" in r.signatures)
+    weak = finding("migration_sql", "QUERY_FAILED", weakest - 0.05)
     out = {f.cause: f for f in apply_symptoms([crash, weak])}
     assert out["entrypoint_runtime"] == crash
+
+
+@pytest.mark.parametrize("rule", SYMPTOMS, ids=lambda r: f"{r.cause}<-{sorted(r.explained_by)}")
+def test_below_its_row_minimum_an_explainer_explains_nothing(rule: Symptom) -> None:
+    symptom_sig = min(rule.signatures, default="ANY")
+    explainer_cause = next(
+        c
+        for c in CAUSES
+        if c not in (rule.cause, "unknown")
+        and (rule.explained_by is ANY_OTHER or c in rule.explained_by)
+    )
+    explainer_sig = min(rule.explaining_signatures, default="ANY")
+    symptom = finding(rule.cause, symptom_sig, min(0.99, rule.cap + 0.2))
+    below = finding(explainer_cause, explainer_sig, rule.explainer_min - 0.01)
+    at = finding(explainer_cause, explainer_sig, rule.explainer_min)
+    assert apply_symptoms([symptom, below])[0] == symptom
+    assert apply_symptoms([symptom, at])[0].strength <= rule.cap
 
 
 def test_explaining_signatures_narrow_a_row() -> None:
