@@ -47,12 +47,13 @@ from jobtriage.incident.decide import (
     decide_success,
     recover,
 )
-from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
+from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery, claim_key
 from jobtriage.incident.memory import ranked_causes
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
+from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.notify.notifier import blocks_json, update_parent
 from jobtriage.notify.recovery import render_recovered
 from jobtriage.notify.repeat import render_repeat
@@ -206,16 +207,25 @@ def _new_alert(
         message = render_alert(report, draft, lang=rt.lang)
         channel = delivery.posted.channel if delivery.posted else rt.channel
         thread_ts = (
-            None if delivery.posted else ledger.digest_thread(channel, _post_digest(rt, channel))
+            delivery.posted.thread_ts
+            if delivery.posted
+            else ledger.digest_thread(channel, _post_digest(rt, channel))
         )
-        if thread_ts is None:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.post_alert(channel, message)
-            )
-        else:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.reply(channel, thread_ts, message)
-            )
+
+        def post(tag: PostTag) -> str:
+            if thread_ts is None:
+                return rt.notifier.post_alert(channel, message, tag=tag)
+            return rt.notifier.reply(channel, thread_ts, message, tag=tag)
+
+        ts = ledger.post_once(
+            delivery,
+            channel,
+            post,
+            kind=PostKind.ALERT,
+            incident=draft.id,
+            execution=draft.last_execution,
+            thread_ts=thread_ts,
+        )
         stored = replace(
             draft,
             channel=channel,
@@ -228,10 +238,10 @@ def _new_alert(
     return EventResult("new_alert", stored.id, ts, report)
 
 
-def _post_digest(rt: Runtime, channel: str) -> Callable[[], str]:
-    def post() -> str:
+def _post_digest(rt: Runtime, channel: str) -> Callable[[PostTag], str]:
+    def post(tag: PostTag) -> str:
         message = render_digest(after=DIGEST_AFTER, window=DIGEST_WINDOW, lang=rt.lang)
-        return rt.notifier.post_alert(channel, message)
+        return rt.notifier.post_alert(channel, message, tag=tag)
 
     return post
 
@@ -255,7 +265,13 @@ def _repeat(
     # An acknowledged incident replies quietly: in the thread only, no broadcast.
     broadcast = decision.action is Action.THREAD_REPLY and decision.held_back > 0
     ts = rt.ledger.post_once(
-        delivery, channel, lambda: rt.notifier.reply(channel, root, message, broadcast=broadcast)
+        delivery,
+        channel,
+        lambda t: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=t),
+        kind=PostKind.REPLY,
+        incident=incident.id,
+        execution=event.ref.execution,
+        thread_ts=root,
     )
     updated = rt.store.update(incident.id, _reapply_failure(event, fingerprint, rt.clock.now()))
     update_parent(rt.notifier, updated, rt.lang)
@@ -290,7 +306,13 @@ def _on_success(event: JobEvent, rt: Runtime) -> EventResult:
             message = render_recovered(
                 updated, event.ref, lang=rt.lang, with_job=updated.thread_ts is not None
             )
-            rt.notifier.reply(updated.channel, root, message)
+            tag = PostTag(
+                claim_key(ClaimKind.EXECUTION, event.ref.execution_path),
+                PostKind.RECOVERY,
+                incident=updated.id,
+                execution=event.ref.execution,
+            )
+            rt.notifier.reply(updated.channel, root, message, tag=tag)
         update_parent(rt.notifier, updated, rt.lang)
         recovered.append(updated.id)
     log.info(

@@ -40,7 +40,7 @@ class Runtime:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.store, self.clock)
+        return Ledger(self.store, self.clock, self.notifier)
 
     @property
     def channel(self) -> str:
