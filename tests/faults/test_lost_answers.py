@@ -13,6 +13,7 @@ exactly one alert — the one Slack accepted first:
 from __future__ import annotations
 
 from standins.load.harness import Harness, HarnessConfig, base_scenario, single_plan
+from standins.server import Reply
 from standins.slack import Posted
 
 SCALE = 0.01  # Pub/Sub's 10 s backoff and 180 s ack deadline pass in 0.1 s and 1.8 s
@@ -74,8 +75,6 @@ def test_killed_between_slack_answering_and_the_record_shows_the_alert_once() ->
 def test_a_post_that_never_reached_slack_is_posted_by_the_redelivery() -> None:
     # The other side of the lookup: the first attempt timed out WITHOUT Slack posting anything
     # (unreachable for a while); the redelivery looks, finds nothing and posts — once.
-    from standins.server import Reply
-
     plan = single_plan(base_scenario("seed"))
     execution = plan.events[0].execution
     with Harness(HarnessConfig(workers=1, scale=SCALE, slack_timeout=1), plan) as h:
