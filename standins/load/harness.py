@@ -603,6 +603,7 @@ class HarnessConfig:
     scale: float = 1.0  # real seconds per virtual second
     slack_posts_per_second: float | None = 1.0  # per channel; None: unlimited
     slack_updates_per_minute: float | None = 50.0  # chat.update, Tier 3
+    slack_history_per_minute: float | None = 50.0  # conversations.history / .replies, Tier 3
     logging_quota_per_minute: int | None = 60  # the project's quota, enforced by the replay
     logging_budget_per_minute: int = 15  # LOGGING_READS_PER_MINUTE of each instance
     max_attempts: int = 20
@@ -699,6 +700,7 @@ class Harness:
         self.slack = FakeSlack(
             posts_per_second=config.slack_posts_per_second,
             updates_per_minute=config.slack_updates_per_minute,
+            history_per_minute=config.slack_history_per_minute,
             clock=self.vt.monotonic,
             wall=lambda: self.vt.now().timestamp(),  # message ts in the run's own time
         )
