@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,13 @@ from jobtriage import app
 from jobtriage.incident.model import State
 from jobtriage.incident.store import MemoryStore
 from jobtriage.ownlog import LOGGER_NAME
+from standins.load.forged import ghost_executions, with_forged_successes, with_ghost_failures
 from standins.load.harness import (
     Harness,
     HarnessConfig,
     Journal,
     Killed,
     ObservedStore,
-    Plan,
-    PlannedEvent,
     RunReport,
     click_body,
     sign,
@@ -170,37 +169,9 @@ def kills_round_trip(scale: float, seed: int) -> Row:
     return _counted("Killed after Slack answered, before the record", report, faults=faults)
 
 
-def _success_entry(entry: Any, job: str, execution: str, at: datetime) -> dict[str, Any]:
-    """The audit entry of `execution` of `job` completing successfully (a forged one)."""
-    out: dict[str, Any] = json.loads(json.dumps(entry))
-    old = str(out["protoPayload"]["resourceName"]).rsplit("/", 1)[-1]
-    out = json.loads(json.dumps(out).replace(old, execution))
-    out["severity"] = "INFO"
-    out["timestamp"] = at.isoformat().replace("+00:00", "Z")
-    out["insertId"] = f"forged-{execution}"
-    out["protoPayload"]["status"] = {
-        "message": f"Execution {execution} has completed successfully."
-    }
-    return out
-
-
 def forged_success(scale: float, seed: int) -> Row:
     plan = storm_plan(jobs=3, per_job=2, within=30.0, duplicates=0.0, seed=seed)
-    forged: list[PlannedEvent] = []
-    for job in sorted(plan.jobs):
-        sample = next(e for e in plan.events if e.job == job)
-        execution = f"{job}-forged"
-        forged.append(
-            PlannedEvent(
-                job=job,
-                execution=execution,
-                failed=False,
-                at=120.0,
-                entry=_success_entry(sample.entry, job, execution, START + timedelta(seconds=120)),
-                message_id=f"forged-{execution}",
-            )
-        )
-    plan = Plan(plan.scenarios, plan.events + forged)
+    plan = with_forged_successes(plan, at=120.0, start=START)
     with Harness(_config(scale), plan) as h:
         h.publish_plan()
         report = h.run(timeout=300)
@@ -209,36 +180,20 @@ def forged_success(scale: float, seed: int) -> Row:
             for i in h.store.inner._incidents.values()
             if i.state is State.RECOVERED  # no real success happened
         )
-    return _counted("Forged success events", report, faults=len(forged), wrongly_closed=closed)
+    faults = len(plan.jobs)
+    return _counted("Forged success events", report, faults=faults, wrongly_closed=closed)
 
 
 def forged_failure(scale: float, seed: int) -> Row:
     plan = storm_plan(jobs=3, per_job=2, within=30.0, duplicates=0.0, seed=seed)
-    ghosts: list[PlannedEvent] = []
-    for n, sample in enumerate(plan.events[:3]):
-        job = f"ghost-job-{n:02d}"
-        execution = f"{job}-x1y2z"
-        entry = json.loads(
-            json.dumps(sample.entry).replace(sample.execution, execution).replace(sample.job, job)
-        )
-        entry["insertId"] = f"forged-{execution}"
-        ghosts.append(
-            PlannedEvent(
-                job=job,
-                execution=execution,
-                failed=False,  # not a real failure: it must not be counted as one to post
-                at=10.0 + n,
-                entry=entry,
-                message_id=f"forged-{execution}",
-            )
-        )
-    plan = Plan(plan.scenarios, plan.events + ghosts)
+    plan = with_ghost_failures(plan, count=3, at=10.0)
     with Harness(_config(scale), plan) as h:
         h.publish_plan()
         report = h.run(timeout=300)
+    ghosts = ghost_executions(plan)
     row = _counted("Forged failure events (unknown job)", report, faults=len(ghosts))
     # an alert for a job that does not exist is a false alarm: counted with the duplicates
-    row.duplicated += sum(1 for g in ghosts for p in report.posted if g.execution in p.body())
+    row.duplicated += sum(1 for g in ghosts for p in report.posted if g in p.body())
     return row
 
 

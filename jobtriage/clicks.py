@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from jobtriage.errors import PermanentError, TransientError
@@ -87,6 +87,10 @@ def process_click(raw_body: bytes, headers: Mapping[str, str], rt: Runtime) -> H
     results: list[str] = []
 
     def apply(current: Incident) -> Incident:
+        if current.last_click_at is not None and now < current.last_click_at:
+            # Clicks apply in Slack's order: this one is older than the last one applied.
+            results.append("stale")
+            return current
         if click.action is actions.ButtonAction.ACKNOWLEDGE:
             t = acknowledge(current, user=click.user_id, now=now)
         elif click.action is actions.ButtonAction.RESOLVE:
@@ -102,9 +106,19 @@ def process_click(raw_body: bytes, headers: Mapping[str, str], rt: Runtime) -> H
                 until_success=duration is None,
             )
         results.append(f"{t.result}{': ' + t.reason if t.reason else ''}")
-        return t.incident
+        if not t.changed:
+            return t.incident
+        newest = max(now, current.last_click_at) if current.last_click_at else now
+        return replace(t.incident, last_click_at=newest)
 
     updated = rt.store.update(click.incident_id, apply)
+    if results and results[-1] == "stale":
+        log.info(
+            "click older than the last one applied; nothing changed",
+            extra=audit | {"result": "stale"},
+        )
+        _ephemeral(rt, click, say(Word.CLICK_STALE, rt.lang))
+        return HttpAnswer(200)
     log.info("click applied", extra=audit | {"result": results[-1] if results else "?"})
     if click.action is actions.ButtonAction.RESOLVE and updated.state.closed:
         _ask_what_it_was(rt, click, updated)

@@ -5,7 +5,9 @@
     │     new alert   (own message, or inside the digest thread in a storm)
     │     repeat      (reply in the incident's thread, parent message redrawn)
     │     hold        (counted in the incident, nothing posted)
-    └─ success: recover every open incident of the job, say so in its thread
+    │     (an execution the Run API has never heard of: nothing posted, one log line)
+    └─ success: confirmed by the Run API (incident/verify.py), recover every open incident
+       of the job that failed before it, say so in its thread
     finish the claim (or release it, or keep it: see below)
 
 No duplicate, no loss, for one execution:
@@ -51,6 +53,7 @@ from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, De
 from jobtriage.incident.memory import ranked_causes
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import ClaimOutcome
+from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
 from jobtriage.notify.metadata import PostKind, PostTag
@@ -113,6 +116,15 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     # Read before gathering: a repeat of a job with an open incident may skip logs in a storm.
     open_now = rt.store.open_incidents(job_path)
     evidence = gather(event, sources=rt.sources, urgent_logs=not open_now)
+    if evidence.execution_missing:
+        # Verify before acting: the Run API has never heard of this execution (a forged or
+        # mistaken event). One log line, and the event is acknowledged.
+        log.warning(
+            "the Run API has no execution %s; nothing posted",
+            event.ref.execution,
+            extra=_ctx(event) | {"reason": "execution not found"},
+        )
+        return EventResult("unverified")
     report = build_report(evidence)
     if rt.on_report is not None:
         rt.on_report(evidence, report)
@@ -209,7 +221,7 @@ def _new_alert(
         thread_ts = (
             delivery.posted.thread_ts
             if delivery.posted
-            else ledger.digest_thread(channel, _post_digest(rt, channel))
+            else ledger.digest_thread(channel, _post_digest(rt, channel), delivery=delivery)
         )
 
         def post(tag: PostTag) -> str:
@@ -283,12 +295,28 @@ def _repeat(
 
 def _on_success(event: JobEvent, rt: Runtime) -> EventResult:
     job_path = event.ref.job_path
+    open_now = [i for i in rt.store.open_incidents(job_path) if not i.state.closed]
+    if not open_now:
+        log.info("execution succeeded; no open incident", extra=_ctx(event))
+        return EventResult("success")
+    # Verify before acting: only the Run API's word that this execution succeeded, after the
+    # incident's last failure, closes anything (jobtriage/incident/verify.py).
+    confirmed = confirm_success(rt.sources.run, event.ref, open_now)
+    if isinstance(confirmed, Refused):
+        log.warning(
+            "success not confirmed; nothing recovered: %s",
+            confirmed.reason,
+            extra=_ctx(event) | {"reason": confirmed.reason},
+        )
+        return EventResult("unverified")
+    for incident, why in confirmed.kept:
+        log.info("incident stays open: %s", why, extra=_ctx(event) | {"incident": incident.id})
     now = rt.clock.now()
     decisions = decide_success(
-        rt.store.open_incidents(job_path),
+        list(confirmed.incidents),
         execution=event.ref.execution,
         now=now,
-        finished_at=event.timestamp,
+        finished_at=confirmed.finished_at,
     )
     recovered: list[str] = []
     for decision in decisions:

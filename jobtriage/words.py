@@ -176,6 +176,7 @@ class Word(StrEnum):
     CLICK_UNCHECKED = "click_unchecked"
     CLICK_NOT_ALLOWED = "click_not_allowed"
     CLICK_UNKNOWN = "click_unknown"
+    CLICK_STALE = "click_stale"
     # The command line
     CLI_SLACK_MESSAGE = "cli_slack_message"
     CLI_POSTED = "cli_posted"
@@ -459,6 +460,12 @@ _CATALOGUE: dict[Word, Text] = {
     Word.CLICK_UNKNOWN: Text(
         en="This incident is no longer known (it may have been removed).",
         ko="이 인시던트를 찾을 수 없습니다 (삭제되었을 수 있습니다).",
+    ),
+    Word.CLICK_STALE: Text(
+        en="Not applied: someone changed this incident after your click. The message shows "
+        "what it is now.",
+        ko="적용되지 않음: 클릭 이후 다른 사람이 이 인시던트를 변경했습니다. 메시지에 현재 "
+        "상태가 표시됩니다.",
     ),
     # The command line
     Word.CLI_SLACK_MESSAGE: Text(en="The Slack message", ko="Slack 메시지"),

@@ -192,3 +192,49 @@ def test_an_unreadable_group_refuses_rather_than_lets_everyone_in(store: MemoryS
         ephemeral = slack.calls("chat.postEphemeral")
         assert len(ephemeral) == 1
         assert "Could not check" in ephemeral[0].args["text"]
+
+
+def test_a_click_older_than_the_last_one_applied_changes_nothing(store: MemoryStore) -> None:
+    """Acknowledge (captured), then someone's Snooze, then the captured Acknowledge again within
+    Slack's 5-minute window: the incident stays snoozed, and the clicker is told why."""
+    rt = _runtime(store)
+    incident = _only(store)
+    ack = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
+    snooze = encode_value(ButtonValue(ButtonAction.SNOOZE, incident.id, Snooze.HOUR))
+    t0 = time.time() - 60
+    captured = _request(ack, ButtonAction.ACKNOWLEDGE, action_ts=f"{t0:.6f}")
+    assert process_click(*captured, rt).status == 200
+    later = _request(snooze, ButtonAction.SNOOZE, user="U0OTHER", action_ts=f"{t0 + 30:.6f}")
+    assert process_click(*later, rt).status == 200
+    snoozed = store.get(incident.id)
+    assert snoozed is not None
+    assert snoozed.state is State.SNOOZED
+
+    replayed = _request(ack, ButtonAction.ACKNOWLEDGE, action_ts=f"{t0:.6f}")
+    assert process_click(*replayed, rt).status == 200
+    final = store.get(incident.id)
+    assert final is not None
+    assert final.state is State.SNOOZED
+    assert final.version == snoozed.version
+    notifier = rt.notifier
+    assert isinstance(notifier, LogNotifier)
+    kind, _, text = notifier.sent[-1]
+    assert kind == "ephemeral"
+    assert "Not applied" in str(text)
+
+
+def test_clicks_in_order_all_apply(store: MemoryStore) -> None:
+    rt = _runtime(store)
+    incident = _only(store)
+    t0 = time.time() - 60
+    snooze = encode_value(ButtonValue(ButtonAction.SNOOZE, incident.id, Snooze.HOUR))
+    ack = encode_value(ButtonValue(ButtonAction.ACKNOWLEDGE, incident.id))
+    snoozed = process_click(*_request(snooze, ButtonAction.SNOOZE, action_ts=f"{t0:.6f}"), rt)
+    assert snoozed.status == 200
+    acked_ts = f"{t0 + 5:.6f}"
+    acked = process_click(*_request(ack, ButtonAction.ACKNOWLEDGE, action_ts=acked_ts), rt)
+    assert acked.status == 200
+    final = store.get(incident.id)
+    assert final is not None
+    assert final.state is State.ACKNOWLEDGED
+    assert final.last_click_at == datetime.fromtimestamp(float(acked_ts), UTC)

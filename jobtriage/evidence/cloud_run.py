@@ -101,7 +101,7 @@ class RecentExecutions:
         """The newest successful execution other than `exclude` created before `before`."""
         best: ExecutionInfo | None = None
         for info in self.executions:
-            if info.name == exclude or not _succeeded(info):
+            if info.name == exclude or not succeeded(info):
                 continue
             created = info.create_time or info.start_time
             if before is not None and created is not None and created >= before:
@@ -179,7 +179,8 @@ class CloudRun:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _succeeded(info: ExecutionInfo) -> bool:
+def succeeded(info: ExecutionInfo) -> bool:
+    """The execution completed successfully (all its tasks, by the Completed condition)."""
     if info.completed_state is not None:
         return info.completed_state == "CONDITION_SUCCEEDED"
     return info.task_count > 0 and info.succeeded_count == info.task_count

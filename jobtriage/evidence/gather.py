@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from google.api_core.exceptions import NotFound
+
 from jobtriage.clock import SYSTEM_CLOCK, Clock
 from jobtriage.evidence.cloud_logging import CloudLogging, LogRead, window_for
 from jobtriage.evidence.cloud_run import CloudRun, LastSuccess, RecentExecutions, TaskList
@@ -67,13 +69,15 @@ class Sources:
 class _Outcome:
     value: Any = None
     gap: Gap | None = None
+    missing: bool = False  # the API answered 404: the resource does not exist
 
 
 def _attempt(source: Source, run: CloudRun, ref: ExecutionRef, read: Callable[[], T]) -> _Outcome:
     try:
         return _Outcome(read())
     except Exception as exc:
-        return _Outcome(gap=gap_for(source, exc, api=RUN_API, ref=ref, timeout=run.timeout))
+        gap = gap_for(source, exc, api=RUN_API, ref=ref, timeout=run.timeout)
+        return _Outcome(gap=gap, missing=isinstance(exc, NotFound))
 
 
 def _read_run(run: CloudRun, ref: ExecutionRef) -> dict[Source, _Outcome]:
@@ -108,6 +112,7 @@ def gather(
     job: JobInfo | None = None
     tasks: TaskList = TaskList(())
     last: LastSuccess = LastSuccess(None, 0)
+    missing = False
     if sources.run is None:
         gaps.append(
             Gap(
@@ -122,6 +127,7 @@ def gather(
             if outcome.gap is not None:
                 gaps.append(outcome.gap)
         execution = results[Source.EXECUTION].value
+        missing = results[Source.EXECUTION].missing
         job = results[Source.JOB].value
         tasks = results[Source.TASKS].value or tasks
         recent: RecentExecutions | None = results[Source.LAST_SUCCESS].value
@@ -215,6 +221,7 @@ def gather(
         logs=logs.lines,
         log_stats=logs.stats,
         gaps=tuple(gaps),
+        execution_missing=missing,
     )
 
 

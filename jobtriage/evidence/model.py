@@ -397,6 +397,9 @@ class Evidence:
     gaps: tuple[Gap, ...] = ()
     # Builds, job edits, IAM changes, secret versions, Cloud SQL state (`evidence.related`).
     related: Related = field(default_factory=Related)
+    # The Run API answered 404 for the execution itself: the event names an execution that does
+    # not exist (a forged or mistaken event), not one we merely could not read.
+    execution_missing: bool = False
     index: LogIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

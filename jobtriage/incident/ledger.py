@@ -201,14 +201,17 @@ class Ledger:
         finally:
             self.store.release(key, holder=opening.holder)
 
-    def digest_thread(self, channel: str, post_digest: Callable[[PostTag], str]) -> str | None:
+    def digest_thread(
+        self, channel: str, post_digest: Callable[[PostTag], str], *, delivery: Delivery
+    ) -> str | None:
         """Where a new incident's alert goes: None for a message of its own, or the ts of the
         digest thread once `DIGEST_AFTER` incidents were opened in this `DIGEST_WINDOW`
         (`post_digest` posts that digest message, once per window).
 
         The places are claims (created once, decided by the store), so concurrent deliveries
         agree without a counter: each new incident takes the first free one of the window's
-        places.
+        places. A place names the delivery that took it, so a retry of that delivery (its post
+        failed, Pub/Sub redelivered) finds its own place again instead of using up another.
         """
         now = self.clock.now()
         window = int(now.timestamp() // DIGEST_WINDOW.total_seconds())
@@ -216,15 +219,26 @@ class Ledger:
             key = claim_key(ClaimKind.ALERT_PLACE, channel, window, place)
             taken = self.store.claim(key, now=now, lease=DIGEST_WINDOW * 2)
             if taken.owned:
-                self.store.finish(taken.key, result={"place": place})
+                self.store.finish(taken.key, result={"place": place, "by": delivery.key})
                 return None
+            if taken.result is not None and taken.result.get("by") == delivery.key:
+                return None  # taken by an earlier attempt of this very delivery
         key = claim_key(ClaimKind.DIGEST, channel, window)
         digest = self.reconciled(self.store.claim(key, now=now, lease=OPENING_LEASE))
         if digest.outcome is ClaimOutcome.DONE and digest.posted is not None:
             return digest.posted.ts
         if not digest.owned:
             raise TransientError("the digest message for many failing jobs is being posted")
-        ts = self.post_once(Delivery(digest), channel, post_digest, kind=PostKind.DIGEST)
+        held = Delivery(digest)
+        try:
+            ts = self.post_once(held, channel, post_digest, kind=PostKind.DIGEST)
+        except BaseException:
+            if held.posted is None:
+                # Not recorded as posted: let the next new incident take the digest at once,
+                # instead of every one of them being refused until this claim's lease ends. A
+                # post that was started stays on the claim: that next holder looks for it first.
+                self.store.release(digest.key, holder=digest.holder)
+            raise
         self.store.finish(digest.key, result={"ts": ts})
         log.warning(
             "many jobs failing: new incidents go into a digest thread",

@@ -75,6 +75,9 @@ class Incident:
     resolution_note: str | None = None
     # When the one "still not acknowledged" reminder was posted in the thread (jobtriage/ticks.py).
     reminded_at: datetime | None = None
+    # Slack's `action_ts` of the newest click applied: a click older than it (a captured click
+    # replayed, or two people clicking at once and Slack delivering out of order) changes nothing.
+    last_click_at: datetime | None = None
 
     @property
     def project(self) -> str:

@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,13 +47,31 @@ def _rename(data: Any, old: str, new: str) -> Any:
     return json.loads(json.dumps(data).replace(old, new))
 
 
+def _succeeded(template: dict[str, Any], name: str, created: datetime) -> dict[str, Any]:
+    """A successful execution of the job named `name`, created at `created`."""
+    old = str(template["name"]).rsplit("/", 1)[-1]
+    execution: dict[str, Any] = _rename(template, old, name)
+    execution["createTime"] = execution["startTime"] = created.isoformat().replace("+00:00", "Z")
+    execution["completionTime"] = (
+        (created + timedelta(seconds=40)).isoformat().replace("+00:00", "Z")
+    )
+    return execution
+
+
 def scenario_with_rerun() -> Scenario:
-    """The seed incident plus a second execution that fails the same way."""
+    """The seed incident plus a second execution that fails the same way, and a later one that
+    succeeds (the Run API confirms a success before anything is recovered)."""
     seed = Scenario.embedded("seed")
     assert seed.execution is not None
     rerun = Scenario(**{f: copy.deepcopy(getattr(seed, f)) for f in ("event", "job", "name")})
     rerun.execution = seed.execution
-    rerun.executions = [*seed.executions, _rename(seed.execution, FIRST, SECOND)]
+    good = next(e for e in seed.executions if e.get("succeededCount"))
+    rerun.executions = [
+        *seed.executions,
+        _rename(seed.execution, FIRST, SECOND),
+        # The rerun that works, after the failures were seen (the function runs on real time).
+        _succeeded(good, SUCCESS, datetime.now(UTC) + timedelta(minutes=1)),
+    ]
     rerun.tasks = seed.tasks + _rename(
         [t for t in seed.tasks if FIRST in t.get("name", "")], FIRST, SECOND
     )

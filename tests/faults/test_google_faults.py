@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from standins.load.harness import Harness, HarnessConfig, base_scenario, renamed, single_plan
+from standins.load.harness import (
+    Harness,
+    HarnessConfig,
+    RunReport,
+    base_scenario,
+    renamed,
+    single_plan,
+)
 from standins.replay.google import RUN_APIS, Api
 
 
-def _alert_after(faults: list[tuple[Api, int, float]], *, api_timeout: float = 5.0) -> str:
+def _run_with(faults: list[tuple[Api, int, float]], *, api_timeout: float = 5.0) -> RunReport:
     sc = renamed(
         base_scenario("seed"), job="o4o-api-migrations", execution="o4o-api-migrations-f4ult"
     )
@@ -21,7 +28,11 @@ def _alert_after(faults: list[tuple[Api, int, float]], *, api_timeout: float = 5
         report = h.run(timeout=60)
     assert report.unhandled == []
     assert report.dead_letters == []
-    [alert] = report.posted
+    return report
+
+
+def _alert_after(faults: list[tuple[Api, int, float]], *, api_timeout: float = 5.0) -> str:
+    [alert] = _run_with(faults, api_timeout=api_timeout).posted
     assert alert.thread_ts is None
     return alert.body()
 
@@ -45,7 +56,6 @@ def test_logging_refusing(status: int, expected: str) -> None:
     ("status", "expected"),
     [
         (403, "permission denied reading the execution"),
-        (404, "execution no longer exists"),
         (429, "Cloud Run Admin API read quota exhausted"),
         (500, "Cloud Run Admin API error 500"),
     ],
@@ -56,6 +66,14 @@ def test_run_api_refusing(status: int, expected: str) -> None:
     assert expected in body
     # the audit entry alone still names the execution and how it ended
     assert "o4o-api-migrations-f4ult" in body
+
+
+def test_an_execution_the_run_api_does_not_know_posts_nothing() -> None:
+    """404 on the execution itself: the event names an execution that does not exist (forged or
+    mistaken). Nothing is posted; the event is acknowledged (not redelivered, not dead-lettered)."""
+    report = _run_with([(api, 404, 0.0) for api in RUN_APIS])
+    assert report.posted == []
+    assert report.actions() == {"unverified": 1}
 
 
 def test_everything_slow() -> None:

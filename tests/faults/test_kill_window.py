@@ -22,13 +22,17 @@ def _run(kill: str, *, history_error: str | None = None) -> tuple[RunReport, str
     victim = plan.events[0].execution
     with Harness(HarnessConfig(workers=2, scale=SCALE), plan) as h:
         getattr(h.store, kill).add(victim)
-        if history_error:
-            h.slack.error("conversations.history", history_error, needed="channels:history")
+        if history_error:  # the victim's post is an alert (history) or, if another execution
+            # of its job opened the incident first, a thread reply (replies)
+            for method in ("conversations.history", "conversations.replies"):
+                h.slack.error(method, history_error, needed="channels:history")
         h.publish_plan()
         report = h.run(timeout=120)
         assert h.store.killed == [victim]
         gaps = h.journal.writes_between_post_and_record()
-        lookups = len(h.slack.calls("conversations.history"))
+        lookups = len(h.slack.calls("conversations.history")) + len(
+            h.slack.calls("conversations.replies")
+        )
     return report, victim, gaps, lookups
 
 

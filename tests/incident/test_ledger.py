@@ -3,6 +3,8 @@ the digest places."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -90,6 +92,12 @@ def test_one_incident_opens_at_a_time_per_fingerprint(ledger: Ledger) -> None:
         pass  # released once the first opening ended
 
 
+def _deliveries(ledger: Ledger) -> Iterator[Delivery]:
+    """Deliveries of distinct executions, each holding its own execution claim."""
+    for n in itertools.count():
+        yield Delivery(ledger.claim_execution(f"{EXECUTION}-{n:04d}"))
+
+
 def test_the_digest_takes_over_after_the_first_places_of_a_window(
     ledger: Ledger, clock: SteppingClock
 ) -> None:
@@ -100,12 +108,46 @@ def test_the_digest_takes_over_after_the_first_places_of_a_window(
         digests.append("d")
         return "1700000099.000100"
 
-    places = [ledger.digest_thread("C1", post_digest) for _ in range(DIGEST_AFTER)]
+    new = _deliveries(ledger)
+    places = [
+        ledger.digest_thread("C1", post_digest, delivery=next(new)) for _ in range(DIGEST_AFTER)
+    ]
     assert places == [None] * DIGEST_AFTER
-    assert ledger.digest_thread("C1", post_digest) == "1700000099.000100"
-    assert ledger.digest_thread("C1", post_digest) == "1700000099.000100"
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
     assert digests == ["d"]
     # Another channel has its own places; the next window starts over.
-    assert ledger.digest_thread("C2", post_digest) is None
+    assert ledger.digest_thread("C2", post_digest, delivery=next(new)) is None
     clock.advance(DIGEST_WINDOW.total_seconds())
-    assert ledger.digest_thread("C1", post_digest) is None
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) is None
+
+
+def test_a_retried_delivery_keeps_its_place(ledger: Ledger) -> None:
+    """The alert post failed and Pub/Sub redelivered: the retry finds the place it took, and
+    the other new incidents of the window still get theirs."""
+    new = _deliveries(ledger)
+    first = next(new)
+
+    def no_digest(tag: PostTag) -> str:
+        raise AssertionError("no digest yet: only one incident of the window has posted")
+
+    for _ in range(5):
+        assert ledger.digest_thread("C1", no_digest, delivery=first) is None
+    others = [ledger.digest_thread("C1", no_digest, delivery=next(new)) for _ in range(2)]
+    assert others == [None, None]
+
+
+def test_a_failed_digest_post_lets_the_next_one_post_it_at_once(ledger: Ledger) -> None:
+    new = _deliveries(ledger)
+    for _ in range(DIGEST_AFTER):
+        ledger.digest_thread("C1", lambda tag: "unused", delivery=next(new))
+
+    def slack_down(tag: PostTag) -> str:
+        raise TransientError("Slack answered 503")
+
+    with pytest.raises(TransientError, match="503"):
+        ledger.digest_thread("C1", slack_down, delivery=next(new))
+    # Not "the digest is being posted" for the rest of the lease: the claim was released.
+    assert ledger.digest_thread("C1", lambda tag: "1700000100.000200", delivery=next(new)) == (
+        "1700000100.000200"
+    )
