@@ -13,13 +13,15 @@
 No duplicate, no loss, for one execution:
 1. Claim the execution in the store (create-if-absent decides races). Already delivered → do
    nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers later).
-2. Diagnose, decide, post. Right after the Slack call returns, the ledger records its ts — the
-   only window in which a crash can repeat a post is between Slack answering and that one write.
+2. Diagnose, decide, post. The ledger notes on the claim that a post starts, then records the
+   ts right after the Slack call returns. A post whose answer was lost in between (a timeout, a
+   crash) is looked up in Slack by the next holder (its message metadata) before posting again.
 3. Save the incident, finish the claim. A crash after step 2 is taken over by the redelivery,
    which sees the recorded post and only completes the bookkeeping.
-A transient failure before anything was posted releases the claim and raises, so the redelivery
-can start over at once. After a post it keeps the claim (with the post recorded on it): the
-redelivery that takes over once the lease ends finishes the bookkeeping and posts nothing.
+A transient failure before anything was recorded releases the claim and raises, so the
+redelivery can start over at once (and look for the post first, if one was started). After a
+post it keeps the claim (with the post recorded on it): the redelivery that takes over once the
+lease ends finishes the bookkeeping and posts nothing.
 
 When many jobs fail at once (a failure storm), three things keep the channel and the quotas whole:
 - a repeat of a job that already has an open incident reads logs only while this instance's
