@@ -48,7 +48,9 @@ class PostTag:
             "execution": self.execution,
             "kind": str(self.kind),
         }
-        return {"event_type": EVENT_TYPE, "event_payload": scrub_tree(payload)}
+        # a digest belongs to no incident or execution: those keys are left out, not sent empty
+        present = {k: v for k, v in payload.items() if v}
+        return {"event_type": EVENT_TYPE, "event_payload": scrub_tree(present)}
 
 
 def tagged_ts(messages: Iterable[Any], delivery: str) -> str | None:

@@ -257,6 +257,7 @@ def test_a_digest_whose_answer_was_lost_is_found_too(
         ledger.digest_thread(CHANNEL, answer_lost(notifier), delivery=next(deliveries))
     [digest] = slack.messages()
     assert digest.metadata["event_payload"]["kind"] == "digest"
+    assert "incident" not in digest.metadata["event_payload"]  # none yet: left out, not empty
 
     def must_not_post(tag: PostTag) -> str:
         raise AssertionError("digest posted twice")
