@@ -29,3 +29,39 @@ resource "google_firestore_field" "delivery_expiry" {
 
   index_config {}
 }
+
+# The incident memory's two bounded reads (jobtriage/incident/store/firestore.py): a job's last
+# incidents, newest opened first, and a project's confirmed causes, newest confirmation first.
+# Each is an equality filter plus a descending order, which Firestore serves only from a
+# composite index.
+resource "google_firestore_index" "job_history" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "incidents"
+
+  fields {
+    field_path = "job_path"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "opened_at"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "project_confirmations" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "incidents"
+
+  fields {
+    field_path = "confirmed_project"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "confirmed_at"
+    order      = "DESCENDING"
+  }
+}

@@ -15,7 +15,7 @@ from itertools import count
 from typing import Any
 
 from jobtriage.clicks import HttpAnswer, process_click
-from jobtriage.errors import BadEvent, PermanentError, TransientError
+from jobtriage.errors import BadEvent, Deferred, PermanentError, TransientError
 from jobtriage.event import parse_cloud_event_data
 from jobtriage.notify.metadata import PostTag
 from jobtriage.notify.parts import Message
@@ -150,6 +150,9 @@ def handle_cloud_event(
     try:
         rt = rt or runtime("events")
         return process_event(job_event, rt)
+    except Deferred as exc:
+        log.info("deferred: %s", exc, extra=ctx)
+        raise
     except TransientError as exc:
         log.warning("will be redelivered: %s", exc, extra=ctx)
         raise

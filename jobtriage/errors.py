@@ -32,6 +32,11 @@ class TransientError(TriageError):
     """Redeliver: the same event may well succeed later."""
 
 
+class Deferred(TransientError):
+    """Not a failure: this repeat is counted and waits to be posted with the next ones
+    (`incident.coalesce`); Pub/Sub's redelivery is the timer."""
+
+
 class PermanentError(TriageError):
     """Acknowledge and log: the same event will fail the same way again."""
 

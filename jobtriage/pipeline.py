@@ -3,7 +3,8 @@
     claim the execution (incident/ledger.py) ─ already delivered → nothing; in flight → retry
     ├─ failure: evidence → report → incident decision → one of
     │     new alert   (own message, or inside the digest thread in a storm)
-    │     repeat      (reply in the incident's thread, parent message redrawn)
+    │     repeat      (reply in the incident's thread, parent message redrawn; repeats within
+    │                  a short window after a reply wait and go out together: repeats.py)
     │     hold        (counted in the incident, nothing posted)
     │     (an execution the Run API has never heard of: nothing posted, one log line)
     └─ success: confirmed by the Run API (incident/verify.py), recover every open incident
@@ -40,6 +41,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from jobtriage.diagnosis import Report, build_report, to_text
+from jobtriage.diagnosis.rank import base_priors
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.evidence import JobEvent
 from jobtriage.evidence.gather import gather
@@ -52,17 +54,19 @@ from jobtriage.incident.decide import (
     recover,
 )
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery, claim_key
-from jobtriage.incident.memory import ranked_causes
+from jobtriage.incident.memory import History, learned_priors, ranked_causes
 from jobtriage.incident.model import Incident
+from jobtriage.incident.recall import read_history
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
 from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.notify.notifier import blocks_json, update_parent
+from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
-from jobtriage.notify.repeat import render_repeat
 from jobtriage.ownlog import get_logger
+from jobtriage.repeats import known_repeat, post_repeat
 from jobtriage.runtime import Runtime
 
 log = get_logger()
@@ -117,6 +121,10 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     job_path = event.ref.job_path
     # Read before gathering: a repeat of a job with an open incident may skip logs in a storm.
     open_now = rt.store.open_incidents(job_path)
+    known = known_repeat(event, delivery, open_now, rt)
+    if known is not None:
+        # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.
+        return EventResult(*known)
     evidence = gather(event, sources=rt.sources, urgent_logs=not open_now)
     if evidence.execution_missing:
         # Verify before acting: the Run API has never heard of this execution (a forged or
@@ -127,7 +135,12 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
             extra=_ctx(event) | {"reason": "execution not found"},
         )
         return EventResult("unverified")
-    report = build_report(evidence)
+    # The incident memory, read once: what the job's confirmed causes teach the ranking, and
+    # what a new alert says about the incidents before it.
+    history = read_history(
+        rt.store, job_path, cache=rt.project_cache, monotonic=rt.clock.monotonic()
+    )
+    report = build_report(evidence, priors=learned_priors(history, base_priors()))
     if rt.on_report is not None:
         rt.on_report(evidence, report)
     fingerprint = report.fingerprint
@@ -145,7 +158,7 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     log.info("diagnosed: %s", decision.action, extra=ctx | {"reason": decision.reason})
     try:
         if decision.action is Action.NEW_ALERT:
-            opened = _new_alert(decision, report, delivery, rt)
+            opened = _new_alert(decision, report, delivery, rt, history)
             if opened is not None:
                 return opened
             # Another execution of this job opened the incident meanwhile: a repeat after all.
@@ -203,7 +216,7 @@ def _reapply_failure(
 
 
 def _new_alert(
-    decision: Decision, report: Report, delivery: Delivery, rt: Runtime
+    decision: Decision, report: Report, delivery: Delivery, rt: Runtime, history: History
 ) -> EventResult | None:
     """Open the incident: post its alert and store it. None when another delivery opened the
     same incident meanwhile (the caller replies in its thread instead)."""
@@ -218,7 +231,16 @@ def _new_alert(
             rt.store.open_incident(draft.job_path, draft.fingerprint) is not None
         ):
             return None  # opened by the delivery that held this claim just before us
-        message = render_alert(report, draft, lang=rt.lang)
+        slots = alert_slots(
+            draft,
+            history,
+            now=rt.clock.now(),
+            last_success=report.baseline_finished_at,
+            lang=rt.lang,
+        )
+        message = render_alert(
+            report, draft, lang=rt.lang, seen_before=slots.seen_before, footer=slots.footer
+        )
         channel = delivery.posted.channel if delivery.posted else rt.channel
         thread_ts = (
             delivery.posted.thread_ts
@@ -268,28 +290,8 @@ def _repeat(
     event: JobEvent,
     fingerprint: str,
 ) -> EventResult:
-    incident = decision.incident
-    assert incident is not None
-    root = incident.thread_root
-    assert incident.channel
-    assert root
-    channel = incident.channel
-    in_digest = incident.thread_ts is not None
-    message = render_repeat(report, incident, lang=rt.lang, with_job=in_digest)
-    # An acknowledged incident replies quietly: in the thread only, no broadcast.
-    broadcast = decision.action is Action.THREAD_REPLY and decision.held_back > 0
-    ts = rt.ledger.post_once(
-        delivery,
-        channel,
-        lambda t: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=t),
-        kind=PostKind.REPLY,
-        incident=incident.id,
-        execution=event.ref.execution,
-        thread_ts=root,
-    )
-    updated = rt.store.update(incident.id, _reapply_failure(event, fingerprint, rt.clock.now()))
-    update_parent(rt.notifier, updated, rt.lang)
-    return EventResult(str(decision.action), updated.id, ts, report)
+    action, incident_id, ts = post_repeat(decision, report, delivery, rt, event, fingerprint)
+    return EventResult(action, incident_id, ts, report)
 
 
 # --- success ----------------------------------------------------------------------------------

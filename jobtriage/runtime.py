@@ -14,6 +14,7 @@ from jobtriage.diagnosis import Report
 from jobtriage.evidence import Evidence
 from jobtriage.evidence.gather import Sources
 from jobtriage.incident.ledger import Ledger
+from jobtriage.incident.recall import ProjectCache
 from jobtriage.incident.store import IncidentStore
 from jobtriage.notify.notifier import Notifier
 from jobtriage.settings import Settings
@@ -34,6 +35,8 @@ class Runtime:
     lang: Lang = field(init=False)
     # Members of the allow-list user group, and when they were read (`clock.monotonic()`).
     group_cache: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    # A project's confirmed incidents, and when they were read (`incident.recall`).
+    project_cache: ProjectCache = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lang = self.settings.lang

@@ -152,6 +152,9 @@ class Word(StrEnum):
     # Thread replies: failed again, recovered
     AGAIN = "again"
     AGAIN_FALLBACK = "again_fallback"
+    AGAIN_MANY = "again_many"
+    AGAIN_MANY_FALLBACK = "again_many_fallback"
+    ALSO_FAILED = "also_failed"
     LOGS_SKIPPED = "logs_skipped"
     RECOVERED = "recovered"
     RECOVERED_HISTORY = "recovered_history"
@@ -172,6 +175,22 @@ class Word(StrEnum):
     MODAL_NOTE_HINT = "modal_note_hint"
     MODAL_PICK_ONE = "modal_pick_one"
     CONFIRMED = "confirmed"
+    SEEN_TIMES = "seen_times"
+    SEEN_TIMES_AT_LEAST = "seen_times_at_least"
+    SEEN_LAST_CONFIRMED = "seen_last_confirmed"
+    SEEN_RESOLVED_BY = "seen_resolved_by"
+    SEEN_RESOLVED = "seen_resolved"
+    SEEN_RECOVERED = "seen_recovered"
+    SEEN_STILL_OPEN = "seen_still_open"
+    HISTORY_MOVED = "history_moved"
+    HISTORY_HELD = "history_held"
+    HISTORY_COUNTS = "history_counts"
+    FIELD_HISTORY = "field_history"
+    FIGURES_JOB = "figures_job"
+    FIGURES_FAILURES = "figures_failures"
+    FIGURES_FAILURE_ONE = "figures_failure_one"
+    FIGURES_STREAK = "figures_streak"
+    FIGURES_RECOVERY = "figures_recovery"
     # Answers to a click only the clicker sees
     CLICK_UNCHECKED = "click_unchecked"
     CLICK_NOT_ALLOWED = "click_not_allowed"
@@ -385,6 +404,18 @@ _CATALOGUE: dict[Word, Text] = {
     Word.AGAIN_FALLBACK: Text(
         en="{job} failed again ({nth} time in {span})", ko="{job} 다시 실패 ({span} 동안 {nth})"
     ),
+    Word.AGAIN_MANY: Text(
+        en="*Failed {count} more times* — {nth} time in {span}, same cause",
+        ko="*{count}번 더 실패* — {span} 동안 {nth}, 같은 원인",
+    ),
+    Word.AGAIN_MANY_FALLBACK: Text(
+        en="{job} failed {count} more times ({nth} time in {span})",
+        ko="{job} {count}번 더 실패 ({span} 동안 {nth})",
+    ),
+    Word.ALSO_FAILED: Text(
+        en="Also failed the same way since the last reply: {executions}",
+        ko="지난 답글 이후 같은 이유로 실패한 실행: {executions}",
+    ),
     Word.LOGS_SKIPPED: Text(
         en=(
             "Logs not read for this one: Logging reads are kept for new incidents "
@@ -446,6 +477,37 @@ _CATALOGUE: dict[Word, Text] = {
     Word.MODAL_NOTE_HINT: Text(en="e.g. pinned secret version 6", ko="예: 시크릿 버전 6으로 고정"),
     Word.MODAL_PICK_ONE: Text(en="Pick the cause it was", ko="원인을 하나 골라 주세요"),
     Word.CONFIRMED: Text(en="confirmed: {cause}", ko="확인된 원인: {cause}"),
+    Word.SEEN_TIMES: Text(en="{nth} time since {since}", ko="{since} 이후 {nth} 발생"),
+    Word.SEEN_TIMES_AT_LEAST: Text(
+        en="at least the {nth} time since {since}", ko="{since} 이후 최소 {nth} 발생"
+    ),
+    Word.SEEN_LAST_CONFIRMED: Text(en="last confirmed {cause}", ko="지난번 확인된 원인 {cause}"),
+    Word.SEEN_RESOLVED_BY: Text(en="resolved by {who} in {took}", ko="{who} 님이 {took} 만에 해결"),
+    Word.SEEN_RESOLVED: Text(en="resolved in {took}", ko="{took} 만에 해결"),
+    Word.SEEN_RECOVERED: Text(en="recovered by itself in {took}", ko="{took} 만에 저절로 복구"),
+    Word.SEEN_STILL_OPEN: Text(
+        en="the last one is still open", ko="지난번 인시던트는 아직 열려 있음"
+    ),
+    Word.HISTORY_MOVED: Text(
+        en="history moved {cause} above {other}",
+        ko="과거 이력으로 {cause}을(를) {other}보다 위로 올림",
+    ),
+    Word.HISTORY_HELD: Text(
+        en="history pointed elsewhere; the strong evidence for {cause} stands",
+        ko="과거 이력은 다른 원인을 가리켰지만 {cause}의 강한 증거가 우선함",
+    ),
+    Word.HISTORY_COUNTS: Text(
+        en="{job} confirmed on this job, {project} on other jobs of the project",
+        ko="이 Job에서 확인 {job}건, 같은 프로젝트의 다른 Job에서 {project}건",
+    ),
+    Word.FIELD_HISTORY: Text(en="History", ko="과거 이력"),
+    Word.FIGURES_JOB: Text(en="This job", ko="이 Job"),
+    Word.FIGURES_FAILURES: Text(en="{n} failures in 7 days", ko="7일간 실패 {n}회"),
+    Word.FIGURES_FAILURE_ONE: Text(en="1 failure in 7 days", ko="7일간 실패 1회"),
+    Word.FIGURES_STREAK: Text(en="{n} failing runs in a row", ko="연속 실패 {n}회"),
+    Word.FIGURES_RECOVERY: Text(
+        en="median recovery {took} ({n} closed)", ko="복구 중앙값 {took} (종료 {n}건)"
+    ),
     # Answers to a click only the clicker sees
     Word.CLICK_UNCHECKED: Text(
         en=(

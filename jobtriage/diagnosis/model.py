@@ -107,6 +107,30 @@ NESTED_QUOTES = "'\"'\"'"
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedPriors:
+    """What confirmed causes of earlier incidents do to the priors the ranking starts from
+    (`jobtriage.incident.memory.learned_priors`): a factor per cause, each within ×2 / ÷2."""
+
+    factors: tuple[tuple[str, float], ...] = ()  # (cause id, factor ≠ 1), strongest move first
+    job_confirmations: int = 0  # confirmed incidents of this job the factors read
+    project_confirmations: int = 0  # of the project's other jobs (weighed less)
+
+    def factor(self, cause: str) -> float:
+        return dict(self.factors).get(cause, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEffect:
+    """How the learned priors changed this report's order (`Report.history`)."""
+
+    priors: LearnedPriors
+    # (x, y): the history moved x above y, compared with the ranking from the base priors.
+    moved: tuple[tuple[str, str], ...] = ()
+    # A cause whose strong finding the history would have overruled, and so did not.
+    held: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     summary: Summary
     causes: tuple[RankedCause, ...]
@@ -121,6 +145,8 @@ class Report:
     error_line: Fact | None = None
     # The last successful execution the changes were computed against (None: none found).
     baseline_execution: str | None = None
+    # When that execution ended: the start of the job's current failing streak.
+    baseline_finished_at: datetime | None = None
     # Builds, job edits, secret versions, instance events, IAM changes, oldest first.
     suspects: tuple[Suspect, ...] = ()
     # Every cause considered, with its verdict and the reason (`diagnosis.differential`).
@@ -128,6 +154,8 @@ class Report:
     # The cause the learned fallback prefers when it disagrees with the rules' top cause (the
     # top then shows the lower, disputed calibration).
     disputed_by: str | None = None
+    # What the incident memory's learned priors did to the order (None: no history was given).
+    history: HistoryEffect | None = None
 
     @property
     def top(self) -> RankedCause:

@@ -6,6 +6,11 @@ ratio that grows steeply with the finding's strength (a 0.9 finding ≈ ×50). T
 normalised so the confidences add up to 1. With no finding at all, `unknown` leads and the other
 causes follow in prior order — the report then says what was seen instead of guessing.
 
+The incident memory can scale the priors (`LearnedPriors`, from the causes on-call confirmed for
+the job and its project, each factor within ×2 / ÷2): `rank_with_history` ranks with and without
+them and says what moved; it breaks near-ties, and never unseats a top cause whose finding is at
+least `HISTORY_NEVER_OVERRULES` strong.
+
 Symptoms (`analyzers.symptoms`) are capped after every analyzer has run. An analyzer that raises
 does not blank the report: its crash becomes a gap and the rest go on.
 """
@@ -20,7 +25,7 @@ from analyzers.base import status_texts
 from analyzers.symptoms import apply_symptoms
 from jobtriage.diagnosis import fallback
 from jobtriage.diagnosis.corroborate import corroborate
-from jobtriage.diagnosis.model import RankedCause
+from jobtriage.diagnosis.model import HistoryEffect, LearnedPriors, RankedCause
 from jobtriage.evidence import Evidence, Gap, Source
 from jobtriage.text import Text
 
@@ -145,25 +150,36 @@ def likelihood_ratio(strength: float) -> float:
     return float(1.0 + 99.0 * strength**2.2)
 
 
+def base_priors(analyzers: Sequence[Analyzer] = ANALYZERS) -> dict[str, float]:
+    """Each cause's prior as its analyzer declares it (what learned priors start from)."""
+    return {a.id: a.cause.prior for a in analyzers}
+
+
 def rank(
-    findings: Sequence[Finding], analyzers: Sequence[Analyzer] = ANALYZERS
+    findings: Sequence[Finding],
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    *,
+    priors: LearnedPriors | None = None,
 ) -> tuple[RankedCause, ...]:
+    """The causes, most likely first. `priors` (the incident memory's) scales each cause's prior
+    before the evidence is weighed."""
     by_cause = {f.cause: f for f in findings}
     order = {a.id: i for i, a in enumerate(analyzers)}
+    prior = {a.id: a.cause.prior * (priors.factor(a.id) if priors else 1.0) for a in analyzers}
     if all(f.strength < NAMES_A_CAUSE for f in by_cause.values()):
         # Nothing names a cause (no finding, or only capped symptoms): `unknown` leads rather
         # than the cause with the largest prior and no evidence; weak findings stay attached.
-        total_prior = sum(a.cause.prior for a in analyzers) or 1.0
+        total_prior = sum(prior.values()) or 1.0
         ranked = [RankedCause(UNKNOWN, UNKNOWN_WHEN_SILENT)]
         ranked += [
             RankedCause(
-                a.cause, (1 - UNKNOWN_WHEN_SILENT) * a.cause.prior / total_prior, by_cause.get(a.id)
+                a.cause, (1 - UNKNOWN_WHEN_SILENT) * prior[a.id] / total_prior, by_cause.get(a.id)
             )
             for a in analyzers
         ]
     else:
         weights = {
-            a.id: a.cause.prior
+            a.id: prior[a.id]
             * (likelihood_ratio(by_cause[a.id].strength) if a.id in by_cause else 1.0)
             for a in analyzers
         }
@@ -174,3 +190,35 @@ def rank(
         ranked.append(RankedCause(UNKNOWN, UNKNOWN_PRIOR / total))
     ranked.sort(key=lambda r: (-r.confidence, r.finding is None, order.get(r.id, len(order))))
     return tuple(ranked)
+
+
+# History breaks ties; it never overrules a finding this strong.
+HISTORY_NEVER_OVERRULES = 0.8
+# Pairs the history moved that the report names ("history moved X above Y"), among the first
+# causes of the order.
+MOVED_SHOWN = 2
+MOVED_AMONG = 3
+
+
+def rank_with_history(
+    findings: Sequence[Finding], analyzers: Sequence[Analyzer], priors: LearnedPriors
+) -> tuple[tuple[RankedCause, ...], HistoryEffect]:
+    """The ranking from the learned priors, and what it changed against the base priors'. When
+    the learned priors would unseat a top cause whose finding is at least
+    `HISTORY_NEVER_OVERRULES` strong, the base ranking stands (`HistoryEffect.held`)."""
+    base = rank(findings, analyzers)
+    learned = rank(findings, analyzers, priors=priors)
+    top = base[0]
+    if (
+        learned[0].id != top.id
+        and top.finding is not None
+        and top.finding.strength >= HISTORY_NEVER_OVERRULES
+    ):
+        return base, HistoryEffect(priors, held=top.id)
+    position = {rc.id: i for i, rc in enumerate(base)}
+    moved: list[tuple[str, str]] = []
+    for i, x in enumerate(learned[:MOVED_AMONG]):
+        for y in learned[i + 1 :]:
+            if position[y.id] < position[x.id]:
+                moved.append((x.id, y.id))
+    return learned, HistoryEffect(priors, moved=tuple(moved[:MOVED_SHOWN]))

@@ -8,6 +8,10 @@ list sorted by confidence, each with `id`, `confidence` (0–1), `title`, `evide
 `verdict` (`likely` / `possible` / `ruled_out` / `unchecked`), `reason` (one sentence in the
 report's language) and `confidence`. `verdict.disputed_by` is the cause the learned fallback
 preferred when it disputes the top cause (else null); the top then shows a lower confidence.
+`history` is what the incident memory's learned priors did (null when no history was read):
+`job_confirmations`, `project_confirmations`, `factors` (cause id → factor on its prior, within
+×2 / ÷2), `moved` (`[{"cause": X, "above": Y}]`: history moved X above Y) and `held` (a cause
+whose strong finding history would have overruled, and did not; else null).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from analyzers.base import Fact, FactKind
 from jobtriage.diagnosis.changes import NONE
 from jobtriage.diagnosis.differential import VERDICT_WORDS
-from jobtriage.diagnosis.model import RankedCause, Report
+from jobtriage.diagnosis.model import HistoryEffect, RankedCause, Report
 from jobtriage.evidence import Source
 from jobtriage.formatting import fmt_time, human_duration, percent
 from jobtriage.redact import scrub, scrub_tree
@@ -88,6 +92,7 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
             }
             for h in report.differential
         ],
+        "history": history_to_json(report.history),
         "fingerprint": report.fingerprint,
         "baseline_execution": report.baseline_execution,
         "suspects": [
@@ -131,6 +136,40 @@ def to_json_obj(report: Report, *, lang: Lang = "en") -> dict[str, Any]:
         "last_lines": [_r(fact_text(f, lang)) for f in report.last_lines],
         "error_line": _r(fact_text(report.error_line, lang)) if report.error_line else None,
     }
+
+
+def history_to_json(effect: HistoryEffect | None) -> dict[str, Any] | None:
+    if effect is None:
+        return None
+    priors = effect.priors
+    return {
+        "job_confirmations": priors.job_confirmations,
+        "project_confirmations": priors.project_confirmations,
+        "factors": dict(priors.factors),
+        "moved": [{"cause": x, "above": y} for x, y in effect.moved],
+        "held": effect.held,
+    }
+
+
+def history_text(effect: HistoryEffect | None, lang: Lang) -> str | None:
+    """One line for the terminal: what history did to the order, or None when nothing."""
+    if effect is None or not (
+        effect.priors.job_confirmations or effect.priors.project_confirmations
+    ):
+        return None
+    counts = say(
+        Word.HISTORY_COUNTS,
+        lang,
+        job=effect.priors.job_confirmations,
+        project=effect.priors.project_confirmations,
+    )
+    if effect.held:
+        said = say(Word.HISTORY_HELD, lang, cause=effect.held)
+    elif effect.moved:
+        said = "; ".join(say(Word.HISTORY_MOVED, lang, cause=x, other=y) for x, y in effect.moved)
+    else:
+        return f"{say(Word.FIELD_HISTORY, lang)}: {counts}"
+    return f"{said} ({counts})"
 
 
 def to_json(report: Report, *, lang: Lang = "en") -> str:
@@ -200,6 +239,9 @@ def to_text(report: Report, *, lang: Lang = "en") -> str:
     )
     if report.first_step:
         out.append(f"  {say(Word.FIELD_FIRST_STEP, lang)}: {report.first_step.command}")
+    history = history_text(report.history, lang)
+    if history:
+        out.append(f"  {history}")
 
     if report.differential:
         out.append("")

@@ -15,8 +15,8 @@ from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.differential import differential
 from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.fallback import Model
-from jobtriage.diagnosis.model import Report, Summary
-from jobtriage.diagnosis.rank import rank, run_analyzers
+from jobtriage.diagnosis.model import LearnedPriors, Report, Summary
+from jobtriage.diagnosis.rank import rank, rank_with_history, run_analyzers
 from jobtriage.diagnosis.suspects import suspect_changes
 from jobtriage.evidence import Evidence, Outcome, Stream
 from jobtriage.text import Text
@@ -124,11 +124,17 @@ def build_report(
     calibrated: bool = True,
     learned: bool = True,
     model: Model | None = None,
+    priors: LearnedPriors | None = None,
 ) -> Report:
     """The report for one execution. `calibrated` and `learned` are on in the product; the
-    corpus evaluation turns them off to measure the rules alone."""
+    corpus evaluation turns them off to measure the rules alone. `priors`: what the incident
+    memory learned from the job's confirmed causes (`Report.history` says what it changed)."""
     analysis = run_analyzers(evidence, analyzers, learned=learned, model=model)
-    causes = rank(analysis.findings, analyzers)
+    history = None
+    if priors is None:
+        causes = rank(analysis.findings, analyzers)
+    else:
+        causes, history = rank_with_history(analysis.findings, analyzers, priors)
     opinion = analysis.second_opinion
     disputed = opinion is not None and causes[0].finding is not None and opinion != causes[0].id
     if calibrated:
@@ -152,7 +158,11 @@ def build_report(
         last_lines=_last_lines(evidence) if top.finding is None else (),
         error_line=_error_line(evidence) if top.finding is None else None,
         baseline_execution=evidence.last_success.name if evidence.last_success else None,
+        baseline_finished_at=evidence.last_success.completion_time
+        if evidence.last_success
+        else None,
         suspects=suspect_changes(evidence, top_cause=top.id if top.finding else None),
         differential=differential(causes, lines_read=len(evidence.logs), gaps=gaps),
         disputed_by=opinion if disputed else None,
+        history=history,
     )

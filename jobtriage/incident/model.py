@@ -78,6 +78,17 @@ class Incident:
     # Slack's `action_ts` of the newest click applied: a click older than it (a captured click
     # replayed, or two people clicking at once and Slack delivering out of order) changes nothing.
     last_click_at: datetime | None = None
+    # --- repeats posted together (jobtriage/incident/coalesce.py) ---
+    # When the last "failed again" reply was posted in the thread.
+    last_reply_at: datetime | None = None
+    # Executions counted in the incident whose reply waits for the next one (within the window).
+    pending: tuple[str, ...] = ()
+    # Executions one delivery (`flushing_by`, its claim key) is posting in one reply right now.
+    flushing: tuple[str, ...] = ()
+    flushing_by: str | None = None
+    flushing_since: datetime | None = None
+    # Executions already named in a reply (the newest, bounded): their redeliveries post nothing.
+    coalesced: tuple[str, ...] = ()
 
     @property
     def project(self) -> str:

@@ -79,6 +79,7 @@ from jobtriage.notify.parts import (
     section,
     slack_date,
 )
+from jobtriage.notify.recall import history_line
 from jobtriage.notify.state import state_parts
 from jobtriage.text import Lang
 from jobtriage.words import Word, change_field, say, suspect_kind
@@ -428,15 +429,21 @@ def render_alert(
 ) -> Message:
     """The new-incident message: diagnosis, evidence, what to do now, state and buttons.
 
-    Two slots for the incident memory, empty until it fills them: `seen_before`, one line shown
-    under the top cause ("3rd time since 11-02; last confirmed …"), and `footer`, per-job figures
-    shown under the summary line (failures in 7 days, streak, time to recover). Both are mrkdwn
-    that the caller has already made safe (`parts.safe_text`, `parts.user`); each keeps within
-    its budget in `limits`, and `fit` drops them before anything else.
+    Two slots for the incident memory (`notify.recall.alert_slots` fills them): `seen_before`,
+    one line shown under the top cause ("3rd time since 11-02; last confirmed …"), beside what
+    the history did to the order ("history moved X above Y", from the report itself); and
+    `footer`, per-job figures shown under the summary line (failures in 7 days, streak, time to
+    recover). Both are mrkdwn that the caller has already made safe (`parts.safe_text`,
+    `parts.user`); each keeps within its budget in `limits`, and `fit` drops them before
+    anything else.
     """
     blocks: list[Block] = [_header(report, lang), _top(report, lang)]
     for part in (
-        _slot(BLOCK_SEEN_BEFORE, [seen_before] if seen_before else [], BUDGET_SEEN_BEFORE),
+        _slot(
+            BLOCK_SEEN_BEFORE,
+            [seen_before or "", history_line(report, lang) or ""],
+            BUDGET_SEEN_BEFORE,
+        ),
         _do_now(report, lang),
         _others(report, lang),
         _changes(report, lang),

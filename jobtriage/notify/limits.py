@@ -44,6 +44,7 @@ BUDGET_TOP = 2400  # the top cause with its evidence
 BUDGET_DO_NOW = 1100  # the first workaround and the first check's command
 BUDGET_OTHERS = 1000  # the other hypotheses with why they are ruled out or unchecked
 BUDGET_SEEN_BEFORE = 300  # reserved for the "seen before" line (alert.seen_before slot)
+BUDGET_HISTORY = 200  # what the history did to the order, beside the "seen before" line
 BUDGET_FOOTER = 300  # reserved for the per-job figures (alert.footer slot)
 BUDGET_CHANGES = 1500
 BUDGET_GAPS = 700

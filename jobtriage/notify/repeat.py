@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from jobtriage.diagnosis.model import Report
 from jobtriage.formatting import ordinal, percent
 from jobtriage.incident.model import Incident
@@ -30,12 +32,47 @@ from jobtriage.text import Lang
 from jobtriage.words import Word, say
 
 
+def _executions(names: Sequence[str]) -> str:
+    shown = [mrkdwn.inline_code(n, limit=100) for n in names]
+    return ", ".join(shown)
+
+
+def render_repeats(
+    incident: Incident, executions: Sequence[str], *, lang: Lang, with_job: bool = False
+) -> Message:
+    """One reply for several repeats posted together (`incident.coalesce`): how many, the n-th
+    time, and every execution it covers. The cause is the incident's (same fingerprint)."""
+    nth = ordinal(max(incident.failures, 2), lang)
+    span = failure_span(incident, lang)
+    job_name = incident.job_path.rsplit("/", 1)[-1]
+    job = f"*{safe_text(job_name, 100)}* " if with_job else ""
+    count = len(executions)
+    head = f":repeat: {job}{say(Word.AGAIN_MANY, lang, count=count, nth=nth, span=span)}"
+    text = f"{truncate(head, NOTE_CHARS)}\n{_executions(executions)}"
+    blocks: list[Block] = [section("jt:repeat", truncate(text, BUDGET_REPEAT))]
+    note = say(
+        Word.AGAIN_MANY_FALLBACK,
+        lang,
+        job=safe_text(job_name, 100),
+        count=count,
+        nth=nth,
+        span=span,
+    )
+    return Message(text=fallback(note), blocks=tuple(blocks))
+
+
 def render_repeat(
-    report: Report, incident: Incident, *, lang: Lang, with_job: bool = False
+    report: Report,
+    incident: Incident,
+    *,
+    lang: Lang,
+    with_job: bool = False,
+    also: Sequence[str] = (),
 ) -> Message:
     """A short reply in the incident's thread: failed again, the n-th time, one line of proof.
 
     `with_job`: name the job first (the thread is a digest that several jobs share).
+    `also`: other executions that failed the same way since the last reply, named on one line.
     """
     s = report.summary
     nth = ordinal(max(incident.failures, 2), lang)
@@ -63,6 +100,9 @@ def render_repeat(
         if code:
             text += "\n" + code
     blocks: list[Block] = [section("jt:repeat", text)]
+    if also:
+        line = say(Word.ALSO_FAILED, lang, executions=_executions(also))
+        blocks.append(context("jt:repeat_also", [truncate(line, BUDGET_REPEAT)]))
     if report.links.execution or report.links.logs:
         links = [
             mrkdwn.link(url, f":link: {say(key, lang)}")

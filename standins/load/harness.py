@@ -35,6 +35,7 @@ import heapq
 import hmac
 import itertools
 import json
+import math
 import random
 import re
 import threading
@@ -78,10 +79,16 @@ BASES = ("seed", "cloudsql_not_authorized", "oom_alembic", "task_timeout", "no_l
 # --- time ---------------------------------------------------------------------------------------
 
 
+# `HarnessConfig.scale` for a clock that moves only when told to (see `VirtualTime`).
+FROZEN = math.inf
+
+
 class VirtualTime:
     """One clock for the whole run, `1/scale` times faster than real time (scale 1: real time).
 
-    `advance(s)` jumps ahead (a claim lease running out) without waiting.
+    `advance(s)` jumps ahead (a claim lease running out) without waiting. With `scale=FROZEN`
+    the clock moves only by `advance` and by what the code under test sleeps (a test that
+    delivers one event at a time and must not depend on how busy the machine is).
     """
 
     def __init__(self, scale: float = 1.0, *, base: datetime | None = None) -> None:
@@ -97,7 +104,11 @@ class VirtualTime:
         return self.base + timedelta(seconds=self.monotonic())
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
+        if seconds <= 0:
+            return
+        if math.isinf(self.scale):
+            self.advance(seconds)
+        else:
             time.sleep(seconds * self.scale)
 
     def advance(self, seconds: float) -> None:
@@ -136,7 +147,7 @@ def slack_client(base_url: str, vt: VirtualTime, *, timeout: int = 5) -> WebClie
         rate_limit_retries=0,
         server_error_retries=policy.server_error_retries,
         connection_retries=policy.connection_retries,
-        backoff_seconds=policy.backoff_seconds * vt.scale,
+        backoff_seconds=0.0 if math.isinf(vt.scale) else policy.backoff_seconds * vt.scale,
         jitter=False,
     ).handlers()
     scaled = ScaledRateLimitRetryHandler(

@@ -581,3 +581,20 @@ def test_source_bucket_is_private() -> None:
     bucket = tf.resource("google_storage_bucket", "source").body
     assert bucket["uniform_bucket_level_access"] is True
     assert bucket["public_access_prevention"] == "enforced"
+
+
+def test_the_incident_memory_queries_have_their_composite_indexes() -> None:
+    # FirestoreStore.job_history / project_confirmations: equality + descending order.
+    wanted = {
+        "job_history": [("job_path", "ASCENDING"), ("opened_at", "DESCENDING")],
+        "project_confirmations": [
+            ("confirmed_project", "ASCENDING"),
+            ("confirmed_at", "DESCENDING"),
+        ],
+    }
+    for name, fields in wanted.items():
+        body = tf.resource("google_firestore_index", name).body
+        assert body["collection"] == "incidents"
+        got = body["fields"]
+        got = got if isinstance(got, list) else [got]
+        assert [(f["field_path"], f["order"]) for f in got] == fields

@@ -208,8 +208,10 @@ def _event_for(
     return entry
 
 
-def _signed_click(value: str, action_id: str, message_ts: str) -> tuple[bytes, dict[str, str]]:
-    payload = {
+def _signed_click(
+    value: str, action_id: str, message_ts: str, *, trigger_id: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": "U0ONCALL1", "username": "minji", "name": "minji", "team_id": "T0E2E"},
         "api_app_id": "A0E2E",
@@ -227,6 +229,12 @@ def _signed_click(value: str, action_id: str, message_ts: str) -> tuple[bytes, d
             }
         ],
     }
+    if trigger_id is not None:
+        payload["trigger_id"] = trigger_id
+    return _signed(payload)
+
+
+def _signed(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     body = ("payload=" + quote(json.dumps(payload))).encode()
     ts = str(int(time.time()))
     sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
@@ -312,3 +320,78 @@ def test_failure_repeat_acknowledge_recover(product: dict[str, Any]) -> None:
         assert "Traceback" not in text
         assert "Vq7tM2xK9pLr4WzB" not in text  # the seed's plaintext DATABASE_URL password
     assert "Vq7tM2xK9pLr4WzB" not in everything
+
+
+def _modal_answer(view: dict[str, Any], cause: str, note: str) -> tuple[bytes, dict[str, str]]:
+    """The Resolve modal submitted: a `view_submission` with the picked cause and the note."""
+    values = {
+        "jt:cause": {"cause": {"type": "radio_buttons", "selected_option": {"value": cause}}},
+        "jt:note": {"note": {"type": "plain_text_input", "value": note}},
+    }
+    return _signed(
+        {
+            "type": "view_submission",
+            "user": {"id": "U0ONCALL1", "username": "minji", "team_id": "T0E2E"},
+            "api_app_id": "A0E2E",
+            "team": {"id": "T0E2E", "domain": "e2e"},
+            "trigger_id": "22222.33333.e2e",
+            "view": view | {"id": "V0E2E", "state": {"values": values}},
+        }
+    )
+
+
+def test_a_confirmed_cause_is_remembered_by_the_next_alert(product: dict[str, Any]) -> None:
+    """failure → Resolve, "what was it?" answered in the modal → the same failure again: a new
+    alert that says it was seen before, with that cause, who closed it and the note, and the
+    job's figures in its footer."""
+    slack: FakeSlack = product["slack"]
+    seed_event = product["scenario"].event
+
+    def posts() -> list[Any]:
+        return slack.calls("chat.postMessage")
+
+    body, headers = _cloud_event(_event_for(seed_event, FIRST), "m-1")
+    assert _post(product["events"], body, headers) == 200
+    first = posts()[0].args
+    parent_ts = "1764234000.000001"
+    first_blocks = json.dumps(first["blocks"], ensure_ascii=False)
+    assert "jt:seen_before" not in first_blocks  # the job's first incident
+    assert "1 failure in 7 days" in first_blocks  # its figures, from the first one on
+
+    # Resolve: the incident closes and the modal asks what it was.
+    value = _button(first["blocks"], "jobtriage_resolve")
+    click, click_headers = _signed_click(
+        value, "jobtriage_resolve", parent_ts, trigger_id="12345.98765.e2e"
+    )
+    assert _post(product["clicks"], click, click_headers) == 200
+    ((trigger, view),) = slack.views
+    assert trigger == "12345.98765.e2e"
+    note = "rebuilt with type=module <!here> \u200bpostgres://app:Sup3rS3cret@db/app"
+    answer, answer_headers = _modal_answer(view, "missing_artifact", note)
+    assert _post(product["clicks"], answer, answer_headers) == 200
+    assert "confirmed: `missing_artifact`" in json.dumps(slack.calls("chat.update")[-1].args)
+
+    # The same failure again, in another execution: a new alert (the incident was closed)…
+    body2, headers2 = _cloud_event(_event_for(seed_event, SECOND), "m-2")
+    assert _post(product["events"], body2, headers2) == 200
+    assert len(posts()) == 2
+    again = posts()[1].args
+    assert "thread_ts" not in again
+    blocks = {b.get("block_id"): b for b in again["blocks"]}
+    # …that remembers: seen before, the confirmed cause, who closed it, the note made harmless
+    seen = json.dumps(blocks["jt:seen_before"], ensure_ascii=False)
+    assert "2nd time since" in seen
+    assert "last confirmed `missing_artifact`" in seen
+    assert "resolved by <@U0ONCALL1>" in seen
+    assert "rebuilt with type=module" in seen
+    assert "<!here>" not in seen
+    assert "\u200b" not in seen
+    assert "Sup3rS3cret" not in json.dumps(again)
+    # …and the job's figures: two failures this week, two runs failing in a row since the last
+    # success the Run API names, one incident closed
+    footer = json.dumps(blocks["jt:footer"], ensure_ascii=False)
+    assert "2 failures in 7 days" in footer
+    assert "2 failing runs in a row" in footer
+    assert "(1 closed)" in footer
+    # the strong ESM signature still leads: one confirmation elsewhere does not overrule it
+    assert "ERR_REQUIRE_ESM" in json.dumps(blocks["jt:top"])

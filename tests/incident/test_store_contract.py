@@ -457,3 +457,51 @@ def test_ranked_causes_and_a_confirmation_come_back_as_stored(store: IncidentSto
     assert updated.resolution_note == "pinned secret version 6"
     # the same change again is no change
     assert store.update(stored.id, confirm).version == updated.version
+
+
+def test_job_history_is_newest_first_and_bounded(store: IncidentStore) -> None:
+    from jobtriage.incident.memory import HISTORY_LIMIT
+
+    for n in range(1, HISTORY_LIMIT + 4):
+        assert store.create(incident(n, state=State.RESOLVED if n % 2 else State.OPEN))
+    assert store.create(incident(900, job_path=OTHER_JOB))
+    history = store.job_history(JOB)
+    assert len(history) == HISTORY_LIMIT
+    # open and closed alike, newest opened first; the oldest three fell off the page
+    assert [i.id for i in history] == [f"inc{n:04d}" for n in range(HISTORY_LIMIT + 3, 3, -1)]
+    assert store.job_history(OTHER_JOB) == [incident(900, job_path=OTHER_JOB)]
+    assert store.job_history("projects/acme/locations/r/jobs/none") == []
+
+
+def test_project_confirmations_are_the_confirmed_ones_newest_confirmation_first(
+    store: IncidentStore,
+) -> None:
+    def confirmed(cause: str, minutes: int) -> Callable[[Incident], Incident]:
+        def apply(cur: Incident) -> Incident:
+            return replace(
+                cur,
+                state=State.RESOLVED,
+                confirmed_cause=cause,
+                confirmed_by="U1",
+                confirmed_at=T0 + timedelta(hours=1, minutes=minutes),
+            )
+
+        return apply
+
+    for n in (1, 2, 3):
+        store.create(incident(n))
+    store.create(incident(4, job_path=OTHER_JOB))
+    store.create(incident(5, job_path="projects/elsewhere/locations/r/jobs/x"))
+    store.update("inc0001", confirmed("secret_config", 30))
+    store.update("inc0004", confirmed("db_connection", 10))
+    store.update("inc0005", confirmed("db_connection", 20))  # another project
+    found = store.project_confirmations("acme")
+    assert [(i.id, i.confirmed_cause) for i in found] == [
+        ("inc0001", "secret_config"),
+        ("inc0004", "db_connection"),
+    ]
+    # a changed answer moves the incident to the front
+    store.update("inc0004", confirmed("data_error", 40))
+    assert [i.id for i in store.project_confirmations("acme")] == ["inc0004", "inc0001"]
+    assert store.project_confirmations("") == []
+    assert store.project_confirmations("nobody") == []

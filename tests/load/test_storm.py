@@ -15,9 +15,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from jobtriage import app
+from jobtriage.event import PUBSUB_EVENT_TYPE
 from jobtriage.incident import ledger
 from jobtriage.ownlog import LOGGER_NAME
-from standins.load.harness import CHANNEL, Harness, HarnessConfig, RunReport, storm_plan
+from standins.load.harness import (
+    CHANNEL,
+    FROZEN,
+    Harness,
+    HarnessConfig,
+    RunReport,
+    pubsub_data,
+    storm_plan,
+)
 
 SCALE = 0.05
 
@@ -118,9 +128,30 @@ def test_every_job_got_its_alert(storm: RunReport) -> None:
     assert alerted == storm.plan.jobs
 
 
-def test_without_the_budget_logging_answers_429() -> None:
-    """What the read budget is for: the same storm without it overruns Logging's quota."""
-    report = run_storm(logging_budget_per_minute=0)
-    assert report.logging_quota_refusals > 0
-    account = report.account()
-    assert account["duplicated"] == account["lost"] == []
+@pytest.mark.parametrize(("budget", "overrun"), [(0, True), (4, False)])
+def test_what_the_read_budget_is_for(budget: int, overrun: bool) -> None:
+    """Twelve new failures within one minute against a Logging quota of six reads a minute:
+    without the budget (0 = unlimited) Logging answers 429; with it the function never asks
+    beyond its share. One delivery at a time on a clock that moves only when told to, so the
+    outcome does not depend on how busy the machine is."""
+    plan = storm_plan(jobs=12, per_job=1, within=0.0, duplicates=0.0, seed=11)
+    config = HarnessConfig(
+        workers=1,
+        scale=FROZEN,
+        logging_quota_per_minute=6,
+        logging_budget_per_minute=budget,
+        slack_posts_per_second=None,
+        start=window_start(datetime.now(UTC)) + timedelta(seconds=1),
+    )
+    with Harness(config, plan) as h:
+        rt = h.runtime()
+        for event in plan.events:
+            data = pubsub_data(event.entry, event.message_id)
+            app.handle_cloud_event(PUBSUB_EVENT_TYPE, data, rt=rt, event_id=event.message_id)
+            h.vt.advance(1.0)
+        refusals = h.replay.quota_refusals
+        bodies = [p.body() for p in h.slack.messages()]
+    assert (refusals > 0) is overrun
+    # every failure still reached the channel, once
+    for event in plan.events:
+        assert sum(event.execution in b for b in bodies) == 1, event.execution

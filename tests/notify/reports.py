@@ -10,8 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 from analyzers.base import Cause, Check, Fact, FactKind, Finding
 from jobtriage.diagnosis.differential import differential
-from jobtriage.diagnosis.model import Change, Links, RankedCause, Report, Summary, Suspect
+from jobtriage.diagnosis.model import (
+    Change,
+    HistoryEffect,
+    LearnedPriors,
+    Links,
+    RankedCause,
+    Report,
+    Summary,
+    Suspect,
+)
 from jobtriage.evidence import ExecutionRef, Gap, LogStats, Outcome, Source
+from jobtriage.incident.memory import History
 from jobtriage.incident.model import Incident, State
 from jobtriage.text import Text
 
@@ -328,3 +338,63 @@ STATES: dict[str, Incident] = {
 
 def repeat_incident() -> Incident:
     return incident(failures=3, last_failure_at=T0 + timedelta(hours=2), version=4)
+
+
+# --- the incident memory: a job with a past ------------------------------------------------------
+
+# A note as a person types it into the Resolve modal: mrkdwn, a mention, an invisible character
+# and a pasted secret, all of which must come out harmless.
+NASTY_NOTE = "pinned secret version 6 <!channel> *bold*\u200b postgres://app:Sup3rS3cret@db/app"
+
+
+def past_incident(n: int, days_ago: int, **changes: object) -> Incident:
+    opened = T0 - timedelta(days=days_ago)
+    base = incident(
+        State.RESOLVED,
+        id=f"{n:032x}",
+        opened_at=opened,
+        updated_at=opened + timedelta(minutes=14),
+        last_failure_at=opened,
+        resolved_by="U0ALICE42",
+        resolved_at=opened + timedelta(minutes=14),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def history() -> History:
+    """Two earlier incidents of the job with the same fingerprint, the newer one confirmed with a
+    note, and one of another cause that recovered by itself."""
+    return History(
+        REF.job_path,
+        job=(
+            past_incident(
+                3,
+                2,
+                confirmed_cause="entrypoint_runtime",
+                confirmed_by="U0ALICE42",
+                confirmed_at=T0 - timedelta(days=2) + timedelta(minutes=15),
+                resolution_note=NASTY_NOTE,
+            ),
+            past_incident(
+                2,
+                4,
+                fingerprint="db_connection:ECONNREFUSED",
+                state=State.RECOVERED,
+                resolved_by=None,
+                resolved_at=None,
+                recovered_at=T0 - timedelta(days=4) + timedelta(hours=2),
+                failures=3,
+            ),
+            past_incident(1, 25),
+        ),
+    )
+
+
+def history_report() -> Report:
+    """The seed report as the job's confirmed causes reordered it."""
+    priors = LearnedPriors(
+        factors=(("entrypoint_runtime", 1.6), ("db_connection", 0.8)), job_confirmations=1
+    )
+    return esm_report(
+        history=HistoryEffect(priors, moved=(("entrypoint_runtime", "db_connection"),))
+    )

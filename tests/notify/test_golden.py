@@ -8,12 +8,14 @@ Refresh after an intended change and review the diff:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.builder_url import render_terminal
 from jobtriage.notify.parts import Message
+from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
 from jobtriage.notify.repeat import render_repeat
 from jobtriage.notify.state import render_state_update
@@ -40,6 +42,21 @@ def test_alert(case: str, lang: Lang) -> None:
     message = render_alert(report, R.STATES["open"], lang=lang)  # type: ignore[arg-type]
     assert_valid(message)
     check_golden(f"alert_{case}_{lang}", message.payload())
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_alert_with_a_past(lang: Lang) -> None:
+    """The seed failure for the third time: seen before (with the last confirmed cause, who closed
+    it, how fast, and the note made harmless), what history did to the order, the footer."""
+    draft = R.STATES["open"]
+    slots = alert_slots(
+        draft, R.history(), now=R.T0, last_success=R.T0 - timedelta(days=3), lang=lang
+    )
+    message = render_alert(
+        R.history_report(), draft, lang=lang, seen_before=slots.seen_before, footer=slots.footer
+    )
+    assert_valid(message)
+    check_golden(f"alert_seen_before_{lang}", message.payload())
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -40,8 +40,12 @@ Firestore layout (Native mode):
                                expire_at, attempt_at, attempt_channel, attempt_thread_ts
     incidents/{incident_id}    every `Incident` field, plus `open_job` (the job path while the
                                incident is not closed, else "") and `message` ("channel/ts" of
-                               the parent message, or "") so that every query is a single
-                               equality filter: no composite index to deploy.
+                               the parent message, or "") so that every lookup is a single
+                               equality filter; `confirmed_project` (the project id once a
+                               cause is confirmed, else ""). The incident memory's two bounded
+                               reads are an equality and a descending order: `job_path` +
+                               `opened_at` and `confirmed_project` + `confirmed_at`, the two
+                               composite indexes in deploy/firestore.tf.
 
 `deliveries.expire_at` is meant for a Firestore TTL policy (claims are only needed for as long as
 Pub/Sub may redeliver — hours, until the dead-letter topic takes the event — kept 30 days for

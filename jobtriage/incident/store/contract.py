@@ -34,6 +34,9 @@ DATABASE_FIX = (
     "id to use"
 )
 
+# The Incident fields that hold a tuple of strings (stored as lists).
+LIST_FIELDS = ("causes", "pending", "flushing", "coalesced")
+
 _INCIDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _PENDING = "pending"
 _DONE = "done"
@@ -136,6 +139,16 @@ class IncidentStore(Protocol):
 
     def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
 
+    def job_history(self, job_path: str) -> list[Incident]:
+        """The job's incidents, open and closed, newest opened first: at most
+        `memory.HISTORY_LIMIT` (one bounded query)."""
+        ...
+
+    def project_confirmations(self, project: str) -> list[Incident]:
+        """The project's incidents on-call confirmed a cause for, newest confirmation first: at
+        most `memory.PROJECT_CONFIRMATIONS_LIMIT` (one bounded query)."""
+        ...
+
 
 def _utc(value: datetime, what: str) -> datetime:
     """A plain `datetime` in UTC. Naive datetimes are refused: their meaning is a guess."""
@@ -180,7 +193,7 @@ def _normalised(incident: Incident) -> Incident:
     changes: dict[str, Any] = {
         "state": State(incident.state),
         # Firestore hands lists back; the model keeps tuples, so that equal incidents compare equal.
-        "causes": tuple(str(c) for c in incident.causes),
+        **{name: tuple(str(c) for c in getattr(incident, name)) for name in LIST_FIELDS},
     }
     for f in fields(Incident):
         value = getattr(incident, f.name)
@@ -372,6 +385,23 @@ def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> In
 
 def _by_opening(incidents: list[Incident]) -> list[Incident]:
     return sorted(incidents, key=lambda i: (i.opened_at, i.id))
+
+
+def _newest_opened(incidents: list[Incident], limit: int) -> list[Incident]:
+    return sorted(incidents, key=lambda i: (i.opened_at, i.id), reverse=True)[:limit]
+
+
+def _newest_confirmed(incidents: list[Incident], limit: int) -> list[Incident]:
+    confirmed = [i for i in incidents if i.confirmed_cause and i.confirmed_at is not None]
+    return sorted(confirmed, key=lambda i: (i.confirmed_at or i.opened_at, i.id), reverse=True)[
+        :limit
+    ]
+
+
+def confirmed_project(incident: Incident) -> str:
+    """The project of a confirmed incident, else "": the one field the project's confirmations
+    are queried by (`FirestoreStore.project_confirmations`)."""
+    return incident.project if incident.confirmed_cause and incident.confirmed_at else ""
 
 
 # --- memory -----------------------------------------------------------------------------------

@@ -22,11 +22,13 @@ from jobtriage.incident.model import Incident, State
 if TYPE_CHECKING:
     from jobtriage.settings import Settings
 
+from jobtriage.incident.memory import HISTORY_LIMIT, PROJECT_CONFIRMATIONS_LIMIT
 from jobtriage.incident.store.contract import (
     _DONE,
     DATABASE_FIX,
     DELIVERIES,
     INCIDENTS,
+    LIST_FIELDS,
     MAX_CONTENDED_ROUNDS,
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
@@ -44,10 +46,13 @@ from jobtriage.incident.store.contract import (
     _fresh_claim,
     _judge,
     _message_key,
+    _newest_confirmed,
+    _newest_opened,
     _normalised,
     _plain,
     _released,
     _utc,
+    confirmed_project,
 )
 
 
@@ -174,6 +179,23 @@ class FirestoreStore:
         with _translated(what):
             found = [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
         return _by_opening(found)
+
+    def _newest(
+        self, field: str, value: str, order_by: str, limit: int, what: str
+    ) -> list[Incident]:
+        """`field == value`, newest `order_by` first, at most `limit`: one query, served by a
+        composite index (deploy/firestore.tf)."""
+        from google.cloud.firestore import FieldFilter, Query
+
+        query = (
+            self._client()
+            .collection(INCIDENTS)
+            .where(filter=FieldFilter(field, "==", value))
+            .order_by(order_by, direction=Query.DESCENDING)
+            .limit(limit)
+        )
+        with _translated(what):
+            return [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
 
     # -- claims --
 
@@ -342,6 +364,25 @@ class FirestoreStore:
         found = [i for i in found if _message_key(i.channel, i.ts) == wanted]
         return found[-1] if found else None
 
+    def job_history(self, job_path: str) -> list[Incident]:
+        if not job_path:
+            return []
+        found = self._newest("job_path", job_path, "opened_at", HISTORY_LIMIT, "job history")
+        return _newest_opened([i for i in found if i.job_path == job_path], HISTORY_LIMIT)
+
+    def project_confirmations(self, project: str) -> list[Incident]:
+        if not project:
+            return []
+        found = self._newest(
+            "confirmed_project",
+            project,
+            "confirmed_at",
+            PROJECT_CONFIRMATIONS_LIMIT,
+            "project confirmations",
+        )
+        mine = [i for i in found if confirmed_project(i) == project]
+        return _newest_confirmed(mine, PROJECT_CONFIRMATIONS_LIMIT)
+
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))
 _WRITE_ID = "write_id"  # random per store call: which call wrote this version
@@ -351,9 +392,11 @@ _SCHEMA = 1
 def _incident_to_doc(incident: Incident, write_id: str) -> dict[str, Any]:
     doc = {name: getattr(incident, name) for name in _INCIDENT_FIELD_NAMES}
     doc["state"] = incident.state.value
-    doc["causes"] = list(incident.causes)
+    for name in LIST_FIELDS:
+        doc[name] = list(getattr(incident, name))
     doc["open_job"] = "" if incident.state.closed else incident.job_path
     doc["message"] = _message_key(incident.channel, incident.ts)
+    doc["confirmed_project"] = confirmed_project(incident)
     doc["schema"] = _SCHEMA
     doc[_WRITE_ID] = write_id
     return doc
@@ -366,8 +409,9 @@ def _incident_from_doc(doc: Mapping[str, Any] | None) -> Incident:
     values = {k: v for k, v in doc.items() if k in _INCIDENT_FIELD_NAMES}
     try:
         values["state"] = State(values["state"])
-        if "causes" in values:
-            values["causes"] = tuple(str(c) for c in values["causes"] or ())
+        for name in LIST_FIELDS:
+            if name in values:
+                values[name] = tuple(str(c) for c in values[name] or ())
         for name, value in list(values.items()):
             if isinstance(value, datetime):
                 values[name] = _utc(value, name)

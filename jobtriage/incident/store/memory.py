@@ -8,13 +8,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from jobtriage.incident.memory import HISTORY_LIMIT, PROJECT_CONFIRMATIONS_LIMIT
 from jobtriage.incident.model import Incident
-
-if TYPE_CHECKING:
-    pass
-
 from jobtriage.incident.store.contract import (
     _DONE,
     MAX_OPEN_PER_JOB,
@@ -31,6 +28,8 @@ from jobtriage.incident.store.contract import (
     _fresh_claim,
     _judge,
     _message_key,
+    _newest_confirmed,
+    _newest_opened,
     _normalised,
     _plain,
     _released,
@@ -157,5 +156,16 @@ class MemoryStore:
             found = [i for i in self._incidents.values() if _message_key(i.channel, i.ts) == wanted]
         return _by_opening(found)[-1] if found else None
 
+    # --- Firestore --------------------------------------------------------------------------------
 
-# --- Firestore --------------------------------------------------------------------------------
+    def job_history(self, job_path: str) -> list[Incident]:
+        with self._lock:
+            found = [i for i in self._incidents.values() if i.job_path == job_path]
+        return _newest_opened(found, HISTORY_LIMIT)
+
+    def project_confirmations(self, project: str) -> list[Incident]:
+        if not project:
+            return []
+        with self._lock:
+            found = [i for i in self._incidents.values() if i.project == project]
+        return _newest_confirmed(found, PROJECT_CONFIRMATIONS_LIMIT)

@@ -1,0 +1,223 @@
+"""Posting the repeats of an open incident: one "failed again" reply per window, naming every
+execution it covers (the decisions are `incident/coalesce.py`; this module posts and stores).
+
+Called by the pipeline in two places:
+- `known_repeat` — before any evidence is gathered: a redelivery of an execution the incident
+  already counts (waiting, being posted, or posted) needs no diagnosis;
+- `post_repeat` — after the diagnosis decided THREAD_REPLY / QUIET_REPLY for a new repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from jobtriage.diagnosis import Report
+from jobtriage.errors import Deferred
+from jobtriage.evidence import JobEvent
+from jobtriage.incident.coalesce import (
+    Step,
+    add_pending,
+    finish_flush,
+    start_flush,
+    step_for_known,
+    step_for_new,
+)
+from jobtriage.incident.decide import Action, Decision, apply_failure, snooze_active
+from jobtriage.incident.ledger import Delivery
+from jobtriage.incident.model import Incident
+from jobtriage.notify.metadata import PostKind
+from jobtriage.notify.notifier import update_parent
+from jobtriage.notify.parts import Message
+from jobtriage.notify.repeat import render_repeat, render_repeats
+from jobtriage.ownlog import get_logger
+from jobtriage.runtime import Runtime
+
+log = get_logger()
+
+# What the pipeline's EventResult says, without importing it (the pipeline imports us).
+Outcome = tuple[str, str | None, str | None]  # action, incident id, ts
+
+
+def known_repeat(
+    event: JobEvent, delivery: Delivery, open_now: list[Incident], rt: Runtime
+) -> Outcome | None:
+    """The execution is already counted in one of the job's open incidents: finish it without
+    a diagnosis. None when it is not (the caller diagnoses)."""
+    execution = event.ref.execution
+    now = rt.clock.now()
+    for incident in open_now:
+        step = step_for_known(incident, execution, delivery.key, now)
+        if step is None:
+            continue
+        if step is Step.DONE:
+            return ("coalesced", incident.id, None)
+        if step is not Step.RESUME and snooze_active(incident, now):
+            held = rt.store.update(incident.id, _hold(execution))
+            return (str(Action.HOLD), held.id, None)
+        if step is Step.WAIT:
+            raise Deferred(f"{execution} is counted in its incident; posted with the next reply")
+        return _flush(incident, delivery, rt, now=now, execution=execution)
+    return None
+
+
+def post_repeat(
+    decision: Decision,
+    report: Report,
+    delivery: Delivery,
+    rt: Runtime,
+    event: JobEvent,
+    fingerprint: str,
+) -> Outcome:
+    """A new repeat: post it now with any waiting ones, or count it and let it wait."""
+    incident = decision.incident
+    assert incident is not None
+    execution = event.ref.execution
+    now = rt.clock.now()
+    count = _counter(execution, fingerprint, now)
+    if step_for_new(incident, now) is Step.DEFER:
+        return _defer(incident, execution, count, rt)
+    # An acknowledged incident replies quietly: in the thread only, no broadcast.
+    broadcast = decision.action is Action.THREAD_REPLY and decision.held_back > 0
+    return _flush(
+        incident,
+        delivery,
+        rt,
+        now=now,
+        execution=execution,
+        report=report,
+        count=count,
+        broadcast=broadcast,
+        action=str(decision.action),
+    )
+
+
+def _defer(
+    incident: Incident, execution: str, count: Callable[[Incident], Incident], rt: Runtime
+) -> Outcome:
+    """Count the repeat now, post it with the next reply (Pub/Sub redelivers it)."""
+
+    def wait(current: Incident) -> Incident:
+        counted = count(current)
+        if counted.held_back > current.held_back:
+            return counted  # snoozed meanwhile: held back, not waiting
+        return add_pending(counted, execution)
+
+    waiting = rt.store.update(incident.id, wait)
+    if execution not in waiting.pending:
+        return (str(Action.HOLD), waiting.id, None)
+    raise Deferred(f"{execution} counted; posted with the next reply of its incident")
+
+
+def _flush(
+    incident: Incident,
+    delivery: Delivery,
+    rt: Runtime,
+    *,
+    now: datetime,
+    execution: str,
+    report: Report | None = None,
+    count: Callable[[Incident], Incident] | None = None,
+    broadcast: bool = False,
+    action: str = str(Action.THREAD_REPLY),
+) -> Outcome:
+    """Mark what this delivery posts (one transaction: a second poster sees the mark and
+    waits), post one reply naming it all, then mark it posted."""
+    covered: list[tuple[str, ...]] = []
+    deferred: list[bool] = []
+
+    def mark(current: Incident) -> Incident:
+        covered[:], deferred[:] = [], []
+        counted = count(current) if count is not None else current
+        started = start_flush(counted, key=delivery.key, now=now, also=execution if count else None)
+        if started is None:
+            if count is None:
+                return current
+            deferred.append(True)  # someone else is posting: this one waits for the next reply
+            return (
+                counted
+                if counted.held_back > current.held_back
+                else add_pending(counted, execution)
+            )
+        marked, names = started
+        covered.append(names)
+        return marked
+
+    marked = rt.store.update(incident.id, mark)
+    if deferred or not covered:
+        raise Deferred(f"another delivery is posting the repeats of incident {incident.id}")
+    names = covered[0]
+    if not names:
+        return ("coalesced", incident.id, None)
+    channel, root = marked.channel, marked.thread_root
+    assert channel
+    assert root
+    message = _message(marked, names, report, execution, rt)
+    ts = rt.ledger.post_once(
+        delivery,
+        channel,
+        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
+        kind=PostKind.REPLY,
+        incident=marked.id,
+        execution=execution,
+        thread_ts=root,
+    )
+    final = rt.store.update(incident.id, lambda cur: finish_flush(cur, names, now=now))
+    update_parent(rt.notifier, final, rt.lang)
+    if len(names) > 1:
+        log.info(
+            "%d repeats posted in one reply", len(names), extra={"incident": final.id, "ts": ts}
+        )
+    return (action, final.id, ts)
+
+
+def _message(
+    incident: Incident, names: tuple[str, ...], report: Report | None, execution: str, rt: Runtime
+) -> Message:
+    in_digest = incident.thread_ts is not None
+    if report is not None and execution in names:
+        also = tuple(n for n in names if n != execution)
+        return render_repeat(report, incident, lang=rt.lang, with_job=in_digest, also=also)
+    return render_repeats(incident, names, lang=rt.lang, with_job=in_digest)
+
+
+def _seen(incident: Incident, execution: str) -> bool:
+    """Already counted in the incident (as its last failure, waiting, or posted)."""
+    return execution in (
+        incident.last_execution,
+        incident.first_execution,
+        *incident.pending,
+        *incident.flushing,
+        *incident.coalesced,
+    )
+
+
+def _counter(execution: str, fingerprint: str, now: datetime) -> Callable[[Incident], Incident]:
+    """The incident with this failure counted — once, however often it is applied."""
+
+    def count(current: Incident) -> Incident:
+        if _seen(current, execution):
+            return current
+        return apply_failure(
+            current,
+            job_path=current.job_path,
+            fingerprint=fingerprint,
+            execution=execution,
+            now=now,
+        )
+
+    return count
+
+
+def _hold(execution: str) -> Callable[[Incident], Incident]:
+    def hold(current: Incident) -> Incident:
+        if execution not in current.pending:
+            return current
+        return replace(
+            current,
+            pending=tuple(e for e in current.pending if e != execution),
+            held_back=current.held_back + 1,
+        )
+
+    return hold

@@ -1,0 +1,115 @@
+"""Repeats posted together, through the whole product (replayed Google APIs, the fake Slack, the
+store), one delivery at a time on a clock that moves only when the test says so.
+
+What on-call sees: the alert; the first repeat at once; then, for repeats that come within the
+window after a reply, ONE reply naming each of them — and every execution named exactly once,
+even when the delivery posting it dies after Slack answered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from jobtriage import app
+from jobtriage.errors import Deferred
+from jobtriage.event import PUBSUB_EVENT_TYPE
+from jobtriage.incident.coalesce import COALESCE_WINDOW
+from jobtriage.incident.ledger import CLAIM_LEASE
+from jobtriage.pipeline import EventResult
+from jobtriage.runtime import Runtime
+from standins.load.harness import (
+    FROZEN,
+    Harness,
+    HarnessConfig,
+    Killed,
+    PlannedEvent,
+    pubsub_data,
+    storm_plan,
+)
+
+START = datetime(2026, 11, 2, 9, 0, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def h() -> Iterator[Harness]:
+    plan = storm_plan(jobs=1, per_job=5, within=0.0, duplicates=0.0, seed=3)
+    with Harness(HarnessConfig(workers=1, scale=FROZEN, start=START), plan) as harness:
+        yield harness
+
+
+def _deliver(rt: Runtime, event: PlannedEvent) -> EventResult | None:
+    data = pubsub_data(event.entry, event.message_id)
+    return app.handle_cloud_event(PUBSUB_EVENT_TYPE, data, rt=rt, event_id=event.message_id)
+
+
+def _replies(h: Harness) -> list[str]:
+    return [p.body() for p in h.slack.messages() if p.thread_ts is not None]
+
+
+def _named(h: Harness, execution: str) -> int:
+    return sum(execution in p.body() for p in h.slack.messages())
+
+
+def test_repeats_within_the_window_become_one_reply(h: Harness) -> None:
+    rt = h.runtime()
+    alert, first, second, third, fourth = h.plan.events
+    assert _deliver(rt, alert).action == "new_alert"  # type: ignore[union-attr]
+    h.vt.advance(2)
+    assert _deliver(rt, first).action == "thread_reply"  # type: ignore[union-attr]
+    # Within the window after that reply: counted, and handed back to Pub/Sub.
+    for event in (second, third, fourth):
+        h.vt.advance(2)
+        with pytest.raises(Deferred):
+            _deliver(rt, event)
+    assert len(_replies(h)) == 1
+    [incident] = h.store.inner._incidents.values()
+    assert incident.failures == 5  # the parent's counter is right at once
+    # The first redelivery after the window posts one reply for all three.
+    h.vt.advance(COALESCE_WINDOW.total_seconds())
+    result = _deliver(rt, third)
+    assert result is not None
+    assert result.action == "thread_reply"
+    replies = _replies(h)
+    assert len(replies) == 2
+    for event in (second, third, fourth):
+        assert event.execution in replies[-1]
+    # Their redeliveries post nothing; a duplicate message is a duplicate.
+    assert _deliver(rt, second).action == "coalesced"  # type: ignore[union-attr]
+    assert _deliver(rt, fourth).action == "coalesced"  # type: ignore[union-attr]
+    assert _deliver(rt, fourth).action == "duplicate"  # type: ignore[union-attr]
+    assert len(h.slack.messages()) == 3
+    for event in h.plan.events:
+        assert _named(h, event.execution) == 1, event.execution
+    # the parent message shows the count
+    assert "5 times" in json.dumps(h.slack.messages("chat.update")[-1].blocks)
+
+
+def test_the_poster_dying_after_slack_answered_posts_nothing_twice(h: Harness) -> None:
+    rt = h.runtime()
+    alert, first, second, third, _ = h.plan.events
+    _deliver(rt, alert)
+    h.vt.advance(2)
+    _deliver(rt, first)
+    for event in (second, third):
+        h.vt.advance(2)
+        with pytest.raises(Deferred):
+            _deliver(rt, event)
+    h.vt.advance(COALESCE_WINDOW.total_seconds())
+    h.store.kill_after_record.add(second.execution)
+    with pytest.raises(Killed):
+        _deliver(rt, second)  # posted the reply naming both, recorded it, then died
+    assert len(_replies(h)) == 2
+    # The other one, redelivered meanwhile, waits: someone is posting it.
+    with pytest.raises(Deferred):
+        _deliver(rt, third)
+    # The dead delivery's lease runs out; its redelivery finishes the bookkeeping only.
+    h.vt.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert _deliver(rt, second).action == "thread_reply"  # type: ignore[union-attr]
+    assert _deliver(rt, third).action == "coalesced"  # type: ignore[union-attr]
+    assert len(_replies(h)) == 2
+    for event in (alert, first, second, third):
+        assert _named(h, event.execution) == 1, event.execution
