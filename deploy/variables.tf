@@ -155,10 +155,11 @@ variable "event_timeout_seconds" {
   default     = 120
 
   validation {
-    # A delivery that runs longer than the claim lease (CLAIM_LEASE, 300 s, in
-    # jobtriage/pipeline.py) could be taken over by a redelivery while still running.
+    # The acknowledgement deadline (this + 60 s) must fit in Pub/Sub's 600 s. A delivery may run
+    # longer than its claim lease (CLAIM_LEASE, jobtriage/incident/ledger.py): the lease is renewed
+    # when its Slack post starts, and a delivery taken over meanwhile is refused the post.
     condition     = var.event_timeout_seconds >= 30 && var.event_timeout_seconds <= 240
-    error_message = "event_timeout_seconds must be between 30 and 240 (below the 300 s claim lease of a delivery)."
+    error_message = "event_timeout_seconds must be between 30 and 240."
   }
 }
 

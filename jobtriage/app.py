@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from itertools import count
 from typing import Any
 
 from jobtriage.clicks import HttpAnswer, process_click
 from jobtriage.errors import BadEvent, Deferred, PermanentError, TransientError
 from jobtriage.event import parse_cloud_event_data
+from jobtriage.notify.metadata import PostTag
 from jobtriage.notify.parts import Message
 from jobtriage.ownlog import get_logger
 from jobtriage.pipeline import EventResult, process_event
@@ -45,13 +47,30 @@ class LogNotifier:
         )
         return ts
 
-    def post_alert(self, channel: str, message: Message) -> str:
+    def post_alert(self, channel: str, message: Message, *, tag: PostTag | None = None) -> str:
         return self._record("alert", channel, message)
 
     def reply(
-        self, channel: str, thread_ts: str, message: Message, *, broadcast: bool = False
+        self,
+        channel: str,
+        thread_ts: str,
+        message: Message,
+        *,
+        broadcast: bool = False,
+        tag: PostTag | None = None,
     ) -> str:
         return self._record("reply", channel, message)
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None:
+        return None  # logged, never in Slack: an earlier attempt is there to be logged again
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._record("update", channel, message)

@@ -14,13 +14,15 @@
 No duplicate, no loss, for one execution:
 1. Claim the execution in the store (create-if-absent decides races). Already delivered → do
    nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers later).
-2. Diagnose, decide, post. Right after the Slack call returns, the ledger records its ts — the
-   only window in which a crash can repeat a post is between Slack answering and that one write.
+2. Diagnose, decide, post. The ledger notes on the claim that a post starts, then records the
+   ts right after the Slack call returns. A post whose answer was lost in between (a timeout, a
+   crash) is looked up in Slack by the next holder (its message metadata) before posting again.
 3. Save the incident, finish the claim. A crash after step 2 is taken over by the redelivery,
    which sees the recorded post and only completes the bookkeeping.
-A transient failure before anything was posted releases the claim and raises, so the redelivery
-can start over at once. After a post it keeps the claim (with the post recorded on it): the
-redelivery that takes over once the lease ends finishes the bookkeeping and posts nothing.
+A transient failure before anything was recorded releases the claim and raises, so the
+redelivery can start over at once (and look for the post first, if one was started). After a
+post it keeps the claim (with the post recorded on it): the redelivery that takes over once the
+lease ends finishes the bookkeeping and posts nothing.
 
 When many jobs fail at once (a failure storm), three things keep the channel and the quotas whole:
 - a repeat of a job that already has an open incident reads logs only while this instance's
@@ -51,7 +53,7 @@ from jobtriage.incident.decide import (
     decide_success,
     recover,
 )
-from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, Delivery
+from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery, claim_key
 from jobtriage.incident.memory import History, learned_priors, ranked_causes
 from jobtriage.incident.model import Incident
 from jobtriage.incident.recall import open_from_history, read_history
@@ -59,6 +61,7 @@ from jobtriage.incident.store import ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
+from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.notify.notifier import blocks_json, update_parent
 from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
@@ -254,18 +257,25 @@ def _new_alert(
         )
         channel = delivery.posted.channel if delivery.posted else rt.channel
         thread_ts = (
-            None
+            delivery.posted.thread_ts
             if delivery.posted
             else ledger.digest_thread(channel, _post_digest(rt, channel), delivery=delivery)
         )
-        if thread_ts is None:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.post_alert(channel, message)
-            )
-        else:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.reply(channel, thread_ts, message)
-            )
+
+        def post(tag: PostTag) -> str:
+            if thread_ts is None:
+                return rt.notifier.post_alert(channel, message, tag=tag)
+            return rt.notifier.reply(channel, thread_ts, message, tag=tag)
+
+        ts = ledger.post_once(
+            delivery,
+            channel,
+            post,
+            kind=PostKind.ALERT,
+            incident=draft.id,
+            execution=draft.last_execution,
+            thread_ts=thread_ts,
+        )
         stored = replace(
             draft,
             channel=channel,
@@ -278,10 +288,10 @@ def _new_alert(
     return EventResult("new_alert", stored.id, ts, report)
 
 
-def _post_digest(rt: Runtime, channel: str) -> Callable[[], str]:
-    def post() -> str:
+def _post_digest(rt: Runtime, channel: str) -> Callable[[PostTag], str]:
+    def post(tag: PostTag) -> str:
         message = render_digest(after=DIGEST_AFTER, window=DIGEST_WINDOW, lang=rt.lang)
-        return rt.notifier.post_alert(channel, message)
+        return rt.notifier.post_alert(channel, message, tag=tag)
 
     return post
 
@@ -342,7 +352,13 @@ def _on_success(event: JobEvent, rt: Runtime) -> EventResult:
             message = render_recovered(
                 updated, event.ref, lang=rt.lang, with_job=updated.thread_ts is not None
             )
-            rt.notifier.reply(updated.channel, root, message)
+            tag = PostTag(
+                claim_key(ClaimKind.EXECUTION, event.ref.execution_path),
+                PostKind.RECOVERY,
+                incident=updated.id,
+                execution=event.ref.execution,
+            )
+            rt.notifier.reply(updated.channel, root, message, tag=tag)
         update_parent(rt.notifier, updated, rt.lang)
         recovered.append(updated.id)
     log.info(

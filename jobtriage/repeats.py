@@ -27,6 +27,7 @@ from jobtriage.incident.coalesce import (
 from jobtriage.incident.decide import Action, Decision, apply_failure, snooze_active
 from jobtriage.incident.ledger import Delivery
 from jobtriage.incident.model import Incident
+from jobtriage.notify.metadata import PostKind
 from jobtriage.notify.notifier import update_parent
 from jobtriage.notify.parts import Message
 from jobtriage.notify.repeat import render_repeat, render_repeats
@@ -188,7 +189,13 @@ def _flush(
     assert root
     message = _message(marked, names, report, execution, rt)
     ts = rt.ledger.post_once(
-        delivery, channel, lambda: rt.notifier.reply(channel, root, message, broadcast=broadcast)
+        delivery,
+        channel,
+        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
+        kind=PostKind.REPLY,
+        incident=marked.id,
+        execution=execution,
+        thread_ts=root,
     )
     final = rt.store.update(incident.id, lambda cur: finish_flush(cur, names, now=now))
     update_parent(rt.notifier, final, rt.lang)

@@ -43,7 +43,7 @@ class Runtime:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.store, self.clock)
+        return Ledger(self.store, self.clock, self.notifier)
 
     @property
     def channel(self) -> str:

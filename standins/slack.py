@@ -14,10 +14,23 @@ Load and outage runs also use:
 - `messages()`: what Slack accepted and would show, in order.
 - `views`: the modals opened (views.open), each checked against Slack's modal limits
   (https://docs.slack.dev/reference/views/modal-views) and answered with a view id.
+
+Message metadata (https://docs.slack.dev/messaging/message-metadata): chat.postMessage's
+`metadata` is checked (an object with a string `event_type` and an object `event_payload`, else
+`invalid_metadata_format`), stored with the message, kept by a chat.update without one, and
+returned by conversations.history (the channel's messages and thread broadcasts, newest first)
+and conversations.replies (the parent, then its replies, oldest first) only with
+`include_all_metadata=true` — both with `oldest` / `latest` (exclusive unless `inclusive`),
+`limit` and cursor pagination (`has_more`, `response_metadata.next_cursor`) as Slack answers.
+`wall` gives the message ts its time (Unix seconds; default: a fixed 1764234000.000001, …),
+so that `oldest` / `latest` mean what they mean in Slack; `history_per_minute` is Tier 3.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import itertools
 import json
 import math
@@ -27,12 +40,16 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs
 
 from standins.server import FakeServer, Reply, Request
 
 TOKEN = "xoxb-000000000000-000000000000-faketokenforthetests"
+# Who the bot is, as Slack shows it on the messages it posted.
+BOT_ID, APP_ID, BOT_USER = "B0JOBTRIAGE", "A0JOBTRIAGE", "U0JOBTRIAGE"
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
 
 
 @dataclass
@@ -54,6 +71,7 @@ class Posted:
     blocks: list[dict[str, Any]]
     broadcast: bool = False
     at: float = 0.0  # the fake's clock when it was accepted
+    metadata: dict[str, Any] | None = None  # message metadata as posted (None: none)
 
     @property
     def top_level(self) -> bool:
@@ -91,6 +109,7 @@ class _Limits:
     post_burst: float
     updates_per_minute: float | None
     update_burst: float
+    history_per_minute: float | None = None
     buckets: dict[tuple[str, str], _Bucket] = dataclass_field(default_factory=dict)
 
     def wait(self, method: str, channel: str, now: float) -> float:
@@ -98,6 +117,8 @@ class _Limits:
             key, rate, burst = (method, channel), self.posts_per_second, self.post_burst
         elif method == "chat.update" and self.updates_per_minute:
             key, rate, burst = (method, ""), self.updates_per_minute / 60.0, self.update_burst
+        elif method in HISTORY_METHODS and self.history_per_minute:
+            key, rate, burst = (method, ""), self.history_per_minute / 60.0, 10.0
         else:
             return 0.0
         bucket = self.buckets.get(key)
@@ -107,15 +128,63 @@ class _Limits:
 
 
 def _args(req: Request) -> dict[str, Any]:
+    """The call's arguments: the query string (GET methods), then the body's."""
+    out: dict[str, Any] = {k: v[0] for k, v in req.query.items()}
     ctype = req.headers.get("content-type", "")
     if "json" in ctype:
         data = req.json()
-        return data if isinstance(data, dict) else {}
+        return out | data if isinstance(data, dict) else out
     form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True)
-    out: dict[str, Any] = {k: v[0] for k, v in form.items()}
-    if isinstance(out.get("blocks"), str):
-        out["blocks"] = json.loads(out["blocks"])
+    out |= {k: v[0] for k, v in form.items()}
+    for key in ("blocks", "metadata"):
+        if isinstance(out.get(key), str) and out[key]:
+            with contextlib.suppress(json.JSONDecodeError):  # else refused where it is checked
+                out[key] = json.loads(out[key])
     return out
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+def _metadata_error(metadata: Any) -> str | None:
+    """Slack's error for a `metadata` argument it would refuse, or None."""
+    if metadata is None or metadata == "":
+        return None
+    if not isinstance(metadata, dict):
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_format"
+    return None
+
+
+def _ts_arg(value: Any) -> Decimal | None:
+    """A `oldest` / `latest` argument as a number, None when absent; ValueError when not a ts."""
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(value) from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(value)
+    return number
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _from_cursor(cursor: str) -> str:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError(cursor) from None
+    if not text.startswith("next_ts:"):
+        raise ValueError(cursor)
+    return text[len("next_ts:") :]
 
 
 def _text_len(node: Any) -> int:
@@ -210,7 +279,9 @@ class FakeSlack:
         post_burst: float = 3.0,
         updates_per_minute: float | None = None,
         update_burst: float = 10.0,
+        history_per_minute: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         # user group id -> member ids, answered by usergroups.users.list
@@ -218,8 +289,12 @@ class FakeSlack:
         self._script: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
-        self._limits = _Limits(posts_per_second, post_burst, updates_per_minute, update_burst)
+        self._limits = _Limits(
+            posts_per_second, post_burst, updates_per_minute, update_burst, history_per_minute
+        )
         self._clock = clock
+        self._wall = wall
+        self._last_micro = 0
         self._posted: list[Posted] = []
         # trigger_id and view of every modal opened (views.open)
         self.views: list[tuple[str, dict[str, Any]]] = []
@@ -310,6 +385,129 @@ class FakeSlack:
             view_id = f"V{len(self.views):08d}"
         return Reply(200, {"ok": True, "view": view | {"id": view_id}})
 
+    def _next_ts(self) -> str:
+        """A new message ts (called under the lock): unique, increasing, in `wall` time."""
+        if self._wall is None:
+            return f"1764234000.{next(self._ts):06d}"
+        micro = max(int(self._wall() * 1_000_000), self._last_micro + 1)
+        self._last_micro = micro
+        return f"{micro // 1_000_000}.{micro % 1_000_000:06d}"
+
+    def _shown(self) -> list[Posted]:
+        """Every message as Slack shows it now: chat.update applied (text, blocks, metadata)."""
+        with self._lock:
+            posted = list(self._posted)
+        current: dict[tuple[str, str], Posted] = {}
+        for p in posted:
+            key = (p.channel, p.ts)
+            if p.method == "chat.postMessage":
+                current[key] = p
+            elif key in current:
+                before = current[key]
+                current[key] = Posted(
+                    method=before.method,
+                    channel=before.channel,
+                    ts=before.ts,
+                    thread_ts=before.thread_ts,
+                    text=p.text,
+                    blocks=p.blocks,
+                    broadcast=before.broadcast,
+                    at=before.at,
+                    metadata=p.metadata if p.metadata is not None else before.metadata,
+                )
+        return list(current.values())
+
+    @staticmethod
+    def _message_object(p: Posted, *, metadata: bool, replies: int = 0) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "message",
+            "ts": p.ts,
+            "text": p.text,
+            "blocks": p.blocks,
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+        }
+        if p.thread_ts:
+            out["thread_ts"] = p.thread_ts
+            if p.broadcast:
+                out["subtype"] = "thread_broadcast"
+        elif replies:
+            out["thread_ts"] = p.ts
+            out["reply_count"] = replies
+        if metadata and p.metadata is not None:
+            out["metadata"] = p.metadata
+        return out
+
+    def _history(self, method: str, args: dict[str, Any]) -> Reply:
+        """conversations.history / conversations.replies over what was posted."""
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return Reply(200, {"ok": False, "error": "channel_not_found"})
+        try:
+            oldest = _ts_arg(args.get("oldest"))
+        except ValueError:
+            return Reply(200, {"ok": False, "error": "invalid_ts_oldest"})
+        try:
+            latest = _ts_arg(args.get("latest"))
+        except ValueError:
+            return Reply(200, {"ok": False, "error": "invalid_ts_latest"})
+        inclusive = _truthy(args.get("inclusive"))
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        shown = [p for p in self._shown() if p.channel == channel]
+
+        def within(p: Posted) -> bool:
+            ts = Decimal(p.ts)
+            if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
+                return False
+            return not (latest is not None and (ts > latest or (ts == latest and not inclusive)))
+
+        replies_of = Counter(p.thread_ts for p in shown if p.thread_ts)
+        if method == "conversations.history":
+            listed = sorted(
+                (p for p in shown if (p.thread_ts is None or p.broadcast) and within(p)),
+                key=lambda p: Decimal(p.ts),
+                reverse=True,
+            )
+            limit_default, limit_max = 100, 999
+        else:
+            root_ts = str(args.get("ts") or "")
+            parent = next((p for p in shown if p.ts == root_ts and not p.thread_ts), None)
+            if parent is None:
+                return Reply(200, {"ok": False, "error": "thread_not_found"})
+            thread = sorted(
+                (p for p in shown if p.thread_ts == root_ts and within(p)),
+                key=lambda p: Decimal(p.ts),
+            )
+            listed = [parent, *thread]
+            limit_default, limit_max = 1000, 1000
+        try:
+            limit = int(args.get("limit") or limit_default)
+        except ValueError:
+            return Reply(200, {"ok": False, "error": "invalid_limit"})
+        limit = max(1, min(limit, limit_max))
+        start = 0
+        if args.get("cursor"):
+            try:
+                after = _from_cursor(str(args["cursor"]))
+                start = next(i for i, p in enumerate(listed) if p.ts == after)
+            except (ValueError, StopIteration):
+                return Reply(200, {"ok": False, "error": "invalid_cursor"})
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        body: dict[str, Any] = {
+            "ok": True,
+            "messages": [
+                self._message_object(p, metadata=with_metadata, replies=replies_of[p.ts])
+                for p in page
+            ],
+            "has_more": more,
+            "response_metadata": {"next_cursor": _cursor(listed[start + limit].ts) if more else ""},
+        }
+        if method == "conversations.history":
+            body["pin_count"] = 0
+        return Reply(200, body)
+
     def _respond(self, req: Request) -> Reply:
         reply = self._answer(req)
         method = req.path.rsplit("/", 1)[-1]
@@ -349,6 +547,9 @@ class FakeSlack:
                 return Reply(200, {"ok": False, "error": "invalid_blocks", "errors": errors})
             if _text_len(blocks) > self.MAX_TOTAL_TEXT:
                 return Reply(200, {"ok": False, "error": "msg_blocks_too_long"})
+            bad_metadata = _metadata_error(args.get("metadata"))
+            if bad_metadata:
+                return Reply(200, {"ok": False, "error": bad_metadata})
         with self._lock:
             now = self._clock()
             wait = self._limits.wait(method, str(args.get("channel") or ""), now)
@@ -357,7 +558,7 @@ class FakeSlack:
                 return Reply(
                     429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": retry_after}
                 )
-            ts = f"1764234000.{next(self._ts):06d}"
+            ts = self._next_ts()
             if method in ("chat.postMessage", "chat.update"):
                 thread = args.get("thread_ts")
                 self._posted.append(
@@ -368,8 +569,9 @@ class FakeSlack:
                         thread_ts=str(thread) if thread else None,
                         text=str(args.get("text") or ""),
                         blocks=list(args.get("blocks") or []),
-                        broadcast=args.get("reply_broadcast") in (True, "true", "1", 1),
+                        broadcast=_truthy(args.get("reply_broadcast")),
                         at=now,
+                        metadata=args.get("metadata") or None,
                     )
                 )
         if method == "chat.postMessage":
@@ -396,6 +598,8 @@ class FakeSlack:
             return Reply(200, {"ok": True, "message_ts": ts})
         if method == "views.open":
             return self._open_view(args)
+        if method in HISTORY_METHODS:
+            return self._history(method, args)
         if method == "usergroups.users.list":
             group = args.get("usergroup")
             if group not in self.usergroups:

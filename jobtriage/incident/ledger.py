@@ -9,25 +9,41 @@ All of it is claims in the store (create-if-absent decides races), of four named
 - `ALERT_PLACE`: the first `DIGEST_AFTER` new incidents of a channel's `DIGEST_WINDOW` each take
   one place and get a message of their own.
 - `DIGEST`: one per channel and window — the digest message the next new incidents reply under.
+
+Reconcile instead of guessing: right before a Slack post the claim records that a post started
+(`begin_post`, which also renews the lease); every message carries its delivery key as Slack
+message metadata (`jobtriage.notify.metadata`). A post whose answer was never recorded — Slack
+answered after the client's timeout, or the instance died between Slack answering and the
+record — leaves that start on the claim, and the next holder LOOKS FIRST: conversations.history
+(or .replies in a thread) around the start, for a message with that key. Found: it is recorded
+as this delivery's post and nothing is posted again. Not found: it posts. The lookup failing
+(rate limit, missing scope): one log line, and it posts — an alert shown twice beats one lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from jobtriage.clock import Clock
-from jobtriage.errors import TransientError
+from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.store import Claim, ClaimOutcome, IncidentStore, PostedMessage
+from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.ownlog import get_logger
 
-# Longer than one delivery can take (the function's timeout, deploy/functions.tf): a claim older
-# than this belongs to a delivery that died, and the next one takes over.
-CLAIM_LEASE = timedelta(seconds=300)
+# What one Slack post can take (ALERT_POLICY: 3 attempts × 5 s, ≤ 12 s of waits; a test holds
+# the two together) with room to spare. The lease is renewed when a post starts, so a holder that
+# is still posting is never taken over; a holder that died is taken over after this, and the
+# taker looks in Slack before posting again.
+CLAIM_LEASE = timedelta(seconds=60)
+# Around an unsettled post's start, how far the lookup reads the channel: Slack stamps a message
+# when it accepts it, which is after the start and before the post's lease ran out; the margin is
+# for clocks that differ between the instance and Slack.
+LOOKUP_MARGIN = timedelta(seconds=10)
 # Opening an incident is one Slack post and one write.
 OPENING_LEASE = timedelta(seconds=60)
 # A storm: more than DIGEST_AFTER new incidents in one DIGEST_WINDOW (fixed windows, per channel).
@@ -56,6 +72,20 @@ def claim_key(kind: ClaimKind, *parts: str | int) -> str:
     return ":".join([kind.value, *(str(p) for p in parts)])
 
 
+class PostFinder(Protocol):
+    """`Notifier.find_post`: a message of a delivery, found by its metadata (or None)."""
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None: ...
+
+
 @dataclass
 class Delivery:
     """One claim, and the post it made and recorded (if any)."""
@@ -75,10 +105,49 @@ class Delivery:
 class Ledger:
     store: IncidentStore
     clock: Clock
+    finder: PostFinder | None = None  # None: an unsettled post is posted again (no lookup)
 
     def claim_execution(self, execution_path: str) -> Claim:
         key = claim_key(ClaimKind.EXECUTION, execution_path)
-        return self.store.claim(key, now=self.clock.now(), lease=CLAIM_LEASE)
+        return self.reconciled(self.store.claim(key, now=self.clock.now(), lease=CLAIM_LEASE))
+
+    def reconciled(self, claim: Claim) -> Claim:
+        """`claim`, with the post of an earlier attempt recorded on it when Slack has it.
+
+        Only a claim taken over from an attempt whose answer was never recorded
+        (`claim.unsettled`) is looked up; every other claim comes back as it is."""
+        attempt = claim.unsettled
+        if not claim.owned or attempt is None or claim.posted is not None or self.finder is None:
+            return claim
+        ctx = {"claim": claim.key, "channel": attempt.channel, "attempt": claim.attempt}
+        try:
+            ts = self.finder.find_post(
+                attempt.channel,
+                claim.key,
+                thread_ts=attempt.thread_ts,
+                oldest=attempt.started_at - LOOKUP_MARGIN,
+                latest=attempt.started_at + CLAIM_LEASE + LOOKUP_MARGIN,
+            )
+        except (TransientError, PermanentError) as exc:
+            fix = f" — fix: {exc.fix}" if isinstance(exc, PermanentError) and exc.fix else ""
+            log.warning(
+                "could not look in Slack for an earlier attempt's post (%s%s); posting it, "
+                "which may show it twice",
+                exc,
+                fix,
+                extra=ctx,
+            )
+            return claim
+        if ts is None:
+            log.info("an earlier attempt's post is not in Slack; posting it", extra=ctx)
+            return claim
+        self.store.record_post(claim.key, attempt.channel, ts)
+        log.info(
+            "an earlier attempt's post is in Slack; recorded, not posted again",
+            extra=ctx | {"ts": ts},
+        )
+        posted = PostedMessage(attempt.channel, ts, attempt.thread_ts)
+        return replace(claim, posted=posted, unsettled=None)
 
     def finish(self, delivery: Delivery, result: Mapping[str, Any]) -> None:
         self.store.finish(delivery.key, result=result)
@@ -86,15 +155,35 @@ class Ledger:
     def release(self, delivery: Delivery) -> None:
         self.store.release(delivery.key, holder=delivery.claim.holder)
 
-    def post_once(self, delivery: Delivery, channel: str, post: Callable[[], str]) -> str:
-        """Post once per claim: a post an earlier delivery recorded is reused, a new one is
-        recorded right after Slack answers — nothing else happens in between, so a crash can
-        repeat a post only in the time of that one write."""
+    def post_once(
+        self,
+        delivery: Delivery,
+        channel: str,
+        post: Callable[[PostTag], str],
+        *,
+        kind: PostKind,
+        incident: str = "",
+        execution: str = "",
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post once per claim: a post an earlier delivery recorded (or `reconciled` found) is
+        reused. A new one is announced on the claim first (`begin_post`: where, when; refused
+        with `ClaimLost` once another delivery took over), carries its tag as Slack metadata,
+        and is recorded right after Slack answers. Nothing else happens in between; a crash or
+        a lost answer in that gap is found again by the next holder's lookup."""
         if delivery.posted is not None:
             return delivery.posted.ts
-        ts = post()
+        self.store.begin_post(
+            delivery.key,
+            holder=delivery.claim.holder,
+            at=self.clock.now(),
+            lease=CLAIM_LEASE,
+            channel=channel,
+            thread_ts=thread_ts,
+        )
+        ts = post(PostTag(delivery.key, kind, incident=incident, execution=execution))
         self.store.record_post(delivery.key, channel, ts)
-        delivery.posted = PostedMessage(channel, ts)
+        delivery.posted = PostedMessage(channel, ts, thread_ts)
         return ts
 
     @contextmanager
@@ -113,7 +202,7 @@ class Ledger:
             self.store.release(key, holder=opening.holder)
 
     def digest_thread(
-        self, channel: str, post_digest: Callable[[], str], *, delivery: Delivery
+        self, channel: str, post_digest: Callable[[PostTag], str], *, delivery: Delivery
     ) -> str | None:
         """Where a new incident's alert goes: None for a message of its own, or the ts of the
         digest thread once `DIGEST_AFTER` incidents were opened in this `DIGEST_WINDOW`
@@ -135,18 +224,19 @@ class Ledger:
             if taken.result is not None and taken.result.get("by") == delivery.key:
                 return None  # taken by an earlier attempt of this very delivery
         key = claim_key(ClaimKind.DIGEST, channel, window)
-        digest = self.store.claim(key, now=now, lease=OPENING_LEASE)
+        digest = self.reconciled(self.store.claim(key, now=now, lease=OPENING_LEASE))
         if digest.outcome is ClaimOutcome.DONE and digest.posted is not None:
             return digest.posted.ts
         if not digest.owned:
             raise TransientError("the digest message for many failing jobs is being posted")
         held = Delivery(digest)
         try:
-            ts = self.post_once(held, channel, post_digest)
+            ts = self.post_once(held, channel, post_digest, kind=PostKind.DIGEST)
         except BaseException:
             if held.posted is None:
-                # Nothing posted: let the next new incident post the digest at once, instead of
-                # every one of them being refused until this claim's lease ends.
+                # Not recorded as posted: let the next new incident take the digest at once,
+                # instead of every one of them being refused until this claim's lease ends. A
+                # post that was started stays on the claim: that next holder looks for it first.
                 self.store.release(digest.key, holder=digest.holder)
             raise
         self.store.finish(digest.key, result={"ts": ts})

@@ -33,7 +33,8 @@ Delivery and clicks:
 
     notifier.py     what the product needs from Slack (`Notifier`), the parent-message redraw
     deliver.py      SlackNotifier: chat.postMessage / chat.update / chat.postEphemeral, retries,
-                    failures classified as permanent or transient
+                    failures classified as permanent or transient; `find_post` (history)
+    metadata.py     the message metadata every post carries (`PostTag`), and finding it again
     actions.py      action ids, button values, request signature, block_actions parsing
     builder_url.py  Message -> Block Kit Builder link, terminal picture
 

@@ -21,6 +21,7 @@ import http.client
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -39,6 +40,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from jobtriage.errors import PermanentError, TransientError, TriageError
+from jobtriage.notify.metadata import PostTag, tagged_ts
 from jobtriage.notify.mrkdwn import truncate
 from jobtriage.notify.parts import Message
 from jobtriage.redact import scrub, scrub_tree
@@ -52,6 +54,10 @@ METHOD_SCOPES: Mapping[str, frozenset[str]] = {
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "chat.postEphemeral": frozenset({"chat:write"}),
+    # only after an attempt whose answer was lost: is our message there already? (a public
+    # channel needs channels:history, a private one groups:history)
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
     # only with SLACK_ALLOWED_USERGROUP: who is in the group allowed to click
     "usergroups.users.list": frozenset({"usergroups:read"}),
     # the Resolve modal ("what was it?"): no scope, only the click's trigger_id
@@ -59,6 +65,12 @@ METHOD_SCOPES: Mapping[str, frozenset[str]] = {
 }
 
 BOT_NAME = "jobtriage"
+
+# Looking for a message of ours (`SlackNotifier.find_post`): at most this many pages of this many
+# messages. conversations.history / .replies are Tier 3 (about 50 calls a minute) for an internal
+# app, and the window looked at is about a minute of the channel.
+LOOKUP_PAGES = 3
+LOOKUP_PAGE_SIZE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,13 +367,23 @@ class SlackNotifier:
             )
         return self._client
 
-    def _call(self, method: str, channel: str, send: Callable[[], SlackResponse]) -> SlackResponse:
+    def _call(
+        self,
+        method: str,
+        channel: str,
+        send: Callable[[], SlackResponse],
+        *,
+        quiet: bool = False,
+    ) -> SlackResponse:
+        """`send()`, its failure classified; logged here unless `quiet` (the caller logs it)."""
         try:
             return send()
         except TriageError:
             raise
         except Exception as exc:
             error = classify(exc, method=method, channel=channel)
+            if quiet:
+                raise error from exc
             log.warning(
                 "slack %s failed (%s): %s%s",
                 method,
@@ -379,8 +401,9 @@ class SlackNotifier:
             raise PermanentError(f"Slack {method} answered without a message ts")
         return ts
 
-    def post_alert(self, channel: str, message: Message) -> str:
-        """Post a new alert; returns its ts (the incident's thread root)."""
+    def post_alert(self, channel: str, message: Message, *, tag: PostTag | None = None) -> str:
+        """Post a new alert; returns its ts (the incident's thread root). `tag` goes along as the
+        message's metadata (`jobtriage.notify.metadata`)."""
         response = self._call(
             "chat.postMessage",
             channel,
@@ -390,12 +413,19 @@ class SlackNotifier:
                 blocks=scrub_tree(list(message.blocks)),
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=tag.metadata() if tag is not None else None,
             ),
         )
         return self._ts("chat.postMessage", response)
 
     def reply(
-        self, channel: str, thread_ts: str, message: Message, *, broadcast: bool = False
+        self,
+        channel: str,
+        thread_ts: str,
+        message: Message,
+        *,
+        broadcast: bool = False,
+        tag: PostTag | None = None,
     ) -> str:
         """Reply in an incident's thread (also in the channel when `broadcast`); returns its ts."""
         response = self._call(
@@ -409,9 +439,66 @@ class SlackNotifier:
                 blocks=scrub_tree(list(message.blocks)),
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=tag.metadata() if tag is not None else None,
             ),
         )
         return self._ts("chat.postMessage", response)
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None:
+        """The ts of the message the delivery `delivery` posted in `channel` (in the thread
+        `thread_ts`, if given) between `oldest` and `latest`, found by its metadata; None when
+        there is none. At most `LOOKUP_PAGES` calls; a failure raises like every call here."""
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        window = {
+            "channel": channel,
+            "oldest": f"{oldest.timestamp():.6f}",
+            "latest": f"{latest.timestamp():.6f}",
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": LOOKUP_PAGE_SIZE,
+        }
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            response = self._history_page(method, window, thread_ts, cursor)
+            messages = response.get("messages")
+            found = tagged_ts(messages if isinstance(messages, list) else [], delivery)
+            if found is not None:
+                return found
+            meta = response.get("response_metadata")
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            if not response.get("has_more") or not cursor:
+                return None
+        log.warning(
+            "slack %s: not found in the first %d pages of %s; giving up the search",
+            method,
+            LOOKUP_PAGES,
+            channel,
+        )
+        return None
+
+    def _history_page(
+        self, method: str, window: Mapping[str, Any], thread_ts: str | None, cursor: str | None
+    ) -> SlackResponse:
+        args = dict(window, cursor=cursor) if cursor else dict(window)
+        channel = str(args["channel"])
+        if thread_ts:
+            return self._call(
+                method,
+                channel,
+                lambda: self.client.conversations_replies(ts=thread_ts, **args),
+                quiet=True,
+            )
+        return self._call(
+            method, channel, lambda: self.client.conversations_history(**args), quiet=True
+        )
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Replace a message we posted (its blocks and its notification text)."""

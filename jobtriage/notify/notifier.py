@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident
+from jobtriage.notify.metadata import PostTag
 from jobtriage.notify.parts import Message
 from jobtriage.notify.state import render_state_update
 from jobtriage.ownlog import get_logger
@@ -19,11 +21,27 @@ log = get_logger()
 class Notifier(Protocol):
     """`jobtriage.notify.deliver.SlackNotifier`, or `app.LogNotifier` without Slack settings."""
 
-    def post_alert(self, channel: str, message: Message) -> str: ...
+    def post_alert(self, channel: str, message: Message, *, tag: PostTag | None = None) -> str: ...
 
     def reply(
-        self, channel: str, thread_ts: str, message: Message, *, broadcast: bool = False
+        self,
+        channel: str,
+        thread_ts: str,
+        message: Message,
+        *,
+        broadcast: bool = False,
+        tag: PostTag | None = None,
     ) -> str: ...
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None: ...
 
     def update(self, channel: str, ts: str, message: Message) -> None: ...
 

@@ -60,6 +60,7 @@ from jobtriage.event import PUBSUB_EVENT_TYPE
 from jobtriage.evidence.gather import Sources
 from jobtriage.incident.store import IncidentStore, MemoryStore
 from jobtriage.notify import deliver
+from jobtriage.notify.metadata import PostTag
 from jobtriage.notify.parts import Message
 from jobtriage.pipeline import EventResult
 from jobtriage.runtime import Runtime
@@ -424,7 +425,9 @@ class PubSub:
 class Journal:
     """Store calls and Slack calls of every thread, in order."""
 
-    WRITES = frozenset({"claim", "record_post", "finish", "release", "create", "update"})
+    WRITES = frozenset(
+        {"claim", "begin_post", "record_post", "finish", "release", "create", "update"}
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -506,15 +509,36 @@ class ObservedNotifier:
     def __init__(self, inner: Any, journal: Journal) -> None:
         self.inner, self.journal = inner, journal
 
-    def post_alert(self, channel: str, message: Message) -> str:
+    def post_alert(self, channel: str, message: Message, *, tag: PostTag | None = None) -> str:
         self.journal.add("post_alert")
-        return str(self.inner.post_alert(channel, message))
+        return str(self.inner.post_alert(channel, message, tag=tag))
 
     def reply(
-        self, channel: str, thread_ts: str, message: Message, *, broadcast: bool = False
+        self,
+        channel: str,
+        thread_ts: str,
+        message: Message,
+        *,
+        broadcast: bool = False,
+        tag: PostTag | None = None,
     ) -> str:
         self.journal.add("reply")
-        return str(self.inner.reply(channel, thread_ts, message, broadcast=broadcast))
+        return str(self.inner.reply(channel, thread_ts, message, broadcast=broadcast, tag=tag))
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None:
+        self.journal.add("find_post", delivery)
+        found = self.inner.find_post(
+            channel, delivery, thread_ts=thread_ts, oldest=oldest, latest=latest
+        )
+        return str(found) if found is not None else None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self.journal.add("update")
@@ -590,6 +614,7 @@ class HarnessConfig:
     scale: float = 1.0  # real seconds per virtual second
     slack_posts_per_second: float | None = 1.0  # per channel; None: unlimited
     slack_updates_per_minute: float | None = 50.0  # chat.update, Tier 3
+    slack_history_per_minute: float | None = 50.0  # conversations.history / .replies, Tier 3
     logging_quota_per_minute: int | None = 60  # the project's quota, enforced by the replay
     logging_budget_per_minute: int = 15  # LOGGING_READS_PER_MINUTE of each instance
     max_attempts: int = 20
@@ -686,7 +711,9 @@ class Harness:
         self.slack = FakeSlack(
             posts_per_second=config.slack_posts_per_second,
             updates_per_minute=config.slack_updates_per_minute,
+            history_per_minute=config.slack_history_per_minute,
             clock=self.vt.monotonic,
+            wall=lambda: self.vt.now().timestamp(),  # message ts in the run's own time
         )
         self.pubsub = PubSub(self.vt, max_attempts=config.max_attempts)
         self.runtimes: list[Runtime] = []

@@ -20,6 +20,7 @@ from jobtriage.incident.ledger import (
     claim_key,
 )
 from jobtriage.incident.store import ClaimOutcome, IncidentStore
+from jobtriage.notify.metadata import PostKind, PostTag
 from standins.clock import SteppingClock
 
 # The start of a digest window, so that a test never straddles two windows.
@@ -56,20 +57,20 @@ def test_a_post_is_made_once_and_reused_by_the_next_holder(
 ) -> None:
     posts: list[str] = []
 
-    def post() -> str:
-        posts.append("x")
+    def post(tag: PostTag) -> str:
+        posts.append(tag.delivery)
         return f"17000000{len(posts)}.000100"
 
     first = Delivery(ledger.claim_execution(EXECUTION))
     assert first.claim.outcome is ClaimOutcome.NEW
-    ts = ledger.post_once(first, "C1", post)
-    assert ledger.post_once(first, "C1", post) == ts
+    ts = ledger.post_once(first, "C1", post, kind=PostKind.ALERT)
+    assert ledger.post_once(first, "C1", post, kind=PostKind.ALERT) == ts
     # The holder dies; once the lease is over the next delivery takes over and sees the post.
     clock.advance(CLAIM_LEASE.total_seconds() + 1)
     second = Delivery(ledger.claim_execution(EXECUTION))
     assert second.claim.outcome is ClaimOutcome.TAKEOVER
-    assert ledger.post_once(second, "C1", post) == ts
-    assert posts == ["x"]
+    assert ledger.post_once(second, "C1", post, kind=PostKind.ALERT) == ts
+    assert posts == [EXECUTION]  # the tag names the delivery
     ledger.finish(second, {"action": "new_alert"})
     assert ledger.claim_execution(EXECUTION).outcome is ClaimOutcome.DONE
 
@@ -102,7 +103,8 @@ def test_the_digest_takes_over_after_the_first_places_of_a_window(
 ) -> None:
     digests: list[str] = []
 
-    def post_digest() -> str:
+    def post_digest(tag: PostTag) -> str:
+        assert tag.kind is PostKind.DIGEST
         digests.append("d")
         return "1700000099.000100"
 
@@ -126,7 +128,7 @@ def test_a_retried_delivery_keeps_its_place(ledger: Ledger) -> None:
     new = _deliveries(ledger)
     first = next(new)
 
-    def no_digest() -> str:
+    def no_digest(tag: PostTag) -> str:
         raise AssertionError("no digest yet: only one incident of the window has posted")
 
     for _ in range(5):
@@ -138,14 +140,14 @@ def test_a_retried_delivery_keeps_its_place(ledger: Ledger) -> None:
 def test_a_failed_digest_post_lets_the_next_one_post_it_at_once(ledger: Ledger) -> None:
     new = _deliveries(ledger)
     for _ in range(DIGEST_AFTER):
-        ledger.digest_thread("C1", lambda: "unused", delivery=next(new))
+        ledger.digest_thread("C1", lambda tag: "unused", delivery=next(new))
 
-    def slack_down() -> str:
+    def slack_down(tag: PostTag) -> str:
         raise TransientError("Slack answered 503")
 
     with pytest.raises(TransientError, match="503"):
         ledger.digest_thread("C1", slack_down, delivery=next(new))
     # Not "the digest is being posted" for the rest of the lease: the claim was released.
-    assert ledger.digest_thread("C1", lambda: "1700000100.000200", delivery=next(new)) == (
+    assert ledger.digest_thread("C1", lambda tag: "1700000100.000200", delivery=next(new)) == (
         "1700000100.000200"
     )

@@ -18,8 +18,10 @@ import pytest
 
 from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
+    ClaimLost,
     ClaimOutcome,
     IncidentStore,
+    PostAttempt,
     PostedMessage,
     UnknownClaim,
     UnknownIncident,
@@ -206,6 +208,75 @@ def test_racing_takeovers_yield_exactly_one(store: IncidentStore) -> None:
         claims = race(2, lambda _, key=key: store.claim(key, now=LATER, lease=LEASE))
         outcomes = sorted(c.outcome for c in claims)
         assert outcomes == [ClaimOutcome.BUSY, ClaimOutcome.TAKEOVER], f"round {round_}"
+
+
+# --- posts started, answers lost --------------------------------------------------------------
+
+
+def test_a_started_post_renews_the_lease_and_a_takeover_sees_it_unsettled(
+    store: IncidentStore,
+) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    started = T0 + timedelta(seconds=200)  # evidence took a while
+    store.begin_post(KEY, holder=first.holder, at=started, lease=LEASE, channel="C0123")
+    # the lease now runs from the post's start: no takeover while it may still be answered
+    assert store.claim(KEY, now=T0 + LEASE + timedelta(seconds=1), lease=LEASE).outcome is (
+        ClaimOutcome.BUSY
+    )
+    taken = store.claim(KEY, now=started + LEASE, lease=LEASE)
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    assert taken.posted is None
+    assert taken.unsettled == PostAttempt(started, "C0123", None)
+
+
+def test_a_recorded_post_is_settled_and_remembers_its_thread(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    store.begin_post(
+        KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123", thread_ts="1740819000.000100"
+    )
+    store.record_post(KEY, "C0123", "1740819600.000100")
+    taken = store.claim(KEY, now=LATER, lease=LEASE)
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    assert taken.unsettled is None
+    assert taken.posted == PostedMessage("C0123", "1740819600.000100", "1740819000.000100")
+
+
+def test_a_holder_that_was_taken_over_may_not_post(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    taken = store.claim(KEY, now=LATER, lease=LEASE)
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    with pytest.raises(ClaimLost):
+        store.begin_post(KEY, holder=first.holder, at=LATER, lease=LEASE, channel="C0123")
+    store.begin_post(KEY, holder=taken.holder, at=LATER, lease=LEASE, channel="C0123")
+    store.finish(KEY, result={"action": "new_alert"})
+    with pytest.raises(ClaimLost):  # finished: nobody posts any more
+        store.begin_post(KEY, holder=taken.holder, at=LATER, lease=LEASE, channel="C0123")
+    with pytest.raises(UnknownClaim):
+        store.begin_post("never-claimed", holder="x", at=T0, lease=LEASE, channel="C0123")
+
+
+def test_release_after_a_started_post_keeps_the_record_and_frees_the_claim(
+    store: IncidentStore,
+) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    store.begin_post(KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123")
+    assert store.release(KEY, holder=first.holder) is True  # the post timed out
+    # free at once (not BUSY until the lease ends), but not forgotten (not NEW)
+    again = store.claim(KEY, now=T0 + timedelta(seconds=1), lease=LEASE)
+    assert again.outcome is ClaimOutcome.TAKEOVER
+    assert again.owned
+    assert again.attempt == 2
+    assert again.unsettled == PostAttempt(T0, "C0123", None)
+    assert store.claim(KEY, now=T0 + timedelta(seconds=2), lease=LEASE).outcome is (
+        ClaimOutcome.BUSY
+    )
+    # found in Slack and recorded: the claim is settled for whoever comes next
+    store.record_post(KEY, "C0123", "1740819600.000100")
+    assert store.release(KEY, holder=again.holder) is True
+    third = store.claim(KEY, now=T0 + timedelta(seconds=3), lease=LEASE)
+    assert third.outcome is ClaimOutcome.TAKEOVER
+    assert third.unsettled is None
+    assert third.posted == PostedMessage("C0123", "1740819600.000100")
 
 
 # --- incidents ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ def test_every_method_the_notifier_calls_has_its_scope() -> None:
         slack.usergroups["S0ONCALL"] = ["U1"]
         assert sender.usergroup_members("S0ONCALL") == frozenset({"U1"})
         sender.open_view("12345.98765.abcd2358fdea", render_resolve_modal(incident, lang="en"))
+        # the lookup after a lost answer: the channel, and a thread
+        window = {"oldest": datetime(2025, 1, 1, tzinfo=UTC), "latest": datetime.now(UTC)}
+        assert sender.find_post("C1", "no-such-delivery", thread_ts=None, **window) is None
+        assert sender.find_post("C1", "no-such-delivery", thread_ts=ts, **window) is None
         called = {call.method for call in slack.calls()}
     assert called == set(D.METHOD_SCOPES)
     granted = set(manifest()["oauth_config"]["scopes"]["bot"])

@@ -5,14 +5,21 @@ Two jobs, one store:
 - **Delivery claims** make "no alert lost, none posted twice for one execution" hold even though
   Pub/Sub delivers at least once and a function instance can die at any point. The pipeline:
 
-      claim = store.claim(key, now=now, lease=LEASE)     # LEASE > the function's timeout
+      claim = store.claim(key, now=now, lease=LEASE)     # LEASE: one delivery's Slack post
       DONE      -> post nothing, acknowledge the event
       BUSY      -> raise TransientError: another delivery is on it; Pub/Sub redelivers later
-      NEW       -> post; store.record_post(key, channel, ts) at once; bookkeeping;
+      NEW       -> store.begin_post(key, holder=…, at=now, …) right before the Slack call (it
+                   renews the lease; ClaimLost if another delivery took over meanwhile: don't
+                   post); post; store.record_post(key, channel, ts) at once; bookkeeping;
                    store.finish(key, result={...})
-      TAKEOVER  -> a previous delivery died holding the claim. If `claim.posted` is set the Slack
-                   post already happened: skip it and finish the bookkeeping.
-      on a failure before posting: store.release(key, holder=claim.holder), then re-raise
+      TAKEOVER  -> a previous delivery died holding the claim, or released it. If `claim.posted`
+                   is set the Slack post already happened: skip it and finish the bookkeeping.
+                   If `claim.unsettled` is set, a post was started and its answer never recorded
+                   (a timeout, a crash): look in Slack for it (jobtriage.incident.ledger) before
+                   posting again.
+      on a failure before posting: store.release(key, holder=claim.holder), then re-raise.
+                   Nothing sent: the claim is deleted (the next claim is NEW). A post started or
+                   recorded: the claim is kept, free to take over at once, with that record.
 
   Who wins a race is decided by Firestore, never by timing: `create()` of the claim document
   (exactly one creator, the rest get AlreadyExists), and a write conditioned on the
@@ -28,8 +35,9 @@ tests/incident/test_store_contract.py runs the same functions against both.
 
 Firestore layout (Native mode):
 
-    deliveries/{sha256(key)}   key, state (pending|done), holder, claimed_at, lease_until,
-                               attempt, posted_channel, posted_ts, result, expire_at
+    deliveries/{sha256(key)}   key, state (pending|released|done), holder, claimed_at,
+                               lease_until, attempt, posted_channel, posted_ts, result,
+                               expire_at, attempt_at, attempt_channel, attempt_thread_ts
     incidents/{incident_id}    every `Incident` field, plus `open_job` (the job path while the
                                incident is not closed, else "") and `message` ("channel/ts" of
                                the parent message, or "") so that every lookup is a single
@@ -59,8 +67,10 @@ from jobtriage.incident.store.contract import (
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
     Claim,
+    ClaimLost,
     ClaimOutcome,
     IncidentStore,
+    PostAttempt,
     PostedMessage,
     UnknownClaim,
     UnknownIncident,
@@ -87,10 +97,12 @@ __all__ = [
     "MAX_OPEN_PER_JOB",
     "PERMISSION_FIX",
     "Claim",
+    "ClaimLost",
     "ClaimOutcome",
     "FirestoreStore",
     "IncidentStore",
     "MemoryStore",
+    "PostAttempt",
     "PostedMessage",
     "UnknownClaim",
     "UnknownIncident",

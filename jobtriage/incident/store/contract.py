@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from jobtriage.errors import PermanentError
+from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident, State
 from jobtriage.redact import scrub
 
@@ -40,6 +40,9 @@ LIST_FIELDS = ("causes", "pending", "flushing", "coalesced")
 _INCIDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _PENDING = "pending"
 _DONE = "done"
+# Released by its holder after a post was started: free to take at once, but the record of that
+# post (its attempt, or its ts) is kept for the next holder.
+_RELEASED = "released"
 
 
 # --- public types -----------------------------------------------------------------------------
@@ -58,6 +61,17 @@ class PostedMessage:
 
     channel: str
     ts: str
+    thread_ts: str | None = None  # the thread it was posted in (None: the channel itself)
+
+
+@dataclass(frozen=True, slots=True)
+class PostAttempt:
+    """A Slack post a delivery started (`begin_post`) without recording Slack's answer: it timed
+    out, or the instance died. Whether the message is in Slack is unknown until someone looks."""
+
+    started_at: datetime
+    channel: str
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,8 @@ class Claim:
     attempt: int  # 1 for the first holder, +1 for every takeover
     posted: PostedMessage | None = None  # set when a post already happened (TAKEOVER, DONE)
     result: Mapping[str, Any] | None = None  # what `finish` stored (DONE only)
+    # TAKEOVER only: the previous holder started a post and recorded no answer (look before posting)
+    unsettled: PostAttempt | None = None
 
     @property
     def owned(self) -> bool:
@@ -84,10 +100,26 @@ class UnknownClaim(PermanentError):
     """`record_post` / `finish` for a key that was never claimed, or was released."""
 
 
+class ClaimLost(TransientError):
+    """`begin_post` by a delivery that no longer holds the claim: its lease ran out and another
+    delivery took over (or finished). It must not post; the claim's holder does."""
+
+
 class IncidentStore(Protocol):
     """What the pipeline and the click handler need from storage. See the module docstring."""
 
     def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim: ...
+
+    def begin_post(
+        self,
+        key: str,
+        *,
+        holder: str,
+        at: datetime,
+        lease: timedelta,
+        channel: str,
+        thread_ts: str | None = None,
+    ) -> None: ...
 
     def record_post(self, key: str, channel: str, ts: str) -> None: ...
 
@@ -208,12 +240,33 @@ class _ClaimDocument:
     posted_channel: str | None = None
     posted_ts: str | None = None
     result: dict[str, Any] | None = None
+    # the last post started (`begin_post`): when, and where
+    attempt_at: datetime | None = None
+    attempt_channel: str | None = None
+    attempt_thread_ts: str | None = None
+
+    @property
+    def sent_something(self) -> bool:
+        """A post was started or recorded: forgetting this claim could post it twice."""
+        return self.attempt_at is not None or self.posted_ts is not None
 
     def as_claim(self, outcome: ClaimOutcome) -> Claim:
         done = self.state == _DONE
         posted = (
-            PostedMessage(self.posted_channel, self.posted_ts)
+            PostedMessage(
+                self.posted_channel,
+                self.posted_ts,
+                self.attempt_thread_ts if self.attempt_channel == self.posted_channel else None,
+            )
             if self.posted_channel and self.posted_ts
+            else None
+        )
+        unsettled = (
+            PostAttempt(self.attempt_at, self.attempt_channel, self.attempt_thread_ts)
+            if outcome is ClaimOutcome.TAKEOVER
+            and posted is None
+            and self.attempt_at is not None
+            and self.attempt_channel
             else None
         )
         return Claim(
@@ -224,6 +277,7 @@ class _ClaimDocument:
             attempt=self.attempt,
             posted=posted,
             result=_plain(self.result, "result") if done and self.result is not None else None,
+            unsettled=unsettled,
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -243,6 +297,11 @@ class _ClaimDocument:
                 posted_channel=doc.get("posted_channel"),
                 posted_ts=doc.get("posted_ts"),
                 result=_plain(doc.get("result"), "result"),
+                attempt_at=(
+                    _utc(doc["attempt_at"], "attempt_at") if doc.get("attempt_at") else None
+                ),
+                attempt_channel=doc.get("attempt_channel"),
+                attempt_thread_ts=doc.get("attempt_thread_ts"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PermanentError(f"delivery claim document is malformed: {exc}") from exc
@@ -266,10 +325,11 @@ def _judge(
     """What a claim finds on an existing record, and the record to write if it takes over."""
     if current.state == _DONE:
         return ClaimOutcome.DONE, None
-    if current.lease_until > now:
+    if current.state != _RELEASED and current.lease_until > now:
         return ClaimOutcome.BUSY, None
     taken = replace(
         current,
+        state=_PENDING,
         holder=holder,
         claimed_at=now,
         lease_until=now + lease,
@@ -277,6 +337,37 @@ def _judge(
         expire_at=now + DELIVERY_RETENTION,
     )
     return ClaimOutcome.TAKEOVER, taken
+
+
+def _begun(
+    current: _ClaimDocument,
+    *,
+    key: str,
+    holder: str,
+    at: datetime,
+    lease: timedelta,
+    channel: str,
+    thread_ts: str | None,
+) -> _ClaimDocument:
+    """The record of a post about to start, or ClaimLost when `holder` no longer holds the claim.
+    The lease is renewed from `at`: a takeover can only come after the post's longest duration."""
+    if current.state != _PENDING or current.holder != holder:
+        raise ClaimLost(f"claim {key!r} was taken over by another delivery; not posting")
+    if not channel:
+        raise ValueError("a post needs a channel")
+    at = _utc(at, "at")
+    return replace(
+        current,
+        attempt_at=at,
+        attempt_channel=channel,
+        attempt_thread_ts=thread_ts or None,
+        lease_until=max(current.lease_until, at + lease),
+    )
+
+
+def _released(current: _ClaimDocument) -> _ClaimDocument | None:
+    """What a release leaves: nothing when nothing was sent, else the record, free to take."""
+    return replace(current, state=_RELEASED) if current.sent_something else None
 
 
 def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> Incident | None:

@@ -36,6 +36,7 @@ from jobtriage.incident.store.contract import (
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _begun,
     _by_opening,
     _check_claim_args,
     _check_id,
@@ -49,6 +50,7 @@ from jobtriage.incident.store.contract import (
     _newest_opened,
     _normalised,
     _plain,
+    _released,
     _utc,
     confirmed_project,
 )
@@ -227,6 +229,39 @@ class FirestoreStore:
                     _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
 
+    def begin_post(
+        self,
+        key: str,
+        *,
+        holder: str,
+        at: datetime,
+        lease: timedelta,
+        channel: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        ref = self._delivery(key)
+        with _translated("begin_post"):
+            for round_ in range(MAX_CONTENDED_ROUNDS):
+                snap = ref.get(**self._call)
+                if not snap.exists:
+                    raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
+                current = _ClaimDocument.from_doc(snap.to_dict())
+                begun = _begun(
+                    current,
+                    key=key,
+                    holder=holder,
+                    at=at,
+                    lease=lease,
+                    channel=channel,
+                    thread_ts=thread_ts,
+                )
+                try:
+                    ref.update(begun.to_doc(), option=self._cas(snap), **self._call)
+                    return
+                except (gexc.FailedPrecondition, gexc.NotFound):
+                    _backoff(round_)  # changed since we read it: a takeover, perhaps
+        raise TransientError(f"begin_post {key!r}: the claim kept changing under us")
+
     def record_post(self, key: str, channel: str, ts: str) -> None:
         with _translated("record_post"):
             try:
@@ -254,8 +289,12 @@ class FirestoreStore:
                 current = _ClaimDocument.from_doc(snap.to_dict())
                 if current.state == _DONE or (holder is not None and current.holder != holder):
                     return False
+                kept = _released(current)
                 try:
-                    ref.delete(option=self._cas(snap), **self._call)
+                    if kept is None:
+                        ref.delete(option=self._cas(snap), **self._call)
+                    else:
+                        ref.update(kept.to_doc(), option=self._cas(snap), **self._call)
                     return True
                 except (gexc.FailedPrecondition, gexc.NotFound):
                     _backoff(round_)

@@ -19,6 +19,7 @@ from jobtriage.incident.store.contract import (
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _begun,
     _by_opening,
     _check_claim_args,
     _check_id,
@@ -31,6 +32,7 @@ from jobtriage.incident.store.contract import (
     _newest_opened,
     _normalised,
     _plain,
+    _released,
 )
 
 
@@ -56,6 +58,30 @@ class MemoryStore:
                 return taken.as_claim(outcome)
             return current.as_claim(outcome)
 
+    def begin_post(
+        self,
+        key: str,
+        *,
+        holder: str,
+        at: datetime,
+        lease: timedelta,
+        channel: str,
+        thread_ts: str | None = None,
+    ) -> None:
+        with self._lock:
+            current = self._deliveries.get(key)
+            if current is None:
+                raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
+            self._deliveries[key] = _begun(
+                current,
+                key=key,
+                holder=holder,
+                at=at,
+                lease=lease,
+                channel=channel,
+                thread_ts=thread_ts,
+            )
+
     def record_post(self, key: str, channel: str, ts: str) -> None:
         with self._lock:
             current = self._deliveries.get(key)
@@ -78,7 +104,11 @@ class MemoryStore:
                 return False
             if holder is not None and current.holder != holder:
                 return False
-            del self._deliveries[key]
+            kept = _released(current)
+            if kept is None:
+                del self._deliveries[key]
+            else:
+                self._deliveries[key] = kept
             return True
 
     def get(self, incident_id: str) -> Incident | None:
