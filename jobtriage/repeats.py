@@ -118,7 +118,13 @@ def _reply_alone(
     in_digest = incident.thread_ts is not None
     message = render_repeat(report, count(incident), lang=rt.lang, with_job=in_digest)
     ts = rt.ledger.post_once(
-        delivery, channel, lambda: rt.notifier.reply(channel, root, message, broadcast=broadcast)
+        delivery,
+        channel,
+        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
+        kind=PostKind.REPLY,
+        incident=incident.id,
+        execution=execution,
+        thread_ts=root,
     )
     final = rt.store.update(
         incident.id, lambda cur: finish_flush(count(cur), (execution,), now=now)
