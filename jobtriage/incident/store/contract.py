@@ -22,6 +22,8 @@ INCIDENTS = "incidents"
 DELIVERY_RETENTION = timedelta(days=30)
 # At most this many open incidents are read for one job; more would mean a runaway fingerprint.
 MAX_OPEN_PER_JOB = 50
+# At most this many incidents awaiting an acknowledgement are read by one tick.
+MAX_AWAITING_ACK = 50
 # Rounds of read-then-conditional-write before giving up on a document that keeps changing.
 MAX_CONTENDED_ROUNDS = 25
 
@@ -103,6 +105,11 @@ class IncidentStore(Protocol):
     def open_incidents(self, job_path: str) -> list[Incident]: ...
 
     def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
+
+    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
+        """Incidents still waiting for someone (`Incident.awaiting_ack_since`) since `before` or
+        earlier, longest waiting first, at most `limit`: what a tick reminds of."""
+        ...
 
 
 def _utc(value: datetime, what: str) -> datetime:
@@ -281,6 +288,22 @@ def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> In
 
 def _by_opening(incidents: list[Incident]) -> list[Incident]:
     return sorted(incidents, key=lambda i: (i.opened_at, i.id))
+
+
+def _check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_AWAITING_ACK:
+        raise ValueError(f"limit must be from 1 to {MAX_AWAITING_ACK}, not {limit}")
+    return limit
+
+
+def _awaiting(incidents: list[Incident], before: datetime, limit: int) -> list[Incident]:
+    """The ones waiting since `before` or earlier, longest waiting first, at most `limit`."""
+    due = [
+        (since, i.id, i)
+        for i in incidents
+        if (since := i.awaiting_ack_since) is not None and since <= before
+    ]
+    return [i for _, _, i in sorted(due, key=lambda t: (t[0], t[1]))][:limit]
 
 
 # --- memory -----------------------------------------------------------------------------------

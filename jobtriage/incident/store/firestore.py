@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from google.api_core import exceptions as gexc
@@ -27,6 +27,7 @@ from jobtriage.incident.store.contract import (
     DATABASE_FIX,
     DELIVERIES,
     INCIDENTS,
+    MAX_AWAITING_ACK,
     MAX_CONTENDED_ROUNDS,
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
@@ -34,9 +35,11 @@ from jobtriage.incident.store.contract import (
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _awaiting,
     _by_opening,
     _check_claim_args,
     _check_id,
+    _check_limit,
     _checked_update,
     _ClaimDocument,
     _delivery_doc_id,
@@ -303,9 +306,33 @@ class FirestoreStore:
         found = [i for i in found if _message_key(i.channel, i.ts) == wanted]
         return found[-1] if found else None
 
+    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
+        """One range query on the derived `awaiting_ack_since` (`_NOT_AWAITING`, far in the
+        future, when nothing is awaited): a single-field index, no composite one."""
+        from google.cloud.firestore import FieldFilter, Query
+
+        before = _utc(before, "before")
+        limit = _check_limit(limit)
+        query = (
+            self._client()
+            .collection(INCIDENTS)
+            .where(filter=FieldFilter(_AWAITING, "<=", before))
+            .order_by(_AWAITING, direction=Query.ASCENDING)
+            .limit(limit)
+        )
+        with _translated("incidents awaiting an acknowledgement"):
+            found = [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
+        # The derived field is written with the rest, but the incident itself decides.
+        return _awaiting(found, before, limit)
+
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))
 _WRITE_ID = "write_id"  # random per store call: which call wrote this version
+_AWAITING = "awaiting_ack_since"  # Incident.awaiting_ack_since, derived, for `awaiting_ack`
+# What `_AWAITING` holds when nothing is awaited: a time no cutoff reaches. Not null: the npm
+# emulator cannot order a field that is null in some documents (standins/FIRESTORE_EMULATOR.md),
+# and one type in the field keeps the ordering the same everywhere.
+_NOT_AWAITING = datetime(9999, 12, 31, tzinfo=UTC)
 _SCHEMA = 1
 
 
@@ -315,6 +342,7 @@ def _incident_to_doc(incident: Incident, write_id: str) -> dict[str, Any]:
     doc["causes"] = list(incident.causes)
     doc["open_job"] = "" if incident.state.closed else incident.job_path
     doc["message"] = _message_key(incident.channel, incident.ts)
+    doc[_AWAITING] = incident.awaiting_ack_since or _NOT_AWAITING
     doc["schema"] = _SCHEMA
     doc[_WRITE_ID] = write_id
     return doc

@@ -17,14 +17,17 @@ if TYPE_CHECKING:
 
 from jobtriage.incident.store.contract import (
     _DONE,
+    MAX_AWAITING_ACK,
     MAX_OPEN_PER_JOB,
     Claim,
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _awaiting,
     _by_opening,
     _check_claim_args,
     _check_id,
+    _check_limit,
     _checked_update,
     _ClaimDocument,
     _fresh_claim,
@@ -32,6 +35,7 @@ from jobtriage.incident.store.contract import (
     _message_key,
     _normalised,
     _plain,
+    _utc,
 )
 
 
@@ -127,5 +131,9 @@ class MemoryStore:
             found = [i for i in self._incidents.values() if _message_key(i.channel, i.ts) == wanted]
         return _by_opening(found)[-1] if found else None
 
-
-# --- Firestore --------------------------------------------------------------------------------
+    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
+        before = _utc(before, "before")
+        limit = _check_limit(limit)
+        with self._lock:
+            found = list(self._incidents.values())
+        return _awaiting(found, before, limit)
