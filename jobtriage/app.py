@@ -15,12 +15,13 @@ from typing import Any
 
 from jobtriage.clicks import HttpAnswer, process_click
 from jobtriage.errors import BadEvent, PermanentError, TransientError
-from jobtriage.event import parse_cloud_event_data
+from jobtriage.event import Tick, parse_message
 from jobtriage.notify.parts import Message
 from jobtriage.ownlog import get_logger
 from jobtriage.pipeline import EventResult, process_event
 from jobtriage.runtime import Runtime
 from jobtriage.settings import ConfigError, Settings
+from jobtriage.ticks import TickResult, process_tick
 
 log = get_logger()
 
@@ -114,23 +115,28 @@ def reset_runtimes() -> None:
 
 def handle_cloud_event(
     event_type: str | None, data: object, *, rt: Runtime | None = None, event_id: str = ""
-) -> EventResult | None:
-    """Parse and process one event. Raises only to ask for redelivery."""
+) -> EventResult | TickResult | None:
+    """Parse and process one event or tick. Raises only to ask for redelivery."""
     try:
-        job_event = parse_cloud_event_data(event_type, data)
+        message = parse_message(event_type, data)
     except BadEvent as exc:
         log.warning(
             "event ignored: %s", exc, extra={"event_id": event_id[:100], "reason": str(exc)}
         )
         return None
-    ctx = {
-        "job": job_event.ref.job,
-        "execution": job_event.ref.execution,
-        "event_id": event_id[:100],
-    }
+    if isinstance(message, Tick):
+        ctx = {"tick": f"{message.project}/{message.region}", "event_id": event_id[:100]}
+    else:
+        ctx = {
+            "job": message.ref.job,
+            "execution": message.ref.execution,
+            "event_id": event_id[:100],
+        }
     try:
         rt = rt or runtime("events")
-        return process_event(job_event, rt)
+        if isinstance(message, Tick):
+            return process_tick(message, rt)
+        return process_event(message, rt)
     except TransientError as exc:
         log.warning("will be redelivered: %s", exc, extra=ctx)
         raise

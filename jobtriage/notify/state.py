@@ -46,6 +46,8 @@ STATE_ICON = {
 
 
 def _failure_count(incident: Incident, lang: Lang) -> str:
+    if incident.missed_run:  # opened by a tick: no execution failed (jobtriage/ticks.py)
+        return say(Word.MISSED_STATE, lang)
     if incident.failures <= 1:
         return say(Word.FAILED_ONCE, lang)
     last = incident.last_failure_at or incident.updated_at

@@ -429,6 +429,6 @@ def test_awaiting_ack_follows_the_incident_as_it_changes(store: IncidentStore) -
 
 def test_awaiting_ack_arguments_are_checked(store: IncidentStore) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.awaiting_ack(datetime(2026, 3, 1, 9, 0))  # noqa: DTZ001 (naive on purpose)
+        store.awaiting_ack(datetime(2026, 3, 1, 9, 0))  # naive on purpose
     with pytest.raises(ValueError, match="limit"):
         store.awaiting_ack(T0, limit=0)
