@@ -174,6 +174,7 @@ class Word(StrEnum):
     MISSED_DO_NOW = "missed_do_now"
     MISSED_STATE = "missed_state"
     MISSED_FALLBACK = "missed_fallback"
+    MISSED_FALLBACK_UNKNOWN = "missed_fallback_unknown"
     EXECUTION_RUNNING = "execution_running"
     # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures
     MODAL_TITLE = "modal_title"
@@ -493,6 +494,10 @@ _CATALOGUE: dict[Word, Text] = {
     Word.MISSED_FALLBACK: Text(
         en="{job} has not succeeded for {span} (expected every {interval})",
         ko="{job} — {span} 동안 성공 없음 ({interval}마다 성공해야 함)",
+    ),
+    Word.MISSED_FALLBACK_UNKNOWN: Text(
+        en="{job} has not succeeded for at least {interval}",
+        ko="{job} — 최소 {interval} 동안 성공 없음",
     ),
     Word.EXECUTION_RUNNING: Text(en="still running", ko="실행 중"),
     # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures

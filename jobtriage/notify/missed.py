@@ -135,9 +135,9 @@ def render_missed_run(found: MissedRun, incident: Incident, *, lang: Lang) -> Me
         {"type": "divider", "block_id": "jt:divider"},
         *state_parts(incident, lang),
     ]
-    span, _ = _span(found, lang)
+    span, known = _span(found, lang)
     text = say(
-        Word.MISSED_FALLBACK,
+        Word.MISSED_FALLBACK if known else Word.MISSED_FALLBACK_UNKNOWN,
         lang,
         job=safe_text(found.job, 100),
         span=span,
