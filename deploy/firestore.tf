@@ -29,3 +29,8 @@ resource "google_firestore_field" "delivery_expiry" {
 
   index_config {}
 }
+
+# No composite index is needed: every incident query is one equality filter on a derived field,
+# and the tick's reminder query (jobtriage/incident/store/firestore.py, `awaiting_ack`) is one
+# range filter ordered by the same field, `awaiting_ack_since`, which the automatic single-field
+# index serves.

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -42,7 +43,7 @@ from jobtriage.incident.decide import new_incident
 from jobtriage.incident.ledger import CLAIM_LEASE, DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery
 from jobtriage.incident.ledger import claim_key as _claim_key
 from jobtriage.incident.model import MISSED_RUN, Incident
-from jobtriage.incident.store import ClaimOutcome
+from jobtriage.incident.store import ClaimOutcome, UnknownIncident
 from jobtriage.notify.digest import render_digest
 from jobtriage.notify.missed import MissedRun, render_missed_run
 from jobtriage.notify.notifier import blocks_json
@@ -165,8 +166,10 @@ def _remind_one(incident: Incident, cutoff: datetime, now: datetime, rt: Runtime
             ledger.release(delivery)
         raise
     except PermanentError as exc:
+        # Refused for good (channel gone, token revoked): not asked again, and out of the query.
         ledger.finish(delivery, {"action": "error", "error": str(exc)[:300]})
-        rt.store.update(incident.id, _mark_reminded(now))
+        with suppress(UnknownIncident):
+            rt.store.update(incident.id, _mark_reminded(now))
         raise
     ts = delivery.posted.ts if delivery.posted else None
     ledger.finish(delivery, {"action": "reminded", "incident": incident.id, "ts": ts})
