@@ -188,8 +188,8 @@ class CloudRun:
     def newest_executions(
         self, job_path: str, *, page_size: int = NEWEST_PAGE_SIZE
     ) -> RecentExecutions:
-        """One page of the job's executions (the newest, as the API lists them): a tick's
-        bounded read."""
+        """One page of the job's executions — the newest: the API sorts them by creation time,
+        descending (REST v2 projects.locations.jobs.executions.list) — a tick's bounded read."""
         pager = self.clients.executions.list_executions(
             request={"parent": job_path, "page_size": page_size}, timeout=self.timeout
         )
