@@ -103,7 +103,7 @@ class RecentExecutions:
         """The newest successful execution other than `exclude` created before `before`."""
         best: ExecutionInfo | None = None
         for info in self.executions:
-            if info.name == exclude or not _succeeded(info):
+            if info.name == exclude or not succeeded(info):
                 continue
             created = info.create_time or info.start_time
             if before is not None and created is not None and created >= before:
@@ -122,7 +122,7 @@ class RecentExecutions:
 
     def newest_success(self) -> ExecutionInfo | None:
         """The success that ended last (a running execution has not succeeded yet)."""
-        done = [e for e in self.executions if _succeeded(e)]
+        done = [e for e in self.executions if succeeded(e)]
         return max(done, key=succeeded_at, default=None)
 
 
@@ -205,20 +205,16 @@ class CloudRun:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def succeeded_at(info: ExecutionInfo) -> datetime:
-    """When a successful execution ended (its start, or creation, when the API omits the end)."""
-    return info.completion_time or info.start_time or info.create_time or _EPOCH
-
-
 def succeeded(info: ExecutionInfo) -> bool:
-    """The execution completed and every task succeeded."""
-    return _succeeded(info)
-
-
-def _succeeded(info: ExecutionInfo) -> bool:
+    """The execution completed successfully (all its tasks, by the Completed condition)."""
     if info.completed_state is not None:
         return info.completed_state == "CONDITION_SUCCEEDED"
     return info.task_count > 0 and info.succeeded_count == info.task_count
+
+
+def succeeded_at(info: ExecutionInfo) -> datetime:
+    """When a successful execution ended (its start, or creation, when the API omits the end)."""
+    return info.completion_time or info.start_time or info.create_time or _EPOCH
 
 
 # --- proto → model -------------------------------------------------------------------------------
