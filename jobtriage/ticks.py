@@ -40,11 +40,10 @@ from jobtriage.evidence.cloud_run import succeeded_at
 from jobtriage.evidence.gaps import RUN_API, gap_for
 from jobtriage.evidence.model import ExecutionRef, Source
 from jobtriage.incident.decide import new_incident
-from jobtriage.incident.ledger import CLAIM_LEASE, DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery
+from jobtriage.incident.ledger import CLAIM_LEASE, ClaimKind, Delivery
 from jobtriage.incident.ledger import claim_key as _claim_key
 from jobtriage.incident.model import MISSED_RUN, Incident
 from jobtriage.incident.store import ClaimOutcome, UnknownIncident
-from jobtriage.notify.digest import render_digest
 from jobtriage.notify.missed import MissedRun, render_missed_run
 from jobtriage.notify.notifier import blocks_json
 from jobtriage.notify.reminder import render_reminder
@@ -257,25 +256,11 @@ def _open_missed_run(found: MissedRun, rt: Runtime) -> str | None:
             job_path=job_path, fingerprint=MISSED_RUN, execution="", now=found.now, lang=rt.lang
         )
         message = render_missed_run(found, draft, lang=rt.lang)
+        # A message of its own, never inside a failure storm's digest thread: at most one per
+        # configured job and stretch, and it is not one of the storm's failures.
         channel = delivery.posted.channel if delivery.posted else rt.channel
-        thread_ts = (
-            None if delivery.posted else ledger.digest_thread(channel, _post_digest(rt, channel))
-        )
-        if thread_ts is None:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.post_alert(channel, message)
-            )
-        else:
-            ts = ledger.post_once(
-                delivery, channel, lambda: rt.notifier.reply(channel, thread_ts, message)
-            )
-        stored = replace(
-            draft,
-            channel=channel,
-            ts=ts,
-            thread_ts=thread_ts,
-            parent_blocks_json=blocks_json(message),
-        )
+        ts = ledger.post_once(delivery, channel, lambda: rt.notifier.post_alert(channel, message))
+        stored = replace(draft, channel=channel, ts=ts, parent_blocks_json=blocks_json(message))
         rt.store.create(stored)
     except TransientError:
         if delivery.posted is None:
@@ -286,11 +271,3 @@ def _open_missed_run(found: MissedRun, rt: Runtime) -> str | None:
         raise
     ledger.finish(delivery, {"action": "missed_run", "incident": stored.id, "ts": ts})
     return stored.id
-
-
-def _post_digest(rt: Runtime, channel: str) -> Callable[[], str]:
-    def post() -> str:
-        message = render_digest(after=DIGEST_AFTER, window=DIGEST_WINDOW, lang=rt.lang)
-        return rt.notifier.post_alert(channel, message)
-
-    return post

@@ -341,6 +341,9 @@ def test_a_later_success_recovers_the_missed_run(nightly: Product) -> None:
     entry["timestamp"] = (T0 + timedelta(minutes=20)).isoformat().replace("+00:00", "Z")
     entry["protoPayload"]["status"] = {"message": "Execution completed successfully."}
     data = {"message": {"data": base64.b64encode(json.dumps(entry).encode()).decode()}}
+    # The Run API knows the execution, succeeded after the tick (what a success is checked by).
+    ran = job_history(NIGHTLY, [Run("q5r6s", T0 + timedelta(minutes=20), ok=True)])
+    nightly.google.scenario.executions.insert(0, ran.executions[0])
     result = app.handle_cloud_event(PUBSUB_EVENT_TYPE, data, rt=nightly.at(21).rt)
     assert result is not None
     assert result.action == "recovered"
