@@ -127,3 +127,21 @@ def test_missed_run_parent_redraws_its_state_without_a_failure_count() -> None:
     assert "<@U024BE7LH>" in text
     assert "no success in time" in text
     assert "failed once" not in text
+
+
+def test_a_recovered_missed_run_does_not_say_it_is_still_missing() -> None:
+    incident = missed_incident()
+    parent = render_missed_run(missed(), incident, lang="en")
+    recovered = replace(
+        incident,
+        state=State.RECOVERED,
+        recovered_execution="nightly-export-q5r6s",
+        recovered_at=NOW + timedelta(hours=1),
+        version=1,
+    )
+    redrawn = render_state_update(parent.blocks, recovered, lang="en")
+    assert_valid(redrawn)
+    text = json.dumps(redrawn.payload())
+    assert "nightly-export-q5r6s" in text
+    assert "no success in time" not in text
+    assert "failed once" not in text
