@@ -125,23 +125,37 @@ def handle_cloud_event(
         )
         return None
     if isinstance(message, Tick):
-        ctx = {"tick": f"{message.project}/{message.region}", "event_id": event_id[:100]}
-    else:
-        ctx = {
-            "job": message.ref.job,
-            "execution": message.ref.execution,
-            "event_id": event_id[:100],
-        }
+        return handle_tick(message, rt=rt, event_id=event_id)
+    job_event = message
+    ctx = {
+        "job": job_event.ref.job,
+        "execution": job_event.ref.execution,
+        "event_id": event_id[:100],
+    }
     try:
         rt = rt or runtime("events")
-        if isinstance(message, Tick):
-            return process_tick(message, rt)
-        return process_event(message, rt)
+        return process_event(job_event, rt)
     except TransientError as exc:
         log.warning("will be redelivered: %s", exc, extra=ctx)
         raise
     except ConfigError as exc:
         # A setting is wrong: redelivery helps once someone fixes it, and nothing is lost meanwhile.
+        log.error("configuration error: %s", exc, extra=ctx)
+        raise TransientError(str(exc)) from exc
+    except PermanentError as exc:
+        log.error("dropped: %s%s", exc, f" — fix: {exc.fix}" if exc.fix else "", extra=ctx)
+        return None
+
+
+def handle_tick(tick: Tick, *, rt: Runtime | None = None, event_id: str = "") -> TickResult | None:
+    """Process one tick (jobtriage/ticks.py), retry or acknowledge as for an event."""
+    ctx = {"tick": f"{tick.project}/{tick.region}", "event_id": event_id[:100]}
+    try:
+        return process_tick(tick, rt or runtime("events"))
+    except TransientError as exc:
+        log.warning("will be redelivered: %s", exc, extra=ctx)
+        raise
+    except ConfigError as exc:
         log.error("configuration error: %s", exc, extra=ctx)
         raise TransientError(str(exc)) from exc
     except PermanentError as exc:

@@ -357,37 +357,6 @@ def test_find_by_message(store: IncidentStore) -> None:
     assert store.find_by_message("C0123", "1740819600.000100") == closed
 
 
-# --- the incident memory's fields ---------------------------------------------------------------
-
-
-def test_ranked_causes_and_a_confirmation_come_back_as_stored(store: IncidentStore) -> None:
-    stored = incident(1, causes=("secret_config", "db_connection", "unknown"))
-    assert store.create(stored)
-    got = store.get(stored.id)
-    assert got is not None
-    assert got.causes == ("secret_config", "db_connection", "unknown")
-    assert isinstance(got.causes, tuple)
-
-    def confirm(cur: Incident) -> Incident:
-        return replace(
-            cur,
-            state=State.RESOLVED,
-            resolved_by="U1",
-            resolved_at=T0 + timedelta(minutes=20),
-            confirmed_cause="secret_config",
-            confirmed_by="U1",
-            confirmed_at=T0 + timedelta(minutes=21),
-            resolution_note="pinned secret version 6",
-        )
-
-    updated = store.update(stored.id, confirm)
-    assert store.get(stored.id) == updated
-    assert updated.confirmed_cause == "secret_config"
-    assert updated.resolution_note == "pinned secret version 6"
-    # the same change again is no change
-    assert store.update(stored.id, confirm).version == updated.version
-
-
 # --- incidents awaiting an acknowledgement (the tick's reminder query) ----------------------------
 
 
@@ -432,3 +401,34 @@ def test_awaiting_ack_arguments_are_checked(store: IncidentStore) -> None:
         store.awaiting_ack(datetime(2026, 3, 1, 9, 0))  # naive on purpose
     with pytest.raises(ValueError, match="limit"):
         store.awaiting_ack(T0, limit=0)
+
+
+# --- the incident memory's fields ---------------------------------------------------------------
+
+
+def test_ranked_causes_and_a_confirmation_come_back_as_stored(store: IncidentStore) -> None:
+    stored = incident(1, causes=("secret_config", "db_connection", "unknown"))
+    assert store.create(stored)
+    got = store.get(stored.id)
+    assert got is not None
+    assert got.causes == ("secret_config", "db_connection", "unknown")
+    assert isinstance(got.causes, tuple)
+
+    def confirm(cur: Incident) -> Incident:
+        return replace(
+            cur,
+            state=State.RESOLVED,
+            resolved_by="U1",
+            resolved_at=T0 + timedelta(minutes=20),
+            confirmed_cause="secret_config",
+            confirmed_by="U1",
+            confirmed_at=T0 + timedelta(minutes=21),
+            resolution_note="pinned secret version 6",
+        )
+
+    updated = store.update(stored.id, confirm)
+    assert store.get(stored.id) == updated
+    assert updated.confirmed_cause == "secret_config"
+    assert updated.resolution_note == "pinned secret version 6"
+    # the same change again is no change
+    assert store.update(stored.id, confirm).version == updated.version

@@ -33,9 +33,11 @@ Firestore layout (Native mode):
     incidents/{incident_id}    every `Incident` field, plus `open_job` (the job path while the
                                incident is not closed, else "") and `message` ("channel/ts" of
                                the parent message, or "") so that every query is a single
-                               equality filter, and `awaiting_ack_since` (see
-                               `Incident.awaiting_ack_since`; 9999-12-31 when nothing is awaited)
-                               for the tick's one range query: no composite index to deploy.
+                               equality filter: no composite index to deploy.
+
+`incidents.awaiting_ack_since` is `Incident.awaiting_ack_since` (9999-12-31 when nothing is
+awaited), for the tick's reminder query (`awaiting_ack`): one range filter ordered by the same
+field, which the automatic single-field index serves.
 
 `deliveries.expire_at` is meant for a Firestore TTL policy (claims are only needed for as long as
 Pub/Sub may redeliver — hours, until the dead-letter topic takes the event — kept 30 days for

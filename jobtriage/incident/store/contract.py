@@ -104,12 +104,13 @@ class IncidentStore(Protocol):
 
     def open_incidents(self, job_path: str) -> list[Incident]: ...
 
-    def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
-
-    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
         """Incidents still waiting for someone (`Incident.awaiting_ack_since`) since `before` or
-        earlier, longest waiting first, at most `limit`: what a tick reminds of."""
+        earlier, longest waiting first, at most `limit` (default and most: `MAX_AWAITING_ACK`):
+        what a tick reminds of."""
         ...
+
+    def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
 
 
 def _utc(value: datetime, what: str) -> datetime:
@@ -286,11 +287,9 @@ def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> In
     return replace(new, version=current.version + 1)
 
 
-def _by_opening(incidents: list[Incident]) -> list[Incident]:
-    return sorted(incidents, key=lambda i: (i.opened_at, i.id))
-
-
-def _check_limit(limit: int) -> int:
+def _check_limit(limit: int | None) -> int:
+    if limit is None:
+        return MAX_AWAITING_ACK
     if not 1 <= limit <= MAX_AWAITING_ACK:
         raise ValueError(f"limit must be from 1 to {MAX_AWAITING_ACK}, not {limit}")
     return limit
@@ -304,6 +303,10 @@ def _awaiting(incidents: list[Incident], before: datetime, limit: int) -> list[I
         if (since := i.awaiting_ack_since) is not None and since <= before
     ]
     return [i for _, _, i in sorted(due, key=lambda t: (t[0], t[1]))][:limit]
+
+
+def _by_opening(incidents: list[Incident]) -> list[Incident]:
+    return sorted(incidents, key=lambda i: (i.opened_at, i.id))
 
 
 # --- memory -----------------------------------------------------------------------------------

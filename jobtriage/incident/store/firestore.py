@@ -27,7 +27,6 @@ from jobtriage.incident.store.contract import (
     DATABASE_FIX,
     DELIVERIES,
     INCIDENTS,
-    MAX_AWAITING_ACK,
     MAX_CONTENDED_ROUNDS,
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
@@ -298,15 +297,7 @@ class FirestoreStore:
         # The derived field is written with the state, but never trust one over the other.
         return [i for i in found if not i.state.closed and i.job_path == job_path]
 
-    def find_by_message(self, channel: str, ts: str) -> Incident | None:
-        wanted = _message_key(channel, ts)
-        if not wanted:
-            return None
-        found = self._query("message", wanted, "find incident by message")
-        found = [i for i in found if _message_key(i.channel, i.ts) == wanted]
-        return found[-1] if found else None
-
-    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
         """One range query on the derived `awaiting_ack_since` (`_NOT_AWAITING`, far in the
         future, when nothing is awaited): a single-field index, no composite one."""
         from google.cloud.firestore import FieldFilter, Query
@@ -325,6 +316,14 @@ class FirestoreStore:
         # The derived field is written with the rest, but the incident itself decides.
         return _awaiting(found, before, limit)
 
+    def find_by_message(self, channel: str, ts: str) -> Incident | None:
+        wanted = _message_key(channel, ts)
+        if not wanted:
+            return None
+        found = self._query("message", wanted, "find incident by message")
+        found = [i for i in found if _message_key(i.channel, i.ts) == wanted]
+        return found[-1] if found else None
+
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))
 _WRITE_ID = "write_id"  # random per store call: which call wrote this version
@@ -341,8 +340,8 @@ def _incident_to_doc(incident: Incident, write_id: str) -> dict[str, Any]:
     doc["state"] = incident.state.value
     doc["causes"] = list(incident.causes)
     doc["open_job"] = "" if incident.state.closed else incident.job_path
-    doc["message"] = _message_key(incident.channel, incident.ts)
     doc[_AWAITING] = incident.awaiting_ack_since or _NOT_AWAITING
+    doc["message"] = _message_key(incident.channel, incident.ts)
     doc["schema"] = _SCHEMA
     doc[_WRITE_ID] = write_id
     return doc

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 from jobtriage.incident.store.contract import (
     _DONE,
-    MAX_AWAITING_ACK,
     MAX_OPEN_PER_JOB,
     Claim,
     ClaimOutcome,
@@ -123,6 +122,13 @@ class MemoryStore:
             ]
         return _by_opening(found)[:MAX_OPEN_PER_JOB]
 
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
+        before = _utc(before, "before")
+        limit = _check_limit(limit)
+        with self._lock:
+            found = list(self._incidents.values())
+        return _awaiting(found, before, limit)
+
     def find_by_message(self, channel: str, ts: str) -> Incident | None:
         wanted = _message_key(channel, ts)
         if not wanted:
@@ -131,9 +137,5 @@ class MemoryStore:
             found = [i for i in self._incidents.values() if _message_key(i.channel, i.ts) == wanted]
         return _by_opening(found)[-1] if found else None
 
-    def awaiting_ack(self, before: datetime, *, limit: int = MAX_AWAITING_ACK) -> list[Incident]:
-        before = _utc(before, "before")
-        limit = _check_limit(limit)
-        with self._lock:
-            found = list(self._incidents.values())
-        return _awaiting(found, before, limit)
+
+# --- Firestore --------------------------------------------------------------------------------
