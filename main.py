@@ -1,7 +1,8 @@
 """Cloud Functions entry points. Thin on purpose: adapt the request, call the pipeline.
 
 - `on_job_event`: a Cloud Run Job execution ended (CloudEvent from Pub/Sub through Eventarc, or a
-  Pub/Sub push that functions-framework converts). Returns normally to acknowledge; a
+  Pub/Sub push that functions-framework converts), or a scheduled tick arrived the same way
+  (jobtriage/ticks.py). Returns normally to acknowledge; a
   `TransientError` becomes a plain 503 (Pub/Sub redelivers) after `app` has logged its reason on
   one line: a traceback in the logs means a bug, never Slack or Firestore being slow.
 - `on_slack_action`: a click on one of our Slack messages (HTTP, signed by Slack).

@@ -4,6 +4,7 @@ locals {
     "cloudbuild.googleapis.com",           # builds the functions from source
     "cloudfunctions.googleapis.com",       # the two functions
     "cloudresourcemanager.googleapis.com", # project IAM bindings and the Logging sink
+    "cloudscheduler.googleapis.com",       # the tick (scheduler.tf)
     "firestore.googleapis.com",            # the incident store
     "iam.googleapis.com",                  # the service accounts
     "logging.googleapis.com",              # the sink, and reading execution logs

@@ -1,5 +1,8 @@
 # The incident store: one Firestore (Native mode) database. Created here by default; with
 # create_firestore_database = false an existing database named by firestore_database is used.
+# The tick's reminder query (jobtriage/incident/store/firestore.py, `awaiting_ack`) needs no index
+# of its own: one range filter ordered by the same field, `awaiting_ack_since`, is served by the
+# automatic single-field index.
 
 resource "google_firestore_database" "incidents" {
   count = var.create_firestore_database ? 1 : 0

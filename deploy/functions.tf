@@ -15,6 +15,9 @@ locals {
     FIRESTORE_DATABASE = local.firestore_database
   }
 
+  # "nightly-export=26h,billing=90m", as jobtriage/settings.py reads EXPECTED_INTERVALS.
+  expected_intervals = join(",", [for job, interval in var.expected_intervals : "${job}=${interval}"])
+
   build_service_account = var.build_service_account == null ? null : "projects/${var.project_id}/serviceAccounts/${var.build_service_account}"
 }
 
@@ -57,7 +60,10 @@ resource "google_cloudfunctions2_function" "event" {
     timeout_seconds                  = var.event_timeout_seconds
 
     environment_variables = merge(local.common_env, {
-      LOG_WAIT_SECONDS = tostring(var.log_wait_seconds)
+      LOG_WAIT_SECONDS     = tostring(var.log_wait_seconds)
+      REMIND_AFTER_MINUTES = tostring(var.remind_after_minutes)
+      REMIND_USERGROUP     = var.remind_usergroup
+      EXPECTED_INTERVALS   = local.expected_intervals
     })
 
     secret_environment_variables {

@@ -7,6 +7,7 @@
 #   iam.tf        one service account per function and exactly the roles jobtriage/iam.py lists
 #   secrets.tf    the two Slack secrets (never their values)
 #   firestore.tf  the incident store and the expiry of its delivery claims
+#   scheduler.tf  the tick: reminders and missed runs, published to the events topic
 
 data "google_project" "this" {
   project_id = var.project_id
@@ -28,6 +29,7 @@ locals {
     sink             = "${var.name_prefix}-job-outcomes"
     bot_token        = "${var.name_prefix}-slack-bot-token"
     signing_secret   = "${var.name_prefix}-slack-signing-secret"
+    tick             = "${var.name_prefix}-tick"
   }
 
   # The functions are deployed once both Slack secrets have a version to read (see README:

@@ -107,6 +107,68 @@ variable "slack_allowed_usergroup" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Ticks (scheduler.tf, jobtriage/ticks.py): reminders and missed runs
+# ---------------------------------------------------------------------------------------------
+
+variable "tick_schedule" {
+  description = "Cron schedule (UTC) of the tick that reminds of unacknowledged incidents and looks for missed runs. Empty: no tick, so neither happens."
+  type        = string
+  default     = "*/5 * * * *"
+
+  validation {
+    condition     = var.tick_schedule == "" || length(split(" ", trimspace(var.tick_schedule))) == 5
+    error_message = "tick_schedule must be a five-field cron expression such as \"*/5 * * * *\", or empty."
+  }
+}
+
+variable "remind_after_minutes" {
+  description = "An incident nobody acknowledged (or snoozed) for this many minutes gets one reminder in its thread (REMIND_AFTER_MINUTES). 0: no reminders."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.remind_after_minutes >= 0 && var.remind_after_minutes <= 10080 && floor(var.remind_after_minutes) == var.remind_after_minutes
+    error_message = "remind_after_minutes must be a whole number from 0 to 10080 (a week)."
+  }
+}
+
+variable "remind_usergroup" {
+  description = "Slack user group ID (S…) the reminder mentions, e.g. the on-call group. Empty: the reminder mentions nobody."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.remind_usergroup == "" || can(regex("^S[A-Z0-9]{2,}$", var.remind_usergroup))
+    error_message = "remind_usergroup must be a Slack user group ID such as S0123ABCD."
+  }
+}
+
+variable "expected_intervals" {
+  description = "Jobs that must succeed at least this often, e.g. { \"nightly-export\" = \"26h\", billing = \"90m\" } (EXPECTED_INTERVALS; m, h or d, from 10m to 60d, at most 20 jobs). A tick opens one incident for a job whose newest executions hold no success within its interval."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = length(var.expected_intervals) <= 20 && alltrue([
+      for job, interval in var.expected_intervals :
+      can(regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", job)) && can(regex("^[0-9]{1,5}[mhd]$", interval))
+    ])
+    error_message = "expected_intervals maps Cloud Run job names to intervals such as \"26h\", \"90m\" or \"2d\" (at most 20 jobs)."
+  }
+}
+
+variable "expected_jobs_region" {
+  description = "Region of the jobs in expected_intervals. null uses var.region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.expected_jobs_region == null || can(regex("^[a-z]+-[a-z]+[0-9]{1,2}$", var.expected_jobs_region))
+    error_message = "expected_jobs_region must be a Cloud Run region such as asia-northeast3."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
 # Slack secrets. Terraform creates the two secrets but never their values: values added with
 # `gcloud secrets versions add` stay out of Terraform state. Until both versions below are set,
 # the functions are not deployed (a function cannot start on a secret without a version).

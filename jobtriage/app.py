@@ -16,13 +16,14 @@ from typing import Any
 
 from jobtriage.clicks import HttpAnswer, process_click
 from jobtriage.errors import BadEvent, Deferred, PermanentError, TransientError
-from jobtriage.event import parse_cloud_event_data
+from jobtriage.event import Tick, parse_message
 from jobtriage.notify.metadata import PostTag
 from jobtriage.notify.parts import Message
 from jobtriage.ownlog import get_logger
 from jobtriage.pipeline import EventResult, process_event
 from jobtriage.runtime import Runtime
 from jobtriage.settings import ConfigError, Settings
+from jobtriage.ticks import TickResult, process_tick
 
 log = get_logger()
 
@@ -133,15 +134,18 @@ def reset_runtimes() -> None:
 
 def handle_cloud_event(
     event_type: str | None, data: object, *, rt: Runtime | None = None, event_id: str = ""
-) -> EventResult | None:
-    """Parse and process one event. Raises only to ask for redelivery."""
+) -> EventResult | TickResult | None:
+    """Parse and process one event or tick. Raises only to ask for redelivery."""
     try:
-        job_event = parse_cloud_event_data(event_type, data)
+        message = parse_message(event_type, data)
     except BadEvent as exc:
         log.warning(
             "event ignored: %s", exc, extra={"event_id": event_id[:100], "reason": str(exc)}
         )
         return None
+    if isinstance(message, Tick):
+        return handle_tick(message, rt=rt, event_id=event_id)
+    job_event = message
     ctx = {
         "job": job_event.ref.job,
         "execution": job_event.ref.execution,
@@ -158,6 +162,22 @@ def handle_cloud_event(
         raise
     except ConfigError as exc:
         # A setting is wrong: redelivery helps once someone fixes it, and nothing is lost meanwhile.
+        log.error("configuration error: %s", exc, extra=ctx)
+        raise TransientError(str(exc)) from exc
+    except PermanentError as exc:
+        log.error("dropped: %s%s", exc, f" — fix: {exc.fix}" if exc.fix else "", extra=ctx)
+        return None
+
+
+def handle_tick(tick: Tick, *, rt: Runtime | None = None, event_id: str = "") -> TickResult | None:
+    """Process one tick (jobtriage/ticks.py), retry or acknowledge as for an event."""
+    ctx = {"tick": f"{tick.project}/{tick.region}", "event_id": event_id[:100]}
+    try:
+        return process_tick(tick, rt or runtime("events"))
+    except TransientError as exc:
+        log.warning("will be redelivered: %s", exc, extra=ctx)
+        raise
+    except ConfigError as exc:
         log.error("configuration error: %s", exc, extra=ctx)
         raise TransientError(str(exc)) from exc
     except PermanentError as exc:

@@ -10,6 +10,11 @@ into a CloudEvent) and as a structured-mode CloudEvent.
 Outcome: `protoPayload.status.code` 0/absent = succeeded, 4 = task timeout, 1 = cancelled,
 anything else (10 = non-zero exit) = failed. Severity ERROR with no code is a failure too.
 
+A **tick** comes the same way: Cloud Scheduler publishes to the same topic every few minutes
+(deploy/scheduler.tf) a message with the attribute `jobtriage=tick` and the body
+`{"kind": "tick", "version": 1, "project": "…", "region": "…"}`; `parse_message` returns it as a
+`Tick` (what it does: jobtriage/ticks.py). A malformed tick is a `BadEvent` too.
+
 Everything that is not such an entry raises `BadEvent` with a one-line reason; the entry point
 logs it once and acknowledges (redelivery would fail the same way forever).
 """
@@ -21,6 +26,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +47,22 @@ MAX_MESSAGE_BYTES = 1_000_000
 _NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d{6,20}$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d{1,2}$")
+
+# A tick: the Pub/Sub attribute Cloud Scheduler sets, and the body's kind and version.
+TICK_ATTRIBUTE = "jobtriage"
+TICK = "tick"
+TICK_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A scheduled tick: time to look for incidents nobody answered and for runs that did not
+    happen, in the project and region the Scheduler job names."""
+
+    project: str
+    region: str
+    published_at: datetime | None = None  # when Pub/Sub accepted it (None: not said)
+
 
 _CODE_OUTCOME = {0: Outcome.SUCCEEDED, 4: Outcome.TIMED_OUT, 1: Outcome.CANCELLED}
 
@@ -213,6 +235,47 @@ def _spec_secrets(response: Mapping[str, Any]) -> tuple[str, ...]:
                 args.extend(a for a in values if isinstance(a, str))
         found.extend(config_secrets(pairs, args))
     return tuple(dict.fromkeys(found))
+
+
+def _attributes(data: object) -> Mapping[str, Any]:
+    envelope = data if isinstance(data, Mapping) else {}
+    message = envelope.get("message")
+    attributes = message.get("attributes") if isinstance(message, Mapping) else None
+    return attributes if isinstance(attributes, Mapping) else {}
+
+
+def parse_tick(body: Mapping[str, Any], *, published_at: datetime | None = None) -> Tick:
+    """The body of a tick → Tick. Raises BadEvent("malformed tick: …") otherwise."""
+    if body.get("kind") != TICK:
+        raise BadEvent(f"malformed tick: kind is {str(body.get('kind'))[:40]!r}, not 'tick'")
+    version = body.get("version")
+    if isinstance(version, bool) or version != TICK_VERSION:
+        raise BadEvent(f"malformed tick: version {str(version)[:20]!r} is not {TICK_VERSION}")
+    project = _str(body.get("project"))
+    region = _str(body.get("region"))
+    if project is None or not _PROJECT.match(project):
+        raise BadEvent(f"malformed tick: project {str(project)[:70]!r} is not a project id")
+    if region is None or not _REGION.match(region):
+        raise BadEvent(f"malformed tick: region {str(region)[:70]!r} is not a Cloud Run region")
+    return Tick(project=project, region=region, published_at=published_at)
+
+
+def parse_message(event_type: str | None, data: object) -> JobEvent | Tick:
+    """The whole way in for the event function: CloudEvent type + data → JobEvent or Tick."""
+    if event_type is not None and event_type != PUBSUB_EVENT_TYPE:
+        raise BadEvent(f"event type {event_type[:80]!r} is not {PUBSUB_EVENT_TYPE!r}")
+    marked = _attributes(data).get(TICK_ATTRIBUTE) == TICK
+    try:
+        body = decode_pubsub_data(data)
+    except BadEvent as exc:
+        if marked:
+            raise BadEvent(f"malformed tick: {exc}") from exc
+        raise
+    if marked or body.get("kind") == TICK:
+        message = data.get("message") if isinstance(data, Mapping) else None
+        published = message.get("publishTime") if isinstance(message, Mapping) else None
+        return parse_tick(body, published_at=_time(published))
+    return parse_log_entry(body)
 
 
 def parse_cloud_event_data(event_type: str | None, data: object) -> JobEvent:

@@ -24,6 +24,9 @@ Functions fills from Secret Manager (see deploy/). Nothing else in the code read
 | LOG_WAIT_SECONDS | how long to wait for late log lines after the audit entry | 8 |
 | API_TIMEOUT_SECONDS | timeout of every single Google API call | 10 |
 | LOGGING_READS_PER_MINUTE | Logging reads one instance may make a minute (0: no limit) | 15 |
+| REMIND_AFTER_MINUTES | a tick reminds of an incident unacknowledged this long (0: never) | 30 |
+| REMIND_USERGROUP | Slack user group id (S…) the reminder mentions | unset: no one |
+| EXPECTED_INTERVALS | `job=26h,other=90m`: no success for that long opens an incident | empty |
 
 LOGGING_READS_PER_MINUTE times the event function's max instances (3) should stay below the
 project's Logging read quota (60 a minute), which people reading logs share.
@@ -35,6 +38,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from jobtriage.text import Lang, parse_lang
 
@@ -75,6 +79,51 @@ def _hostport(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+# Jobs a tick may check for a missed run: one Cloud Run read each, every tick.
+MAX_EXPECTED_JOBS = 20
+_JOB_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_SPAN = re.compile(r"^(\d{1,5})(m|h|d)$")
+_SPAN_UNIT = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
+# Shorter than two ticks would only race the job itself; longer than 60 days, nobody waits.
+MIN_INTERVAL = timedelta(minutes=10)
+MAX_INTERVAL = timedelta(days=60)
+
+
+def parse_intervals(
+    raw: str, name: str = "EXPECTED_INTERVALS"
+) -> tuple[tuple[str, timedelta], ...]:
+    """`nightly-export=26h,billing=1h` → ((job, interval), …); ConfigError naming what is wrong."""
+    found: dict[str, timedelta] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        job, sep, span = (x.strip() for x in item.partition("="))
+        if not sep or not _JOB_NAME.match(job):
+            raise ConfigError(
+                f"{name}: {item[:80]!r} is not job=interval with a Cloud Run job name "
+                "(e.g. nightly-export=26h)"
+            )
+        m = _SPAN.match(span)
+        if m is None:
+            raise ConfigError(f"{name}: {job}: interval {span[:20]!r} is not like 90m, 26h or 2d")
+        interval = int(m.group(1)) * _SPAN_UNIT[m.group(2)]
+        if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+            raise ConfigError(f"{name}: {job}: interval must be between 10m and 60d, not {span}")
+        if job in found:
+            raise ConfigError(f"{name}: {job} is named twice")
+        found[job] = interval
+    if len(found) > MAX_EXPECTED_JOBS:
+        raise ConfigError(f"{name}: at most {MAX_EXPECTED_JOBS} jobs, not {len(found)}")
+    return tuple(found.items())
+
+
+def _usergroup(env: Mapping[str, str], name: str) -> str | None:
+    group = env.get(name, "").strip() or None
+    if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", group):
+        raise ConfigError(f"{name} must be a Slack user group id (S0123ABCD), not {group!r}")
+    return group
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     slack_bot_token: str | None = field(default=None, repr=False)
@@ -95,6 +144,10 @@ class Settings:
     log_wait_seconds: float = 8.0
     api_timeout_seconds: float = 10.0
     logging_reads_per_minute: int = 15
+    # Ticks (jobtriage/ticks.py): the one reminder, and the jobs expected to succeed regularly.
+    remind_after_minutes: int = 30
+    remind_usergroup: str | None = None
+    expected_intervals: tuple[tuple[str, timedelta], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,11 +162,7 @@ class Settings:
         token = env.get("SLACK_BOT_TOKEN", "").strip() or None
         if token is not None and not token.startswith("xox"):
             raise ConfigError("SLACK_BOT_TOKEN does not look like a Slack token (xoxb-…)")
-        group = env.get("SLACK_ALLOWED_USERGROUP", "").strip() or None
-        if group is not None and not re.fullmatch(r"S[A-Z0-9]{2,}", group):
-            raise ConfigError(
-                f"SLACK_ALLOWED_USERGROUP must be a Slack user group id (S0123ABCD), not {group!r}"
-            )
+        group = _usergroup(env, "SLACK_ALLOWED_USERGROUP")
         allowed = frozenset(
             u.strip() for u in env.get("SLACK_ALLOWED_USERS", "").split(",") if u.strip()
         )
@@ -136,6 +185,9 @@ class Settings:
             log_wait_seconds=_float(env, "LOG_WAIT_SECONDS", 8.0, 0.0, 60.0),
             api_timeout_seconds=_float(env, "API_TIMEOUT_SECONDS", 10.0, 0.5, 120.0),
             logging_reads_per_minute=_int(env, "LOGGING_READS_PER_MINUTE", 15, 0, 6000),
+            remind_after_minutes=_int(env, "REMIND_AFTER_MINUTES", 30, 0, 10080),
+            remind_usergroup=_usergroup(env, "REMIND_USERGROUP"),
+            expected_intervals=parse_intervals(env.get("EXPECTED_INTERVALS", "")),
         )
 
     @property

@@ -164,6 +164,21 @@ class Word(StrEnum):
     DIGEST_HEADER = "digest_header"
     DIGEST_BODY = "digest_body"
     DIGEST_FALLBACK = "digest_fallback"
+    # Ticks: the one reminder, and a job that has not succeeded in time
+    REMINDER = "reminder"
+    REMINDER_FALLBACK = "reminder_fallback"
+    MISSED_HEADER = "missed_header"
+    MISSED_HEADER_UNKNOWN = "missed_header_unknown"
+    MISSED_EXPECTED = "missed_expected"
+    MISSED_LAST_SUCCESS = "missed_last_success"
+    MISSED_NO_SUCCESS = "missed_no_success"
+    MISSED_NEVER_RAN = "missed_never_ran"
+    MISSED_NEWEST = "missed_newest"
+    MISSED_DO_NOW = "missed_do_now"
+    MISSED_STATE = "missed_state"
+    MISSED_FALLBACK = "missed_fallback"
+    MISSED_FALLBACK_UNKNOWN = "missed_fallback_unknown"
+    EXECUTION_RUNNING = "execution_running"
     # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures
     MODAL_TITLE = "modal_title"
     MODAL_SUBMIT = "modal_submit"
@@ -461,6 +476,62 @@ _CATALOGUE: dict[Word, Text] = {
         en=("Many jobs are failing at once: new incidents are grouped in this thread"),
         ko=("여러 Job이 동시에 실패 중: 새 인시던트를 이 스레드에 모읍니다"),
     ),
+    # Ticks (jobtriage/ticks.py)
+    Word.REMINDER: Text(
+        en=(
+            ":bell: {mention}*{job}* — nobody has acknowledged this for {span}. "
+            "Acknowledge, snooze or resolve it on the message above."
+        ),
+        ko=(
+            ":bell: {mention}*{job}* — {span} 동안 아무도 확인하지 않았습니다. "
+            "위 메시지에서 확인, 알림 중지 또는 해결을 눌러 주세요."
+        ),
+    ),
+    Word.REMINDER_FALLBACK: Text(
+        en="{job}: not acknowledged for {span}", ko="{job}: {span} 동안 확인되지 않음"
+    ),
+    Word.MISSED_HEADER: Text(
+        en=":hourglass: {job} has not succeeded for {span}",
+        ko=":hourglass: {job} — {span} 동안 성공한 실행 없음",
+    ),
+    Word.MISSED_HEADER_UNKNOWN: Text(
+        en=":hourglass: {job} has not succeeded for at least {span}",
+        ko=":hourglass: {job} — 최소 {span} 동안 성공한 실행 없음",
+    ),
+    Word.MISSED_EXPECTED: Text(
+        en="*{job}* is expected to succeed at least every *{interval}*.",
+        ko="*{job}*은(는) 적어도 *{interval}*마다 성공해야 합니다.",
+    ),
+    Word.MISSED_LAST_SUCCESS: Text(
+        en="Last success: {execution} {when} ({span} ago).",
+        ko="마지막 성공: {execution} {when} ({span} 전).",
+    ),
+    Word.MISSED_NO_SUCCESS: Text(
+        en="None of its newest {n} executions succeeded.",
+        ko="최근 실행 {n}개 중 성공한 것이 없습니다.",
+    ),
+    Word.MISSED_NEVER_RAN: Text(
+        en="It has no executions at all: has its schedule or trigger stopped?",
+        ko="실행이 하나도 없습니다: 스케줄이나 트리거가 멈췄나요?",
+    ),
+    Word.MISSED_NEWEST: Text(
+        en="Newest execution: {execution} — {outcome}, created {when}.",
+        ko="가장 최근 실행: {execution} — {outcome}, 생성 {when}.",
+    ),
+    Word.MISSED_DO_NOW: Text(
+        en="*Do this now* — see its executions, then what triggers it:",
+        ko="*지금 할 일* — 실행 목록을 보고, 무엇이 실행시키는지 확인하세요:",
+    ),
+    Word.MISSED_STATE: Text(en="no success in time", ko="제때 성공하지 않음"),
+    Word.MISSED_FALLBACK: Text(
+        en="{job} has not succeeded for {span} (expected every {interval})",
+        ko="{job} — {span} 동안 성공 없음 ({interval}마다 성공해야 함)",
+    ),
+    Word.MISSED_FALLBACK_UNKNOWN: Text(
+        en="{job} has not succeeded for at least {interval}",
+        ko="{job} — 최소 {interval} 동안 성공 없음",
+    ),
+    Word.EXECUTION_RUNNING: Text(en="still running", ko="실행 중"),
     # The incident memory: the Resolve modal, "seen before", learned priors, per-job figures
     Word.MODAL_TITLE: Text(en="What was it?", ko="원인이 무엇이었나요?"),
     Word.MODAL_SUBMIT: Text(en="Save", ko="저장"),

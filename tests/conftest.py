@@ -23,6 +23,8 @@ def isolated_env() -> Iterator[None]:
                 "LOG_WAIT",
                 "API_TIMEOUT",
                 "GOOGLE_",
+                "REMIND_",
+                "EXPECTED_INTERVALS",
             )
         ):
             del os.environ[name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -240,3 +241,53 @@ def test_damaged_real_entries_never_crash(entry: dict[str, Any]) -> None:
         return
     assert event.ref.job
     assert event.ref.execution
+
+
+# --- ticks -------------------------------------------------------------------------------------
+
+
+def _tick_envelope(body: object, attributes: object = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"data": base64.b64encode(json.dumps(body).encode()).decode()}
+    if attributes is not None:
+        message["attributes"] = attributes
+    return {"message": message, "subscription": "projects/p/subscriptions/s"}
+
+
+def test_a_tick_is_recognised_by_its_attribute_and_its_body() -> None:
+    from jobtriage.event import Tick, parse_message
+
+    body = {"kind": "tick", "version": 1, "project": "netureyoutube", "region": "asia-northeast3"}
+    data = _tick_envelope(body, {"jobtriage": "tick"})
+    data["message"]["publishTime"] = "2026-03-02T09:00:00.123456789Z"
+    tick = parse_message("google.cloud.pubsub.topic.v1.messagePublished", data)
+    assert tick == Tick(
+        "netureyoutube", "asia-northeast3", datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+    )
+    # an audit entry is still an audit entry
+    assert not isinstance(parse_message(None, envelope(ENTRY)), Tick)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "kind": st.just("tick"),
+                "version": json_values,
+                "project": json_values,
+                "region": json_values,
+            }
+        ),
+    ),
+    st.one_of(st.none(), json_values, st.just({"jobtriage": "tick"})),
+)
+def test_arbitrary_ticks_only_ever_raise_bad_event(body: object, attributes: object) -> None:
+    from jobtriage.event import parse_message
+
+    reason = "parsed"
+    try:
+        parse_message(None, _tick_envelope(body, attributes))
+    except BadEvent as exc:
+        reason = str(exc)
+    assert reason

@@ -15,6 +15,29 @@ def test_defaults_need_nothing() -> None:
     assert s.slack_api_url == "https://slack.com/api/"
 
 
+def test_tick_settings() -> None:
+    from datetime import timedelta
+
+    s = Settings.from_env({})
+    assert s.remind_after_minutes == 30
+    assert s.remind_usergroup is None
+    assert s.expected_intervals == ()
+    s = Settings.from_env(
+        {
+            "REMIND_AFTER_MINUTES": "0",
+            "REMIND_USERGROUP": "S0ONCALL",
+            "EXPECTED_INTERVALS": " nightly-export=26h, billing=90m ,,weekly=7d",
+        }
+    )
+    assert s.remind_after_minutes == 0
+    assert s.remind_usergroup == "S0ONCALL"
+    assert s.expected_intervals == (
+        ("nightly-export", timedelta(hours=26)),
+        ("billing", timedelta(minutes=90)),
+        ("weekly", timedelta(days=7)),
+    )
+
+
 def test_everything_is_read() -> None:
     s = Settings.from_env(
         {
@@ -46,6 +69,14 @@ def test_everything_is_read() -> None:
         ({"SLACK_ALLOWED_USERGROUP": "oncall-team"}, "user group id"),
         ({"LOG_WAIT_SECONDS": "soon"}, "LOG_WAIT_SECONDS must be a number"),
         ({"LOG_WAIT_SECONDS": "600"}, "between"),
+        ({"REMIND_AFTER_MINUTES": "-5"}, "REMIND_AFTER_MINUTES must be a whole number"),
+        ({"REMIND_USERGROUP": "@oncall"}, "REMIND_USERGROUP must be a Slack user group id"),
+        ({"EXPECTED_INTERVALS": "nightly-export"}, "not job=interval"),
+        ({"EXPECTED_INTERVALS": "Nightly=26h"}, "not job=interval"),
+        ({"EXPECTED_INTERVALS": "nightly=26 hours"}, "is not like 90m, 26h or 2d"),
+        ({"EXPECTED_INTERVALS": "nightly=5m"}, "between 10m and 60d"),
+        ({"EXPECTED_INTERVALS": "a=1h,a=2h"}, "named twice"),
+        ({"EXPECTED_INTERVALS": ",".join(f"j{n}=1h" for n in range(21))}, "at most 20"),
     ],
 )
 def test_bad_settings_say_what_to_fix(env: dict[str, str], message: str) -> None:

@@ -38,6 +38,8 @@ from jobtriage.settings import Settings
 # that, the comparison would say little about today's failure anyway.
 LAST_SUCCESS_PAGE_SIZE = 25
 LAST_SUCCESS_MAX_PAGES = 2
+# A tick's missed-run check reads one page of the job's newest executions (jobtriage/ticks.py).
+NEWEST_PAGE_SIZE = 20
 # Tasks: most jobs have one; a fan-out job can have thousands. Read at most this many.
 TASKS_PAGE_SIZE = 100
 TASKS_MAX_PAGES = 3
@@ -111,6 +113,18 @@ class RecentExecutions:
                 best = info
         return LastSuccess(best, len(self.executions))
 
+    @property
+    def newest(self) -> ExecutionInfo | None:
+        """The most recently created of these executions."""
+        return max(
+            self.executions, key=lambda e: e.create_time or e.start_time or _EPOCH, default=None
+        )
+
+    def newest_success(self) -> ExecutionInfo | None:
+        """The success that ended last (a running execution has not succeeded yet)."""
+        done = [e for e in self.executions if succeeded(e)]
+        return max(done, key=succeeded_at, default=None)
+
 
 class CloudRun:
     """Reads one execution's resources. Each method raises the API's own errors; `gather` turns
@@ -171,6 +185,18 @@ class CloudRun:
                 break
         return RecentExecutions(tuple(seen))
 
+    def newest_executions(
+        self, job_path: str, *, page_size: int = NEWEST_PAGE_SIZE
+    ) -> RecentExecutions:
+        """One page of the job's executions — the newest: the API sorts them by creation time,
+        descending (REST v2 projects.locations.jobs.executions.list) — a tick's bounded read."""
+        pager = self.clients.executions.list_executions(
+            request={"parent": job_path, "page_size": page_size}, timeout=self.timeout
+        )
+        page = next(iter(pager.pages), None)
+        found = tuple(execution_info(pb) for pb in page.executions) if page is not None else ()
+        return RecentExecutions(found[:page_size])
+
     def last_success(self, ref: ExecutionRef, *, before: datetime | None = None) -> LastSuccess:
         recent = self.recent_executions(ref)
         return recent.last_success(exclude=ref.execution, before=before)
@@ -184,6 +210,11 @@ def succeeded(info: ExecutionInfo) -> bool:
     if info.completed_state is not None:
         return info.completed_state == "CONDITION_SUCCEEDED"
     return info.task_count > 0 and info.succeeded_count == info.task_count
+
+
+def succeeded_at(info: ExecutionInfo) -> datetime:
+    """When a successful execution ended (its start, or creation, when the API omits the end)."""
+    return info.completion_time or info.start_time or info.create_time or _EPOCH
 
 
 # --- proto → model -------------------------------------------------------------------------------

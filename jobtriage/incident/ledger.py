@@ -1,7 +1,7 @@
 """The post-once ledger: the claims that make every Slack post happen once, however often Pub/Sub
 delivers and however many instances run.
 
-All of it is claims in the store (create-if-absent decides races), of four named kinds:
+All of it is claims in the store (create-if-absent decides races), of six named kinds:
 - `EXECUTION`: one per execution — the delivery that holds it diagnoses and posts; a post is
   recorded on it right after Slack answers, so a redelivery reuses it instead of posting again.
 - `OPENING`: one per (job, fingerprint) while an incident is being opened, so two executions
@@ -9,6 +9,9 @@ All of it is claims in the store (create-if-absent decides races), of four named
 - `ALERT_PLACE`: the first `DIGEST_AFTER` new incidents of a channel's `DIGEST_WINDOW` each take
   one place and get a message of their own.
 - `DIGEST`: one per channel and window — the digest message the next new incidents reply under.
+- `REMINDER`: one per incident — its one "nobody has acknowledged this" reply (jobtriage/ticks.py).
+- `MISSED_RUN`: one per job and last success — the one incident of a job that has not succeeded
+  within its expected interval since that success (jobtriage/ticks.py).
 
 Reconcile instead of guessing: right before a Slack post the claim records that a post started
 (`begin_post`, which also renews the lease); every message carries its delivery key as Slack
@@ -58,6 +61,8 @@ class ClaimKind(StrEnum):
     OPENING = "opening"
     ALERT_PLACE = "alert-place"
     DIGEST = "digest"
+    REMINDER = "reminder"
+    MISSED_RUN = "missed-run"
 
 
 def claim_key(kind: ClaimKind, *parts: str | int) -> str:

@@ -24,6 +24,11 @@ class State(StrEnum):
         return self in (State.RESOLVED, State.RECOVERED)
 
 
+# The fingerprint (and cause id) of an incident a tick opened because a job has not succeeded
+# within its expected interval (jobtriage/ticks.py) — not a diagnosis of a failed execution.
+MISSED_RUN = "missed_run"
+
+
 def incident_id(job_path: str, fingerprint: str, opened_at: datetime) -> str:
     """Stable, URL- and Firestore-safe id for one incident."""
     raw = f"{job_path}|{fingerprint}|{opened_at.isoformat()}".encode()
@@ -95,6 +100,25 @@ class Incident:
         """The project id of the job (`projects/P/locations/R/jobs/J`)."""
         parts = self.job_path.split("/")
         return parts[1] if len(parts) > 1 and parts[0] == "projects" else ""
+
+    @property
+    def missed_run(self) -> bool:
+        """Opened by a tick: the job has not succeeded within its expected interval."""
+        return self.fingerprint.split(":", 1)[0] == MISSED_RUN
+
+    @property
+    def awaiting_ack_since(self) -> datetime | None:
+        """Since when the incident has been waiting for someone, while its one reminder is still
+        to come: its opening while open and never acknowledged, the end of a timed snooze nobody
+        acknowledged before; None otherwise (acknowledged, snoozed until a success, closed, or
+        already reminded). The stores query it (`IncidentStore.awaiting_ack`)."""
+        if self.reminded_at is not None or self.acked_by is not None:
+            return None
+        if self.state is State.OPEN:
+            return self.opened_at
+        if self.state is State.SNOOZED and not self.snooze_until_success:
+            return self.snoozed_until
+        return None
 
     @property
     def closed_at(self) -> datetime | None:

@@ -29,6 +29,7 @@ class PostKind(StrEnum):
     REPLY = "reply"  # "failed again" in the incident's thread
     DIGEST = "digest"  # the parent of a digest thread in a failure storm
     RECOVERY = "recovery"  # "recovered" in the incident's thread
+    REMINDER = "reminder"  # "nobody has acknowledged this" in the incident's thread (a tick)
 
 
 @dataclass(frozen=True, slots=True)

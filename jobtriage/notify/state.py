@@ -46,6 +46,8 @@ STATE_ICON = {
 
 
 def _failure_count(incident: Incident, lang: Lang) -> str:
+    if incident.missed_run:  # opened by a tick: no execution failed (jobtriage/ticks.py)
+        return "" if incident.state.closed else say(Word.MISSED_STATE, lang)
     if incident.failures <= 1:
         return say(Word.FAILED_ONCE, lang)
     last = incident.last_failure_at or incident.updated_at
@@ -87,7 +89,8 @@ def state_line(incident: Incident, lang: Lang) -> str:
     if incident.confirmed_cause:  # the Resolve modal's answer (jobtriage/notify/resolve_modal.py)
         cause = mrkdwn.inline_code(incident.confirmed_cause, limit=64)
         phrase += " · " + say(Word.CONFIRMED, lang, cause=cause)
-    text = f"{STATE_ICON[state]} {phrase.strip()} · {_failure_count(incident, lang)}"
+    count = _failure_count(incident, lang)
+    text = f"{STATE_ICON[state]} {phrase.strip()}" + (f" · {count}" if count else "")
     return truncate(re.sub(r" {2,}", " ", text), BUDGET_STATE)
 
 

@@ -789,9 +789,10 @@ class Harness:
             if self.http is not None:
                 result = self._through_framework(data, msg.event.message_id)
             else:
-                result = app.handle_cloud_event(
+                handled = app.handle_cloud_event(
                     PUBSUB_EVENT_TYPE, data, rt=rt, event_id=msg.event.message_id
                 )
+                result = handled if isinstance(handled, EventResult) else None
         except Killed:
             self.pubsub.no_answer(msg)
         except TriageError as exc:

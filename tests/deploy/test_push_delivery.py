@@ -116,3 +116,32 @@ def test_an_exception_in_the_function_is_a_failed_delivery(tmp_path: Path) -> No
     response = app.test_client().post("/projects/p/topics/t", json=body)
     # Any non-2xx answer makes Pub/Sub redeliver (and, after max_delivery_attempts, dead-letter).
     assert response.status_code >= 500
+
+
+def test_a_tick_from_cloud_scheduler_arrives_as_a_tick(probe: Any) -> None:
+    """What deploy/scheduler.tf publishes, pushed by the subscription, parsed by the code."""
+    from jobtriage.event import TICK, TICK_ATTRIBUTE, Tick, parse_message
+
+    scheduler = tf.one(tf.resource("google_cloud_scheduler_job", "tick").body["pubsub_target"])
+    body_fields = dict(tf.merged("locals")["tick_body"])
+    body_fields |= {"project": "example-project", "region": "asia-northeast3"}  # var.* evaluated
+    app, received = probe
+    body = {
+        "message": {
+            "attributes": scheduler["attributes"],
+            "data": base64.b64encode(json.dumps(body_fields).encode()).decode(),
+            "messageId": "16000000000000001",
+            "publishTime": "2026-06-01T03:05:00.117Z",
+        },
+        "subscription": "projects/example-project/subscriptions/jobtriage-job-outcomes-push",
+    }
+    response = app.test_client().post(
+        push_path("example-project", "jobtriage-job-outcomes"), json=body
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (event,) = received
+    assert event.data["message"]["attributes"] == {TICK_ATTRIBUTE: TICK}
+    tick = parse_message(event["type"], event.data)
+    assert isinstance(tick, Tick)
+    assert (tick.project, tick.region) == ("example-project", "asia-northeast3")
+    assert tick.published_at is not None

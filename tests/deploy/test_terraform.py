@@ -146,7 +146,52 @@ def test_apis_are_enabled_and_never_disabled_on_destroy() -> None:
         "cloudresourcemanager.googleapis.com",
         "iam.googleapis.com",
         "storage.googleapis.com",
+        "cloudscheduler.googleapis.com",
     } <= enabled
+
+
+# --- the tick -------------------------------------------------------------------------------------
+
+
+def test_the_tick_publishes_what_the_event_function_reads_as_a_tick() -> None:
+    from jobtriage.event import TICK, TICK_ATTRIBUTE, TICK_VERSION
+    from jobtriage.ticks import MAX_TICK_AGE
+
+    job = tf.resource("google_cloud_scheduler_job", "tick").body
+    target = tf.one(job["pubsub_target"])
+    assert target["topic_name"] == "${google_pubsub_topic.events.id}"  # the push subscription's
+    assert target["attributes"] == {TICK_ATTRIBUTE: TICK}
+    assert target["data"] == "${base64encode(jsonencode(local.tick_body))}"
+    body = tf.merged("locals")["tick_body"]
+    assert body["kind"] == TICK
+    assert body["version"] == TICK_VERSION
+    assert body["project"] == "${var.project_id}"
+    assert "var.region" in body["region"]
+    # no tick before the functions exist (it would only be dead-lettered), none when switched off
+    assert job["count"] == "${local.tick_enabled ? 1 : 0}"
+    enabled = tf.merged("locals")["tick_enabled"]
+    assert "local.functions_enabled" in enabled
+    assert 'var.tick_schedule != ""' in enabled
+    # the default schedule ticks more often than a tick stays worth acting on
+    schedule = tf.merged("variable")["tick_schedule"]["default"]
+    minute = schedule.split()[0]
+    assert minute.startswith("*/")
+    assert int(minute[2:]) * 60 < MAX_TICK_AGE.total_seconds()
+    assert tf.one(job["retry_config"])["retry_count"] == 0
+
+
+def test_tick_settings_reach_the_event_function_in_the_form_settings_reads() -> None:
+    env = service_config("event")["environment_variables"]
+    assert "var.remind_after_minutes" in str(env)
+    assert "var.remind_usergroup" in str(env)
+    assert "EXPECTED_INTERVALS = local.expected_intervals" in str(env)
+    joined = tf.merged("locals")["expected_intervals"]
+    assert "var.expected_intervals" in joined
+    assert '"${job}=${interval}"' in joined
+    assert joined.startswith('${join(",", ')
+    variables = tf.merged("variable")
+    assert variables["remind_after_minutes"]["default"] == 30
+    assert variables["expected_intervals"]["default"] == {}
 
 
 # --- the functions --------------------------------------------------------------------------------
@@ -308,7 +353,12 @@ def secret_env(name: str) -> dict[str, dict[str, str]]:
 
 def test_environment_matches_the_settings_the_code_reads() -> None:
     common = {"SLACK_CHANNEL", "REPORT_LANG", "INCIDENT_STORE", "FIRESTORE_DATABASE"}
-    assert env_keys("event") == common | {"LOG_WAIT_SECONDS"}
+    assert env_keys("event") == common | {
+        "LOG_WAIT_SECONDS",
+        "REMIND_AFTER_MINUTES",
+        "REMIND_USERGROUP",
+        "EXPECTED_INTERVALS",
+    }
     assert env_keys("action") == common | {"SLACK_ALLOWED_USERS", "SLACK_ALLOWED_USERGROUP"}
     assert tf.merged("locals")["common_env"]["INCIDENT_STORE"] == "firestore"
     for name in ("event", "action"):

@@ -88,7 +88,7 @@ def _free_port() -> int:
 
 
 def _start(
-    target: str, signature: str, env: dict[str, str], log: Path
+    target: str, signature: str, env: dict[str, str], log: Path, *, source: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(
@@ -101,7 +101,7 @@ def _start(
             "--signature-type",
             signature,
             "--source",
-            str(ROOT / "main.py"),
+            str(source or ROOT / "main.py"),
             "--host",
             "127.0.0.1",
             "--port",

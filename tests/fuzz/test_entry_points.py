@@ -192,6 +192,38 @@ def test_mutated_audit_entries_never_fail(
     assert answer.status_code == 200
 
 
+_TICK = {"kind": "tick", "version": 1, "project": "netureyoutube", "region": "asia-northeast3"}
+
+
+@FUZZ
+@given(
+    mutations=st.lists(
+        st.tuples(st.sampled_from(["kind", "version", "project", "region"]), json_values),
+        min_size=1,
+        max_size=3,
+    ),
+    marked=st.booleans(),
+)
+def test_mutated_ticks_never_fail(
+    clients: tuple[Any, Any], mutations: list[tuple[str, Any]], marked: bool
+) -> None:
+    """Scheduler's tick with fields replaced: a tick, or one log line with the reason; never a
+    500, never a traceback."""
+    events, _ = clients
+    body = dict(_TICK)
+    for key, value in mutations:
+        body[key] = value
+    message = envelope(json.dumps(body).encode())
+    if marked:
+        message["message"]["attributes"] = {"jobtriage": "tick"}
+    with captured() as logs:
+        answer = events.post("/", data=json.dumps(message), headers=ce_headers())
+    assert answer.status_code == 200
+    ignored = logs.getvalue().count("event ignored")
+    ticked = logs.getvalue().count('"tick: ')
+    assert ignored + ticked == 1, logs.getvalue()[-2000:]
+
+
 def test_malformed_cloudevents_are_refused_by_the_framework(clients: tuple[Any, Any]) -> None:
     events, _ = clients
     with captured():

@@ -428,6 +428,52 @@ def test_find_by_message(store: IncidentStore) -> None:
     assert store.find_by_message("C0123", "1740819600.000100") == closed
 
 
+# --- incidents awaiting an acknowledgement (the tick's reminder query) ----------------------------
+
+
+def test_awaiting_ack_returns_only_what_waits_since_the_cutoff_longest_first(
+    store: IncidentStore,
+) -> None:
+    # incident(n) opens at T0 + n minutes
+    for stored in (
+        incident(3),
+        incident(1),
+        incident(2, state=State.ACKNOWLEDGED, acked_by="U1", acked_at=T0),
+        incident(4, reminded_at=T0 + timedelta(minutes=40)),
+        incident(5, state=State.RESOLVED, resolved_by="U1", resolved_at=T0),
+        incident(6, state=State.SNOOZED, snooze_until_success=True),
+        # a timed snooze waits again from its end
+        incident(7, state=State.SNOOZED, snoozed_until=T0 + timedelta(minutes=2, seconds=30)),
+        incident(8, state=State.SNOOZED, snoozed_until=T0 + timedelta(hours=5)),
+        incident(9),  # opened after the cutoff
+    ):
+        assert store.create(stored)
+    cutoff = T0 + timedelta(minutes=3)
+    assert [i.id for i in store.awaiting_ack(cutoff)] == ["inc0001", "inc0007", "inc0003"]
+    assert [i.id for i in store.awaiting_ack(cutoff, limit=2)] == ["inc0001", "inc0007"]
+    assert store.awaiting_ack(T0) == []
+
+
+def test_awaiting_ack_follows_the_incident_as_it_changes(store: IncidentStore) -> None:
+    assert store.create(incident(1))
+    later = T0 + timedelta(hours=1)
+    assert [i.id for i in store.awaiting_ack(later)] == ["inc0001"]
+    store.update("inc0001", lambda cur: replace(cur, reminded_at=later))
+    assert store.awaiting_ack(later) == []
+    assert store.create(incident(2))
+    store.update(
+        "inc0002", lambda cur: replace(cur, state=State.ACKNOWLEDGED, acked_by="U1", acked_at=later)
+    )
+    assert store.awaiting_ack(later) == []
+
+
+def test_awaiting_ack_arguments_are_checked(store: IncidentStore) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.awaiting_ack(datetime(2026, 3, 1, 9, 0))  # naive on purpose
+    with pytest.raises(ValueError, match="limit"):
+        store.awaiting_ack(T0, limit=0)
+
+
 # --- the incident memory's fields ---------------------------------------------------------------
 
 

@@ -13,11 +13,12 @@ from jobtriage.notify import limits as B
 from jobtriage.notify.parts import Message
 
 # The only `<…>` sequences our own renderer writes: console links, dates, mentions of the Slack user
-# who clicked (ids given to us by Slack).
+# who clicked (ids given to us by Slack), and the reminder's mention of the configured user group.
 ALLOWED_SEQUENCE = re.compile(
     r"<(?:https://console\.cloud\.google\.com/[^<>|\s]*\|[^<>]*"
     r"|!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*"
-    r"|@U[A-Z0-9]+)>"
+    r"|@U[A-Z0-9]+"
+    r"|!subteam\^S[A-Z0-9]+)>"
 )
 
 

@@ -47,6 +47,10 @@ Firestore layout (Native mode):
                                `opened_at` and `confirmed_project` + `confirmed_at`, the two
                                composite indexes in deploy/firestore.tf.
 
+`incidents.awaiting_ack_since` is `Incident.awaiting_ack_since` (9999-12-31 when nothing is
+awaited), for the tick's reminder query (`awaiting_ack`): one range filter ordered by the same
+field, which the automatic single-field index serves.
+
 `deliveries.expire_at` is meant for a Firestore TTL policy (claims are only needed for as long as
 Pub/Sub may redeliver — hours, until the dead-letter topic takes the event — kept 30 days for
 forensics).

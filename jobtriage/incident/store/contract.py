@@ -22,6 +22,8 @@ INCIDENTS = "incidents"
 DELIVERY_RETENTION = timedelta(days=30)
 # At most this many open incidents are read for one job; more would mean a runaway fingerprint.
 MAX_OPEN_PER_JOB = 50
+# At most this many incidents awaiting an acknowledgement are read by one tick.
+MAX_AWAITING_ACK = 50
 # Rounds of read-then-conditional-write before giving up on a document that keeps changing.
 MAX_CONTENDED_ROUNDS = 25
 
@@ -136,6 +138,12 @@ class IncidentStore(Protocol):
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...
 
     def open_incidents(self, job_path: str) -> list[Incident]: ...
+
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
+        """Incidents still waiting for someone (`Incident.awaiting_ack_since`) since `before` or
+        earlier, longest waiting first, at most `limit` (default and most: `MAX_AWAITING_ACK`):
+        what a tick reminds of."""
+        ...
 
     def find_by_message(self, channel: str, ts: str) -> Incident | None: ...
 
@@ -381,6 +389,24 @@ def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> In
     if replace(new, version=current.version) == current:
         return None
     return replace(new, version=current.version + 1)
+
+
+def _check_limit(limit: int | None) -> int:
+    if limit is None:
+        return MAX_AWAITING_ACK
+    if not 1 <= limit <= MAX_AWAITING_ACK:
+        raise ValueError(f"limit must be from 1 to {MAX_AWAITING_ACK}, not {limit}")
+    return limit
+
+
+def _awaiting(incidents: list[Incident], before: datetime, limit: int) -> list[Incident]:
+    """The ones waiting since `before` or earlier, longest waiting first, at most `limit`."""
+    due = [
+        (since, i.id, i)
+        for i in incidents
+        if (since := i.awaiting_ack_since) is not None and since <= before
+    ]
+    return [i for _, _, i in sorted(due, key=lambda t: (t[0], t[1]))][:limit]
 
 
 def _by_opening(incidents: list[Incident]) -> list[Incident]:

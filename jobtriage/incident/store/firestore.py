@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from google.api_core import exceptions as gexc
@@ -36,10 +36,12 @@ from jobtriage.incident.store.contract import (
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _awaiting,
     _begun,
     _by_opening,
     _check_claim_args,
     _check_id,
+    _check_limit,
     _checked_update,
     _ClaimDocument,
     _delivery_doc_id,
@@ -356,6 +358,25 @@ class FirestoreStore:
         # The derived field is written with the state, but never trust one over the other.
         return [i for i in found if not i.state.closed and i.job_path == job_path]
 
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
+        """One range query on the derived `awaiting_ack_since` (`_NOT_AWAITING`, far in the
+        future, when nothing is awaited): a single-field index, no composite one."""
+        from google.cloud.firestore import FieldFilter, Query
+
+        before = _utc(before, "before")
+        limit = _check_limit(limit)
+        query = (
+            self._client()
+            .collection(INCIDENTS)
+            .where(filter=FieldFilter(_AWAITING, "<=", before))
+            .order_by(_AWAITING, direction=Query.ASCENDING)
+            .limit(limit)
+        )
+        with _translated("incidents awaiting an acknowledgement"):
+            found = [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
+        # The derived field is written with the rest, but the incident itself decides.
+        return _awaiting(found, before, limit)
+
     def find_by_message(self, channel: str, ts: str) -> Incident | None:
         wanted = _message_key(channel, ts)
         if not wanted:
@@ -386,6 +407,11 @@ class FirestoreStore:
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))
 _WRITE_ID = "write_id"  # random per store call: which call wrote this version
+_AWAITING = "awaiting_ack_since"  # Incident.awaiting_ack_since, derived, for `awaiting_ack`
+# What `_AWAITING` holds when nothing is awaited: a time no cutoff reaches. Not null: the npm
+# emulator cannot order a field that is null in some documents (standins/FIRESTORE_EMULATOR.md),
+# and one type in the field keeps the ordering the same everywhere.
+_NOT_AWAITING = datetime(9999, 12, 31, tzinfo=UTC)
 _SCHEMA = 1
 
 
@@ -395,6 +421,7 @@ def _incident_to_doc(incident: Incident, write_id: str) -> dict[str, Any]:
     for name in LIST_FIELDS:
         doc[name] = list(getattr(incident, name))
     doc["open_job"] = "" if incident.state.closed else incident.job_path
+    doc[_AWAITING] = incident.awaiting_ack_since or _NOT_AWAITING
     doc["message"] = _message_key(incident.channel, incident.ts)
     doc["confirmed_project"] = confirmed_project(incident)
     doc["schema"] = _SCHEMA

@@ -19,10 +19,12 @@ from jobtriage.incident.store.contract import (
     ClaimOutcome,
     UnknownClaim,
     UnknownIncident,
+    _awaiting,
     _begun,
     _by_opening,
     _check_claim_args,
     _check_id,
+    _check_limit,
     _checked_update,
     _ClaimDocument,
     _fresh_claim,
@@ -33,6 +35,7 @@ from jobtriage.incident.store.contract import (
     _normalised,
     _plain,
     _released,
+    _utc,
 )
 
 
@@ -147,6 +150,13 @@ class MemoryStore:
                 i for i in self._incidents.values() if i.job_path == job_path and not i.state.closed
             ]
         return _by_opening(found)[:MAX_OPEN_PER_JOB]
+
+    def awaiting_ack(self, before: datetime, *, limit: int | None = None) -> list[Incident]:
+        before = _utc(before, "before")
+        limit = _check_limit(limit)
+        with self._lock:
+            found = list(self._incidents.values())
+        return _awaiting(found, before, limit)
 
     def find_by_message(self, channel: str, ts: str) -> Incident | None:
         wanted = _message_key(channel, ts)
