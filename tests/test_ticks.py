@@ -226,7 +226,8 @@ def test_a_tick_that_died_after_posting_is_finished_without_posting_again(
     assert claim.outcome is ClaimOutcome.NEW
     product.store.record_post(reminder_key("inc0001"), CHANNEL, "1772444100.000900")
 
-    assert product.at(36).tick().reminded == ()  # its lease still runs
+    half_lease = CLAIM_LEASE.total_seconds() / 60 / 2
+    assert product.at(35 + half_lease).tick().reminded == ()  # its lease still runs
     result = product.at(35 + CLAIM_LEASE.total_seconds() / 60 + 1).tick()
     assert result.reminded == ("inc0001",)
     assert product.replies() == []  # the post it made is the one reminder
