@@ -112,20 +112,9 @@ def _reply_alone(
 ) -> Outcome:
     """The common repeat: one reply for one execution, then one store transaction."""
     execution = report.summary.ref.execution
-    channel, root = incident.channel, incident.thread_root
-    assert channel
-    assert root
     in_digest = incident.thread_ts is not None
     message = render_repeat(report, count(incident), lang=rt.lang, with_job=in_digest)
-    ts = rt.ledger.post_once(
-        delivery,
-        channel,
-        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
-        kind=PostKind.REPLY,
-        incident=incident.id,
-        execution=execution,
-        thread_ts=root,
-    )
+    ts = _post_in_thread(incident, delivery, rt, message, execution, broadcast=broadcast)
     final = rt.store.update(
         incident.id, lambda cur: finish_flush(count(cur), (execution,), now=now)
     )
@@ -190,19 +179,8 @@ def _flush(
     names = covered[0]
     if not names:
         return ("coalesced", incident.id, None)
-    channel, root = marked.channel, marked.thread_root
-    assert channel
-    assert root
     message = _message(marked, names, report, execution, rt)
-    ts = rt.ledger.post_once(
-        delivery,
-        channel,
-        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
-        kind=PostKind.REPLY,
-        incident=marked.id,
-        execution=execution,
-        thread_ts=root,
-    )
+    ts = _post_in_thread(marked, delivery, rt, message, execution, broadcast=broadcast)
     final = rt.store.update(incident.id, lambda cur: finish_flush(cur, names, now=now))
     update_parent(rt.notifier, final, rt.lang)
     if len(names) > 1:
@@ -210,6 +188,30 @@ def _flush(
             "%d repeats posted in one reply", len(names), extra={"incident": final.id, "ts": ts}
         )
     return (action, final.id, ts)
+
+
+def _post_in_thread(
+    incident: Incident,
+    delivery: Delivery,
+    rt: Runtime,
+    message: Message,
+    execution: str,
+    *,
+    broadcast: bool,
+) -> str:
+    """Post `message` once in the incident's thread, tagged with this delivery (metadata)."""
+    channel, root = incident.channel, incident.thread_root
+    assert channel
+    assert root
+    return rt.ledger.post_once(
+        delivery,
+        channel,
+        lambda tag: rt.notifier.reply(channel, root, message, broadcast=broadcast, tag=tag),
+        kind=PostKind.REPLY,
+        incident=incident.id,
+        execution=execution,
+        thread_ts=root,
+    )
 
 
 def _message(
