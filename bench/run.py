@@ -25,6 +25,7 @@ def main() -> None:
             "End to end, one process, zero-latency stand-ins",
             ["e2e.py", "--events", "200", "--firestore"],
         ),
+        ("Firestore RPCs of one event at a time", ["rpcs.py"]),
         (
             "Diagnosis time and peak memory",
             ["diagnosis.py", "--repeat", "3" if args.quick else "5"],
