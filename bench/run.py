@@ -26,6 +26,7 @@ def main() -> None:
             ["e2e.py", "--events", "200", "--firestore"],
         ),
         ("Firestore RPCs of one event at a time", ["rpcs.py"]),
+        ("What a tick costs", ["ticks.py"]),
         (
             "Diagnosis time and peak memory",
             ["diagnosis.py", "--repeat", "3" if args.quick else "5"],
