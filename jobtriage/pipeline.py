@@ -55,7 +55,7 @@ from jobtriage.incident.decide import (
 )
 from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, Delivery, claim_key
 from jobtriage.incident.memory import History, learned_priors, ranked_causes
-from jobtriage.incident.model import Incident
+from jobtriage.incident.model import MISSED_RUN, Incident
 from jobtriage.incident.recall import open_from_history, read_history
 from jobtriage.incident.store import ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
@@ -126,7 +126,9 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
     if known is not None:
         # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.
         return EventResult(*known)
-    evidence = gather(event, sources=rt.sources, urgent_logs=not open_now)
+    # Incidents of this job's failures (a missed-run incident says nothing about a cause).
+    failing = [i for i in open_now if i.fingerprint != MISSED_RUN]
+    evidence = gather(event, sources=rt.sources, urgent_logs=not failing)
     if evidence.execution_missing:
         # Verify before acting: the Run API has never heard of this execution (a forged or
         # mistaken event). One log line, and the event is acknowledged.
@@ -150,9 +152,9 @@ def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult
         rt.on_report(evidence, report)
     fingerprint = report.fingerprint
     current: Incident | None
-    if evidence.log_stats.skipped and open_now:
+    if evidence.log_stats.skipped and failing:
         # Without logs the cause cannot be told apart: count it where this job already fails.
-        latest = max(open_now, key=lambda i: (i.last_failure_at or i.opened_at, i.id))
+        latest = max(failing, key=lambda i: (i.last_failure_at or i.opened_at, i.id))
         current = rt.store.get(latest.id)
         fingerprint = latest.fingerprint
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,10 +19,13 @@ from jobtriage import app
 from jobtriage.errors import Deferred
 from jobtriage.event import PUBSUB_EVENT_TYPE
 from jobtriage.incident.coalesce import COALESCE_WINDOW
+from jobtriage.incident.decide import new_incident
 from jobtriage.incident.ledger import CLAIM_LEASE
+from jobtriage.incident.model import MISSED_RUN
 from jobtriage.pipeline import EventResult
 from jobtriage.runtime import Runtime
 from standins.load.harness import (
+    CHANNEL,
     FROZEN,
     Harness,
     HarnessConfig,
@@ -113,3 +117,38 @@ def test_the_poster_dying_after_slack_answered_posts_nothing_twice(h: Harness) -
     assert len(_replies(h)) == 2
     for event in (alert, first, second, third):
         assert _named(h, event.execution) == 1, event.execution
+
+
+def test_a_missed_run_incident_does_not_swallow_a_real_failure() -> None:
+    """A job with only a missed-run incident open fails: that failure is diagnosed with its logs
+    (even when the read budget is down to its reserve) and gets an alert of its own — it is not
+    counted into the missed run as a repeat of unknown cause."""
+    plan = storm_plan(jobs=2, per_job=2, within=0.0, duplicates=0.0, seed=4)
+    config = HarnessConfig(
+        workers=1,
+        scale=FROZEN,
+        start=START,
+        logging_budget_per_minute=2,  # one read for repeats, one more kept for new incidents
+    )
+    with Harness(config, plan) as h:
+        rt = h.runtime()
+        jobs = sorted(plan.jobs)
+        quiet, missed = (
+            [e for e in plan.events if e.job == jobs[0]],
+            [e for e in plan.events if e.job == jobs[1]],
+        )
+        job_path = h._job_path(jobs[1])
+        draft = new_incident(
+            job_path=job_path, fingerprint=MISSED_RUN, execution="", now=h.vt.now()
+        )
+        h.store.inner.create(replace(draft, channel=CHANNEL, ts="1762074000.000100"))
+        # The other job's repeat uses up the reads a repeat may make this minute.
+        assert _deliver(rt, quiet[0]).action == "new_alert"  # type: ignore[union-attr]
+        h.vt.advance(1)
+        _deliver(rt, quiet[1])
+        h.vt.advance(1)
+        result = _deliver(rt, missed[0])
+        assert result is not None
+        assert result.action == "new_alert"
+        assert result.report is not None
+        assert not result.report.log_stats.skipped
