@@ -108,9 +108,10 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     except PermanentError as exc:
         ledger.finish(delivery, {"action": "error", "error": str(exc)[:300]})
         raise
-    ledger.finish(
-        delivery, {"action": result.action, "incident": result.incident_id, "ts": result.ts}
-    )
+    if not delivery.finished:  # else finished with the incident's last write
+        ledger.finish(
+            delivery, {"action": result.action, "incident": result.incident_id, "ts": result.ts}
+        )
     return result
 
 

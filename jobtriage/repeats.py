@@ -116,7 +116,9 @@ def _reply_alone(
     message = render_repeat(report, count(incident), lang=rt.lang, with_job=in_digest)
     ts = _post_in_thread(incident, delivery, rt, message, execution, broadcast=broadcast)
     final = rt.store.update(
-        incident.id, lambda cur: finish_flush(count(cur), (execution,), now=now)
+        incident.id,
+        lambda cur: finish_flush(count(cur), (execution,), now=now),
+        finish=delivery.finish_with(str(decision.action), incident.id, ts),
     )
     update_parent(rt.notifier, final, rt.lang)
     return (str(decision.action), final.id, ts)
@@ -181,7 +183,11 @@ def _flush(
         return ("coalesced", incident.id, None)
     message = _message(marked, names, report, execution, rt)
     ts = _post_in_thread(marked, delivery, rt, message, execution, broadcast=broadcast)
-    final = rt.store.update(incident.id, lambda cur: finish_flush(cur, names, now=now))
+    final = rt.store.update(
+        incident.id,
+        lambda cur: finish_flush(cur, names, now=now),
+        finish=delivery.finish_with(action, incident.id, ts),
+    )
     update_parent(rt.notifier, final, rt.lang)
     if len(names) > 1:
         log.info(

@@ -97,9 +97,20 @@ class Delivery:
 
     claim: Claim
     posted: PostedMessage | None = None
+    # Finished together with the incident's last change (`IncidentStore.update(finish=)`):
+    # nothing left to finish.
+    finished: bool = False
 
     def __post_init__(self) -> None:
         self.posted = self.claim.posted
+
+    def finish_with(
+        self, action: str, incident: str | None, ts: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The `finish=` of the incident write that ends this delivery (the result `finish`
+        would store), and the delivery marked as finished."""
+        self.finished = True
+        return self.key, {"action": action, "incident": incident, "ts": ts}
 
     @property
     def key(self) -> str:

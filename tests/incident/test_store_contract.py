@@ -358,6 +358,25 @@ def test_update_applies_the_function_and_bumps_the_version(store: IncidentStore)
         store.update("inc0404", lambda i: i)
 
 
+def test_update_can_finish_the_delivery_in_the_same_write(store: IncidentStore) -> None:
+    store.create(incident(1))
+    store.claim(KEY, now=T0, lease=LEASE)
+    result = {"action": "thread_reply", "incident": "inc0001", "ts": "1.2"}
+    updated = store.update(
+        "inc0001", lambda i: replace(i, failures=i.failures + 1), finish=(KEY, result)
+    )
+    assert updated.failures == 2
+    done = store.claim(KEY, now=LATER, lease=LEASE)
+    assert done.outcome is ClaimOutcome.DONE
+    assert done.result == result
+    # A change that is no change still finishes the delivery.
+    other = f"{KEY}-2"
+    store.claim(other, now=T0, lease=LEASE)
+    same = store.update("inc0001", lambda i: i, finish=(other, {"action": "coalesced"}))
+    assert same.version == updated.version
+    assert store.claim(other, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+
+
 @pytest.mark.needs_conditional_writes("concurrent read-modify-write of one incident")
 def test_concurrent_updates_lose_nothing(store: IncidentStore) -> None:
     store.create(incident(1))

@@ -133,7 +133,17 @@ class IncidentStore(Protocol):
 
     def create(self, incident: Incident) -> bool: ...
 
-    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident: ...
+    def update(
+        self,
+        incident_id: str,
+        fn: Callable[[Incident], Incident],
+        *,
+        finish: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> Incident:
+        """fn(current incident) stored as its next version. `finish=(key, result)`: that
+        delivery claim is finished in the same write (one commit for a delivery's last incident
+        change and its end)."""
+        ...
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...
 

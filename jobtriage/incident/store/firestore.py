@@ -323,7 +323,13 @@ class FirestoreStore:
         # Our own write id there means our create landed although its answer was lost.
         return bool(snap.exists and (snap.to_dict() or {}).get(_WRITE_ID) == write_id)
 
-    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident:
+    def update(
+        self,
+        incident_id: str,
+        fn: Callable[[Incident], Incident],
+        *,
+        finish: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> Incident:
         ref = self._incident_ref(incident_id)
         write_id = secrets.token_hex(8)  # tells our own write from an equal one by someone else
         with _translated("update incident"):
@@ -334,14 +340,32 @@ class FirestoreStore:
                 doc = snap.to_dict()
                 current = _incident_from_doc(doc)
                 if (doc or {}).get(_WRITE_ID) == write_id:
-                    return current  # our write landed although its answer was lost
+                    return current  # our write (and its finish) landed although its answer was lost
                 new = _checked_update(current, fn)
                 if new is None:
+                    if finish is not None:
+                        self.finish(finish[0], result=finish[1])
                     return current
                 try:
-                    ref.update(
-                        _incident_to_doc(new, write_id), option=self._cas(snap), **self._call
-                    )
+                    incident_doc = _incident_to_doc(new, write_id)
+                    if finish is None:
+                        ref.update(incident_doc, option=self._cas(snap), **self._call)
+                    else:
+                        # One commit for both: the incident (if still as read) and the claim.
+                        batch = self._client().batch()
+                        batch.update(ref, incident_doc, option=self._cas(snap))
+                        batch.update(
+                            self._delivery(finish[0]),
+                            {"state": _DONE, "result": _plain(dict(finish[1]), "result")},
+                        )
+                        try:
+                            batch.commit(**self._call)
+                        except gexc.NotFound:
+                            if not self._delivery(finish[0]).get(**self._call).exists:
+                                raise UnknownClaim(
+                                    f"no delivery claim for {finish[0]!r} to finish"
+                                ) from None
+                            raise
                     return new
                 except (gexc.FailedPrecondition, gexc.NotFound):
                     _backoff(round_)  # someone else wrote first: re-read, re-apply fn

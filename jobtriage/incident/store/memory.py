@@ -127,18 +127,29 @@ class MemoryStore:
             self._incidents[incident.id] = incident
             return True
 
-    def update(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident:
+    def update(
+        self,
+        incident_id: str,
+        fn: Callable[[Incident], Incident],
+        *,
+        finish: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> Incident:
         _check_id(incident_id)
+        stored = _plain(dict(finish[1]), "result") if finish is not None else None
         # fn runs under the lock: it must not call back into the store.
         with self._lock:
             current = self._incidents.get(incident_id)
             if current is None:
                 raise UnknownIncident(f"no incident {incident_id!r}")
+            claim = self._deliveries.get(finish[0]) if finish is not None else None
+            if finish is not None and claim is None:
+                raise UnknownClaim(f"no delivery claim for {finish[0]!r} to finish")
             new = _checked_update(current, fn)
-            if new is None:
-                return current
-            self._incidents[incident_id] = new
-            return new
+            if new is not None:
+                self._incidents[incident_id] = new
+            if finish is not None and claim is not None:
+                self._deliveries[finish[0]] = replace(claim, state=_DONE, result=stored)
+            return current if new is None else new
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
         found = [i for i in self.open_incidents(job_path) if i.fingerprint == fingerprint]
