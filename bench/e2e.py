@@ -30,33 +30,13 @@ def firestore_store(tmp: Path) -> tuple[Any, Any, Counter[str]]:
     import os
     import uuid
 
-    import grpc
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import firestore
-    from google.cloud.firestore_v1.services.firestore import client as fs_client
-    from google.cloud.firestore_v1.services.firestore.transports import grpc as fs_grpc
-
     from jobtriage.incident.store import FirestoreStore
-    from standins.firestore import start_npm_emulator
+    from standins.firestore import counted_client, start_npm_emulator
 
     emulator = start_npm_emulator(tmp)
     os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-    rpcs: Counter[str] = Counter()
-
-    class Count(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
-        def intercept_unary_unary(self, cont: Any, details: Any, request: Any) -> Any:
-            rpcs[details.method.rsplit("/", 1)[-1]] += 1
-            return cont(details, request)
-
-        def intercept_unary_stream(self, cont: Any, details: Any, request: Any) -> Any:
-            rpcs[details.method.rsplit("/", 1)[-1]] += 1
-            return cont(details, request)
-
     project = f"bench-{uuid.uuid4().hex[:8]}"
-    client = firestore.Client(project=project, credentials=AnonymousCredentials())
-    channel = grpc.intercept_channel(grpc.insecure_channel(emulator.host), Count())
-    transport = fs_grpc.FirestoreGrpcTransport(channel=channel)
-    client._firestore_api_internal = fs_client.FirestoreClient(transport=transport)
+    client, rpcs = counted_client(emulator.host, project)
     return FirestoreStore(client, project=project, timeout=10.0), emulator, rpcs
 
 

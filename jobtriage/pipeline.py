@@ -98,12 +98,11 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
         if delivery.posted is None:
             ledger.release(delivery)
         else:
-            # Posted and recorded: releasing would forget the post and let the redelivery post
-            # it again. The redelivery that takes over after the lease finishes the rest.
-            log.warning(
-                "posted, but the bookkeeping failed; the claim is kept until its lease ends",
-                extra=_ctx(event) | {"ts": delivery.posted.ts},
-            )
+            # Posted: releasing would forget the post and let the redelivery post it again. The
+            # redelivery that takes over after the lease finishes the rest, and posts nothing:
+            # the post is recorded on the claim (or, if even that fails, found in Slack by the
+            # post's metadata).
+            _keep(delivery, rt, event)
         raise
     except PermanentError as exc:
         ledger.finish(delivery, {"action": "error", "error": str(exc)[:300]})
@@ -113,6 +112,24 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
             delivery, {"action": result.action, "incident": result.incident_id, "ts": result.ts}
         )
     return result
+
+
+def _keep(delivery: Delivery, rt: Runtime, event: JobEvent) -> None:
+    assert delivery.posted is not None
+    ctx = _ctx(event) | {"ts": delivery.posted.ts}
+    try:
+        rt.ledger.record(delivery)
+    except (TransientError, PermanentError) as exc:
+        log.warning(
+            "posted, but neither the bookkeeping nor the post's record could be written (%s); "
+            "the next delivery looks for the post in Slack",
+            exc,
+            extra=ctx,
+        )
+        return
+    log.warning(
+        "posted, but the bookkeeping failed; the claim is kept until its lease ends", extra=ctx
+    )
 
 
 # --- failure ----------------------------------------------------------------------------------
@@ -278,6 +295,7 @@ def _new_alert(
             incident=draft.id,
             execution=draft.last_execution,
             thread_ts=thread_ts,
+            record=False,  # recorded by the incident's creation, in the same write
         )
         stored = replace(
             draft,
@@ -287,7 +305,7 @@ def _new_alert(
             parent_blocks_json=blocks_json(message),
             causes=ranked_causes(report),
         )
-        rt.store.create(stored)
+        rt.store.create(stored, finish=delivery.finish_with("new_alert", stored.id, ts))
     return EventResult("new_alert", stored.id, ts, report)
 
 

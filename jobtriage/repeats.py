@@ -217,6 +217,7 @@ def _post_in_thread(
         incident=incident.id,
         execution=execution,
         thread_ts=root,
+        record=False,  # recorded by the incident's next write (`finish_with`)
     )
 
 

@@ -8,8 +8,12 @@ It is started by `firestore-npm/server.cjs` on 127.0.0.1 and an OS-chosen port.
 
 Google's own emulator (Java, shipped with the Google Cloud CLI as the component
 `cloud-firestore-emulator`) is used as well *when it is already installed* on the machine: it
-enforces preconditions and transactions the way Firestore does, where the npm one does not (see
-FIRESTORE_EMULATOR.md). Nothing here installs it; without it those runs are skipped.
+isolates transactions the way Firestore does, where the npm one does not (see
+FIRESTORE_EMULATOR.md; `server.cjs` makes the npm one enforce update_time preconditions and
+commit atomically). Nothing here installs it; without it those runs are skipped.
+
+`counted_client(host, project)`: a real Firestore client on an emulator that counts its RPCs by
+kind (BatchGetDocuments, Commit, RunQuery…): what the benchmarks and the RPC tests read.
 
 Fixtures (session scope; import them in a conftest.py):
     firestore_emulator         the npm emulator (always; a failure to install or start fails)
@@ -30,8 +34,10 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -266,3 +272,29 @@ def start_gcloud_emulator(jar: Path, log_dir: Path) -> RunningEmulator:
         raise
     emulator.started_in_s = time.monotonic() - started
     return emulator
+
+
+def counted_client(host: str, project: str) -> tuple[Any, Counter[str]]:
+    """A google-cloud-firestore client on the emulator at `host`, and the count of the RPCs it
+    makes by method (a gRPC interceptor on its channel; the client itself is the real one)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+    from google.cloud.firestore_v1.services.firestore import client as fs_client
+    from google.cloud.firestore_v1.services.firestore.transports import grpc as fs_grpc
+
+    rpcs: Counter[str] = Counter()
+
+    class Count(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+        def intercept_unary_unary(self, cont: Any, details: Any, request: Any) -> Any:
+            rpcs[details.method.rsplit("/", 1)[-1]] += 1
+            return cont(details, request)
+
+        def intercept_unary_stream(self, cont: Any, details: Any, request: Any) -> Any:
+            rpcs[details.method.rsplit("/", 1)[-1]] += 1
+            return cont(details, request)
+
+    client = firestore.Client(project=project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    channel = grpc.intercept_channel(grpc.insecure_channel(host), Count())
+    transport = fs_grpc.FirestoreGrpcTransport(channel=channel)
+    client._firestore_api_internal = fs_client.FirestoreClient(transport=transport)
+    return client, rpcs

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from jobtriage.clock import Clock
 from jobtriage.errors import PermanentError, TransientError
-from jobtriage.incident.store import Claim, ClaimOutcome, IncidentStore, PostedMessage
+from jobtriage.incident.store import Claim, ClaimOutcome, Finish, IncidentStore, PostedMessage
 from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.ownlog import get_logger
 
@@ -100,17 +100,20 @@ class Delivery:
     # Finished together with the incident's last change (`IncidentStore.update(finish=)`):
     # nothing left to finish.
     finished: bool = False
+    # `posted` is not recorded on the claim yet (`post_once(record=False)`): the write that
+    # finishes the delivery records it (`finish_with`), or `Ledger.finish` / `keep` does.
+    unrecorded: bool = False
 
     def __post_init__(self) -> None:
         self.posted = self.claim.posted
 
-    def finish_with(
-        self, action: str, incident: str | None, ts: str | None
-    ) -> tuple[str, dict[str, Any]]:
+    def finish_with(self, action: str, incident: str | None, ts: str | None) -> Finish:
         """The `finish=` of the incident write that ends this delivery (the result `finish`
-        would store), and the delivery marked as finished."""
+        would store, and the post to record if it is not yet), and the delivery marked as
+        finished."""
         self.finished = True
-        return self.key, {"action": action, "incident": incident, "ts": ts}
+        posted = self.posted if self.unrecorded else None
+        return Finish(self.key, {"action": action, "incident": incident, "ts": ts}, posted)
 
     @property
     def key(self) -> str:
@@ -166,7 +169,14 @@ class Ledger:
         return replace(claim, posted=posted, unsettled=None)
 
     def finish(self, delivery: Delivery, result: Mapping[str, Any]) -> None:
+        self.record(delivery)
         self.store.finish(delivery.key, result=result)
+
+    def record(self, delivery: Delivery) -> None:
+        """Record the delivery's post on its claim if `post_once(record=False)` left it to us."""
+        if delivery.unrecorded and delivery.posted is not None:
+            self.store.record_post(delivery.key, delivery.posted.channel, delivery.posted.ts)
+            delivery.unrecorded = False
 
     def release(self, delivery: Delivery) -> None:
         self.store.release(delivery.key, holder=delivery.claim.holder)
@@ -181,12 +191,16 @@ class Ledger:
         incident: str = "",
         execution: str = "",
         thread_ts: str | None = None,
+        record: bool = True,
     ) -> str:
         """Post once per claim: a post an earlier delivery recorded (or `reconciled` found) is
         reused. A new one is announced on the claim first (`begin_post`: where, when; refused
         with `ClaimLost` once another delivery took over), carries its tag as Slack metadata,
         and is recorded right after Slack answers. Nothing else happens in between; a crash or
-        a lost answer in that gap is found again by the next holder's lookup."""
+        a lost answer in that gap is found again by the next holder's lookup.
+
+        `record=False`: the caller's next write records it (`Delivery.finish_with`), one write
+        fewer. A crash before that write is the same gap as above, found by the lookup."""
         if delivery.posted is not None:
             return delivery.posted.ts
         self.store.begin_post(
@@ -198,8 +212,10 @@ class Ledger:
             thread_ts=thread_ts,
         )
         ts = post(PostTag(delivery.key, kind, incident=incident, execution=execution))
-        self.store.record_post(delivery.key, channel, ts)
         delivery.posted = PostedMessage(channel, ts, thread_ts)
+        delivery.unrecorded = not record
+        if record:
+            self.store.record_post(delivery.key, channel, ts)
         return ts
 
     @contextmanager
@@ -233,9 +249,10 @@ class Ledger:
         window = int(now.timestamp() // DIGEST_WINDOW.total_seconds())
         for place in range(DIGEST_AFTER):
             key = claim_key(ClaimKind.ALERT_PLACE, channel, window, place)
-            taken = self.store.claim(key, now=now, lease=DIGEST_WINDOW * 2)
+            # Taken and finished in one write: a place only marks that the alert is counted.
+            mark = {"place": place, "by": delivery.key}
+            taken = self.store.claim(key, now=now, lease=DIGEST_WINDOW * 2, done=mark)
             if taken.owned:
-                self.store.finish(taken.key, result={"place": place, "by": delivery.key})
                 return None
             if taken.result is not None and taken.result.get("by") == delivery.key:
                 return None  # taken by an earlier attempt of this very delivery

@@ -451,12 +451,24 @@ class Journal:
         return out
 
 
+def _records_post(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """The delivery key whose Slack post this store call records, if it records one:
+    `record_post`, or an incident write whose `finish` carries the post."""
+    if name == "record_post":
+        return str(args[0])
+    finish = kwargs.get("finish")
+    if name in ("create", "update") and finish is not None and finish.posted is not None:
+        return str(finish.key)
+    return None
+
+
 class ObservedStore:
     """Any IncidentStore, with calls counted and journaled, and faults on demand:
 
     - `down`: every call raises what FirestoreStore raises when Firestore is unreachable;
     - `kill_on_record`: executions whose delivery dies right after Slack answered (before the
-      post is recorded); `kill_after_record`: … right after it was recorded.
+      post is recorded: `record_post`, or the incident write that records it); `kill_after_record`:
+      … right after it was recorded.
     """
 
     def __init__(self, inner: IncidentStore, journal: Journal | None = None) -> None:
@@ -478,6 +490,10 @@ class ObservedStore:
         def call(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.calls[name] += 1
+            recorded = _records_post(name, args, kwargs)
+            if recorded is not None and name != "record_post":
+                # An incident write that also records the post (`Finish.posted`): the record.
+                self.journal.add("record_post", recorded)
             self.journal.add(name, str(args[0]) if args else "")
             with self._lock:
                 fail = self.down or self.fail_next[name] > 0
@@ -485,11 +501,11 @@ class ObservedStore:
                     self.fail_next[name] -= 1
             if fail:
                 raise TransientError(f"Firestore {name}: ServiceUnavailable: 503 connect failed")
-            if name == "record_post":
-                self._maybe_kill(str(args[0]), self.kill_on_record)
+            if recorded is not None:
+                self._maybe_kill(recorded, self.kill_on_record)
             result = target(*args, **kwargs)
-            if name == "record_post":
-                self._maybe_kill(str(args[0]), self.kill_after_record)
+            if recorded is not None:
+                self._maybe_kill(recorded, self.kill_after_record)
             return result
 
         return call

@@ -1,13 +1,15 @@
 """The function killed between posting to Slack and recording the post.
 
-The pipeline records the post (`record_post`) as the very next thing after Slack answers; the
-journal proves no other store write happens in between. An instance that dies in exactly that
-gap leaves a claim whose post was started (`begin_post`) but never recorded: Pub/Sub redelivers
-after the ack deadline, the lease (renewed when the post started) has run out by then, and the
-redelivery takes over — and looks in Slack first (conversations.history, by the message's
-metadata), finds the first post and records it instead of posting again. Only if that lookup
-fails (here: the token lacks channels:history) is the post repeated — once, never lost.
-Dying one step later (after the record) repeats nothing and looks nothing up.
+The pipeline records the post as the very next store write after Slack answers: `record_post`,
+or (an alert, a repeat) the incident write that also ends the delivery and carries the post
+(`Finish.posted`); the journal proves no other store write happens in between. An instance
+that dies in exactly that gap leaves a claim whose post was started (`begin_post`) but never
+recorded: Pub/Sub redelivers after the ack deadline, the lease (renewed when the post started)
+has run out by then, and the redelivery takes over. It looks in Slack first
+(conversations.history, by the message's metadata), finds the first post and records it instead
+of posting again. Only if that lookup fails (here: the token lacks channels:history) is the post
+repeated: once, never lost. Dying one step later (after the record) repeats nothing and looks
+nothing up.
 """
 
 from __future__ import annotations

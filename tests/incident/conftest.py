@@ -14,15 +14,6 @@ from tests.emulators.fixtures import (  # noqa: F401 (fixtures)
 )
 
 BACKENDS = ("memory", "firestore-npm", "firestore-gcloud")
-NPM_GAP = "FIRESTORE_EMULATOR.md"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "needs_conditional_writes(why): the test relies on update_time preconditions, which the "
-        "npm emulator ignores; it runs on memory and Google's emulator only",
-    )
 
 
 def firestore_store(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> FirestoreStore:
@@ -33,15 +24,7 @@ def firestore_store(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    name = str(request.param)
-    marker = request.node.get_closest_marker("needs_conditional_writes")
-    if name == "firestore-npm" and marker is not None:
-        pytest.skip(
-            "npm emulator gap: update_time preconditions are ignored, so "
-            f"{marker.args[0] if marker.args else 'this race'} cannot be decided there "
-            f"(see standins/{NPM_GAP}); covered by memory and Google's emulator"
-        )
-    return name
+    return str(request.param)
 
 
 @pytest.fixture

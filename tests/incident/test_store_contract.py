@@ -1,8 +1,8 @@
 """One contract, every store: the same test functions run against MemoryStore, FirestoreStore on
 the npm emulator and FirestoreStore on Google's emulator (where the machine has it).
 
-Tests marked `needs_conditional_writes` decide a race with an update_time precondition, which
-the npm emulator ignores; they run on memory and Google's emulator (see
+Races decided by an update_time precondition run on every backend: the npm emulator enforces
+those preconditions as our tests run it (standins/firestore-npm/server.cjs,
 standins/FIRESTORE_EMULATOR.md).
 """
 
@@ -20,6 +20,7 @@ from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
     ClaimLost,
     ClaimOutcome,
+    Finish,
     IncidentStore,
     PostAttempt,
     PostedMessage,
@@ -200,7 +201,6 @@ def test_many_deliveries_racing_one_key_yield_one_new(store: IncidentStore) -> N
     assert outcomes.count(ClaimOutcome.BUSY) == 7
 
 
-@pytest.mark.needs_conditional_writes("two takeovers of one expired claim")
 def test_racing_takeovers_yield_exactly_one(store: IncidentStore) -> None:
     for round_ in range(10):
         key = f"{KEY}-takeover-{round_}"
@@ -363,7 +363,7 @@ def test_update_can_finish_the_delivery_in_the_same_write(store: IncidentStore) 
     store.claim(KEY, now=T0, lease=LEASE)
     result = {"action": "thread_reply", "incident": "inc0001", "ts": "1.2"}
     updated = store.update(
-        "inc0001", lambda i: replace(i, failures=i.failures + 1), finish=(KEY, result)
+        "inc0001", lambda i: replace(i, failures=i.failures + 1), finish=Finish(KEY, result)
     )
     assert updated.failures == 2
     done = store.claim(KEY, now=LATER, lease=LEASE)
@@ -372,12 +372,59 @@ def test_update_can_finish_the_delivery_in_the_same_write(store: IncidentStore) 
     # A change that is no change still finishes the delivery.
     other = f"{KEY}-2"
     store.claim(other, now=T0, lease=LEASE)
-    same = store.update("inc0001", lambda i: i, finish=(other, {"action": "coalesced"}))
+    same = store.update("inc0001", lambda i: i, finish=Finish(other, {"action": "coalesced"}))
     assert same.version == updated.version
     assert store.claim(other, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
 
 
-@pytest.mark.needs_conditional_writes("concurrent read-modify-write of one incident")
+def test_a_finish_in_the_same_write_records_the_post_it_names(store: IncidentStore) -> None:
+    """`post_once(record=False)`: the post is recorded by the write that ends the delivery."""
+    store.create(incident(1))
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    store.begin_post(
+        KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123", thread_ts="1740819000.1"
+    )
+    posted = PostedMessage("C0123", "1740819600.2", "1740819000.1")
+    result = {"action": "thread_reply", "incident": "inc0001", "ts": "1740819600.2"}
+    store.update("inc0001", lambda i: replace(i, held_back=1), finish=Finish(KEY, result, posted))
+    done = store.claim(KEY, now=LATER, lease=LEASE)
+    assert done.outcome is ClaimOutcome.DONE
+    assert done.posted == posted
+    assert done.result == result
+
+
+def test_create_can_finish_the_delivery_in_the_same_write(store: IncidentStore) -> None:
+    store.claim(KEY, now=T0, lease=LEASE)
+    posted = PostedMessage("C0123", "1740819600.3")
+    result = {"action": "new_alert", "incident": "inc0001", "ts": "1740819600.3"}
+    assert store.create(incident(1), finish=Finish(KEY, result, posted)) is True
+    assert store.get("inc0001") == replace(incident(1), version=0)
+    done = store.claim(KEY, now=LATER, lease=LEASE)
+    assert (done.outcome, done.posted, done.result) == (ClaimOutcome.DONE, posted, result)
+    # Someone else's incident under that id: not ours, but the delivery still ends.
+    other = f"{KEY}-2"
+    store.claim(other, now=T0, lease=LEASE)
+    assert store.create(incident(1, failures=7), finish=Finish(other, {"action": "x"})) is False
+    assert store.claim(other, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+    with pytest.raises(UnknownClaim):
+        store.create(incident(2), finish=Finish("never-claimed", {"action": "x"}))
+
+
+def test_a_claim_can_be_taken_already_finished(store: IncidentStore) -> None:
+    mark = {"place": 0, "by": KEY}
+    taken = store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done=mark)
+    assert taken.owned
+    again = store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done={"place": 0, "by": "x"})
+    assert again.outcome is ClaimOutcome.DONE
+    assert again.result == mark  # the first one's mark, not the second's
+    # A claim left pending (an older delivery died holding it) is taken over finished.
+    store.claim("alert-place:C0123:1:1", now=T0, lease=LEASE)
+    late = store.claim("alert-place:C0123:1:1", now=LATER, lease=LEASE, done=mark)
+    assert late.outcome is ClaimOutcome.TAKEOVER
+    final = store.claim("alert-place:C0123:1:1", now=LATER, lease=LEASE)
+    assert (final.outcome, final.result) == (ClaimOutcome.DONE, mark)
+
+
 def test_concurrent_updates_lose_nothing(store: IncidentStore) -> None:
     store.create(incident(1))
     per_thread = 8

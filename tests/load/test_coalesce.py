@@ -92,7 +92,8 @@ def test_repeats_within_the_window_become_one_reply(h: Harness) -> None:
     assert "5 times" in json.dumps(h.slack.messages("chat.update")[-1].blocks)
 
 
-def test_the_poster_dying_after_slack_answered_posts_nothing_twice(h: Harness) -> None:
+def _two_waiting(h: Harness) -> tuple[Runtime, tuple[PlannedEvent, ...]]:
+    """The alert, one reply, then two repeats counted and waiting; the window has passed."""
     rt = h.runtime()
     alert, first, second, third, _ = h.plan.events
     _deliver(rt, alert)
@@ -103,17 +104,41 @@ def test_the_poster_dying_after_slack_answered_posts_nothing_twice(h: Harness) -
         with pytest.raises(Deferred):
             _deliver(rt, event)
     h.vt.advance(COALESCE_WINDOW.total_seconds())
-    h.store.kill_after_record.add(second.execution)
+    return rt, (alert, first, second, third)
+
+
+def test_the_poster_dying_after_slack_answered_posts_nothing_twice(h: Harness) -> None:
+    rt, (alert, first, second, third) = _two_waiting(h)
+    # Slack answered the reply naming both; the delivery died before the incident write that
+    # records it (and ends the delivery).
+    h.store.kill_on_record.add(second.execution)
     with pytest.raises(Killed):
-        _deliver(rt, second)  # posted the reply naming both, recorded it, then died
+        _deliver(rt, second)
     assert len(_replies(h)) == 2
     # The other one, redelivered meanwhile, waits: someone is posting it.
     with pytest.raises(Deferred):
         _deliver(rt, third)
-    # The dead delivery's lease runs out; its redelivery finishes the bookkeeping only.
+    # The dead delivery's lease runs out; its redelivery finds the reply in Slack (its
+    # metadata) and finishes the bookkeeping only.
     h.vt.advance(CLAIM_LEASE.total_seconds() + 1)
     assert _deliver(rt, second).action == "thread_reply"  # type: ignore[union-attr]
+    assert len(h.slack.calls("conversations.replies")) == 1
     assert _deliver(rt, third).action == "coalesced"  # type: ignore[union-attr]
+    assert len(_replies(h)) == 2
+    for event in (alert, first, second, third):
+        assert _named(h, event.execution) == 1, event.execution
+
+
+def test_the_poster_dying_after_its_record_leaves_nothing_to_do(h: Harness) -> None:
+    """The record is the incident write that ends the delivery: dying after it, everything is
+    done — the redeliveries post nothing and look nothing up."""
+    rt, (alert, first, second, third) = _two_waiting(h)
+    h.store.kill_after_record.add(second.execution)
+    with pytest.raises(Killed):
+        _deliver(rt, second)
+    assert _deliver(rt, second).action == "duplicate"  # type: ignore[union-attr]
+    assert _deliver(rt, third).action == "coalesced"  # type: ignore[union-attr]
+    assert h.slack.calls("conversations.replies") == []
     assert len(_replies(h)) == 2
     for event in (alert, first, second, third):
         assert _named(h, event.execution) == 1, event.execution

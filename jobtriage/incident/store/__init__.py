@@ -10,8 +10,10 @@ Two jobs, one store:
       BUSY      -> raise TransientError: another delivery is on it; Pub/Sub redelivers later
       NEW       -> store.begin_post(key, holder=…, at=now, …) right before the Slack call (it
                    renews the lease; ClaimLost if another delivery took over meanwhile: don't
-                   post); post; store.record_post(key, channel, ts) at once; bookkeeping;
-                   store.finish(key, result={...})
+                   post); store.record_post(key, channel, ts) at once — or, one write
+                   fewer, recorded by the incident write that ends the delivery
+                   (`create`/`update(..., finish=Finish(key, result, posted))`); bookkeeping;
+                   store.finish(key, result={...}) unless that write finished it
       TAKEOVER  -> a previous delivery died holding the claim, or released it. If `claim.posted`
                    is set the Slack post already happened: skip it and finish the bookkeeping.
                    If `claim.unsettled` is set, a post was started and its answer never recorded
@@ -28,6 +30,12 @@ Two jobs, one store:
 - **Incidents** (see `model.Incident`): create-if-absent, read, and `update(id, fn)` — an
   optimistic read-modify-write that re-reads and re-applies `fn` when another writer got there
   first, so a click and a new failure arriving together both count. `fn` must therefore be pure.
+
+Fewer round trips (`FirestoreStore`): the documents an instance just read or wrote are
+remembered, and a conditional write starts from that version instead of a read; a version
+someone changed since is refused by Firestore and read again. A marker claim is created already
+finished (`claim(..., done=result)`). A lone repeat is then 4 RPCs (claim, history query, post
+start, one commit for incident + claim), a new alert 9 (bench/rpcs.py).
 
 Both stores validate the same way (tz-aware datetimes, safe incident ids, Firestore-storable
 results) so that what works against `MemoryStore` works against Firestore. The contract test in
@@ -73,6 +81,7 @@ from jobtriage.incident.store.contract import (
     Claim,
     ClaimLost,
     ClaimOutcome,
+    Finish,
     IncidentStore,
     PostAttempt,
     PostedMessage,
@@ -103,6 +112,7 @@ __all__ = [
     "Claim",
     "ClaimLost",
     "ClaimOutcome",
+    "Finish",
     "FirestoreStore",
     "IncidentStore",
     "MemoryStore",

@@ -94,6 +94,17 @@ class Claim:
         return self.outcome in (ClaimOutcome.NEW, ClaimOutcome.TAKEOVER)
 
 
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """A delivery claim ended in the same write as an incident's change (`create` / `update`):
+    what `finish` would store, and the post the delivery made when it was not recorded on the
+    claim yet (`Ledger.post_once(record=False)`: one write fewer on the common path)."""
+
+    key: str
+    result: Mapping[str, Any]
+    posted: PostedMessage | None = None
+
+
 class UnknownIncident(PermanentError):
     """No incident with that id (e.g. a click on a message whose incident was never stored)."""
 
@@ -110,7 +121,17 @@ class ClaimLost(TransientError):
 class IncidentStore(Protocol):
     """What the pipeline and the click handler need from storage. See the module docstring."""
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim: ...
+    def claim(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        done: Mapping[str, Any] | None = None,
+    ) -> Claim:
+        """Create-if-absent decides who holds `key`. `done`: a claim that only marks something
+        taken (nothing to post) is stored already finished with this result, in the same write."""
+        ...
 
     def begin_post(
         self,
@@ -131,18 +152,21 @@ class IncidentStore(Protocol):
 
     def get(self, incident_id: str) -> Incident | None: ...
 
-    def create(self, incident: Incident) -> bool: ...
+    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
+        """Store a new incident; False when one with that id exists already (not ours).
+        `finish`: that delivery claim is finished in the same write."""
+        ...
 
     def update(
         self,
         incident_id: str,
         fn: Callable[[Incident], Incident],
         *,
-        finish: tuple[str, Mapping[str, Any]] | None = None,
+        finish: Finish | None = None,
     ) -> Incident:
-        """fn(current incident) stored as its next version. `finish=(key, result)`: that
-        delivery claim is finished in the same write (one commit for a delivery's last incident
-        change and its end)."""
+        """fn(current incident) stored as its next version. `finish`: that delivery claim is
+        finished in the same write (one commit for a delivery's last incident change and its
+        end), with its post recorded when `finish.posted` says so."""
         ...
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...
@@ -325,8 +349,14 @@ class _ClaimDocument:
             raise PermanentError(f"delivery claim document is malformed: {exc}") from exc
 
 
-def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _ClaimDocument:
-    return _ClaimDocument(
+def _fresh_claim(
+    key: str,
+    holder: str,
+    now: datetime,
+    lease: timedelta,
+    done: Mapping[str, Any] | None = None,
+) -> _ClaimDocument:
+    fresh = _ClaimDocument(
         key=key,
         state=_PENDING,
         holder=holder,
@@ -335,6 +365,14 @@ def _fresh_claim(key: str, holder: str, now: datetime, lease: timedelta) -> _Cla
         attempt=1,
         expire_at=now + DELIVERY_RETENTION,
     )
+    return _done_now(fresh, done)
+
+
+def _done_now(record: _ClaimDocument, done: Mapping[str, Any] | None) -> _ClaimDocument:
+    """`record` finished at once with `done` (`IncidentStore.claim(done=)`), or as it is."""
+    if done is None:
+        return record
+    return replace(record, state=_DONE, result=_plain(dict(done), "result"))
 
 
 def _judge(
@@ -381,6 +419,14 @@ def _begun(
         attempt_thread_ts=thread_ts or None,
         lease_until=max(current.lease_until, at + lease),
     )
+
+
+def _finished(current: _ClaimDocument, finish: Finish) -> _ClaimDocument:
+    """The claim record once `finish` ended it."""
+    done = replace(current, state=_DONE, result=_plain(dict(finish.result), "result"))
+    if finish.posted is None:
+        return done
+    return replace(done, posted_channel=finish.posted.channel, posted_ts=finish.posted.ts)
 
 
 def _released(current: _ClaimDocument) -> _ClaimDocument | None:

@@ -7,6 +7,7 @@ import random
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
@@ -34,6 +35,7 @@ from jobtriage.incident.store.contract import (
     PERMISSION_FIX,
     Claim,
     ClaimOutcome,
+    Finish,
     UnknownClaim,
     UnknownIncident,
     _awaiting,
@@ -45,6 +47,7 @@ from jobtriage.incident.store.contract import (
     _checked_update,
     _ClaimDocument,
     _delivery_doc_id,
+    _done_now,
     _fresh_claim,
     _judge,
     _message_key,
@@ -116,11 +119,62 @@ def _backoff(round_: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.005 * (2**round_))))  # noqa: S311 (jitter)
 
 
+# How many documents an instance remembers the last version of (`_Seen`).
+SEEN_DOCUMENTS = 128
+
+
+class _Version:
+    """A document as this instance last read or wrote it: what a conditional write needs
+    (its data, its update_time), in the shape of a snapshot."""
+
+    __slots__ = ("_data", "update_time")
+    exists = True
+
+    def __init__(self, data: Mapping[str, Any], update_time: Any) -> None:
+        self._data = dict(data)
+        self.update_time = update_time
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class _Seen:
+    """The last version of the documents this instance read or wrote, most recent first, at
+    most `SEEN_DOCUMENTS`. A read-modify-write starts from it instead of a read: its write is
+    conditional on that update_time, so a version someone has changed since only costs the
+    read it tried to save (the write is refused, the document is read, the change re-applied).
+    Never the source of an answer on its own: every write it feeds is checked by Firestore."""
+
+    def __init__(self, size: int = SEEN_DOCUMENTS) -> None:
+        self._size = size
+        self._docs: OrderedDict[str, _Version] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str) -> _Version | None:
+        with self._lock:
+            return self._docs.get(path)
+
+    def put(self, path: str, data: Mapping[str, Any] | None, update_time: Any) -> None:
+        if data is None or update_time is None:
+            self.drop(path)
+            return
+        with self._lock:
+            self._docs[path] = _Version(data, update_time)
+            self._docs.move_to_end(path, last=False)
+            while len(self._docs) > self._size:
+                self._docs.popitem()
+
+    def drop(self, path: str) -> None:
+        with self._lock:
+            self._docs.pop(path, None)
+
+
 class FirestoreStore:
     """Firestore (Native mode) through google-cloud-firestore. The client is built on first use.
 
     Every call carries `timeout` and a retry bounded by it, so an unreachable Firestore turns
-    into a `TransientError` within about `timeout` seconds.
+    into a `TransientError` within about `timeout` seconds. Documents this instance just read
+    or wrote are remembered (`_Seen`): the next conditional write on one starts without a read.
     """
 
     def __init__(
@@ -137,6 +191,7 @@ class FirestoreStore:
         self._timeout = timeout
         self._retry = _retry_policy(timeout)
         self._lock = threading.Lock()
+        self._seen = _Seen()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FirestoreStore:
@@ -163,6 +218,24 @@ class FirestoreStore:
         """A write option that only lands if the document is still as `snapshot` read it."""
         return self._client().write_option(last_update_time=snapshot.update_time)
 
+    def _snapshot(self, ref: Any, *, fresh: bool) -> Any:
+        """The document as last seen (`fresh=False` and remembered), else as read now."""
+        if not fresh and (seen := self._seen.get(ref.path)) is not None:
+            return seen
+        snap = ref.get(**self._call)
+        self._remember(ref, snap)
+        return snap
+
+    def _remember(self, ref: Any, snap: Any) -> None:
+        if snap.exists:
+            self._seen.put(ref.path, snap.to_dict(), snap.update_time)
+        else:
+            self._seen.drop(ref.path)
+
+    def _wrote(self, ref: Any, data: Mapping[str, Any], written: Any) -> None:
+        """`data` is now the whole of the document at `ref`, as of the write result `written`."""
+        self._seen.put(ref.path, data, getattr(written, "update_time", None))
+
     def _delivery(self, key: str) -> Any:
         return self._client().collection(DELIVERIES).document(_delivery_doc_id(key))
 
@@ -179,8 +252,16 @@ class FirestoreStore:
             .limit(MAX_OPEN_PER_JOB)
         )
         with _translated(what):
-            found = [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
+            found = self._incidents_of(query)
         return _by_opening(found)
+
+    def _incidents_of(self, query: Any) -> list[Incident]:
+        """The incidents a query finds, each remembered as found (its next update starts there)."""
+        found = []
+        for snap in query.stream(**self._call):
+            self._remember(snap.reference, snap)
+            found.append(_incident_from_doc(snap.to_dict()))
+        return found
 
     def _newest(
         self, field: str, value: str, order_by: str, limit: int, what: str
@@ -197,23 +278,31 @@ class FirestoreStore:
             .limit(limit)
         )
         with _translated(what):
-            return [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
+            return self._incidents_of(query)
 
     # -- claims --
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim:
+    def claim(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        done: Mapping[str, Any] | None = None,
+    ) -> Claim:
         now = _check_claim_args(key, now, lease)
         holder = secrets.token_hex(8)
         ref = self._delivery(key)
         with _translated("claim"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
-                fresh = _fresh_claim(key, holder, now, lease)
+                fresh = _fresh_claim(key, holder, now, lease, done)
                 try:
-                    ref.create(fresh.to_doc(), **self._call)
+                    doc = fresh.to_doc()
+                    self._wrote(ref, doc, ref.create(doc, **self._call))
                     return fresh.as_claim(ClaimOutcome.NEW)
                 except gexc.AlreadyExists:
                     pass
-                snap = ref.get(**self._call)
+                snap = self._snapshot(ref, fresh=True)
                 if not snap.exists:
                     continue  # released since: create again
                 current = _ClaimDocument.from_doc(snap.to_dict())
@@ -224,12 +313,26 @@ class FirestoreStore:
                 outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
                 if taken is None:
                     return current.as_claim(outcome)
+                taken = _done_now(taken, done)
                 try:
-                    ref.update(taken.to_doc(), option=self._cas(snap), **self._call)
+                    self._write_claim(ref, taken, snap)
                     return taken.as_claim(ClaimOutcome.TAKEOVER)
                 except (gexc.FailedPrecondition, gexc.NotFound):
+                    self._seen.drop(ref.path)
                     _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
+
+    def _write_claim(self, ref: Any, record: _ClaimDocument, snap: Any) -> None:
+        """`record` over the claim, if it is still as `snap` saw it (else FailedPrecondition)."""
+        doc = record.to_doc()
+        self._wrote(ref, doc, ref.update(doc, option=self._cas(snap), **self._call))
+
+    def _claim_record(self, ref: Any, key: str, *, fresh: bool, what: str) -> tuple[Any, Any]:
+        """(snapshot, claim record) of `key`; UnknownClaim when there is none."""
+        snap = self._snapshot(ref, fresh=fresh)
+        if not snap.exists:
+            raise UnknownClaim(f"no delivery claim for {key!r} to {what}")
+        return snap, _ClaimDocument.from_doc(snap.to_dict())
 
     def begin_post(
         self,
@@ -244,10 +347,10 @@ class FirestoreStore:
         ref = self._delivery(key)
         with _translated("begin_post"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
-                snap = ref.get(**self._call)
-                if not snap.exists:
-                    raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
-                current = _ClaimDocument.from_doc(snap.to_dict())
+                # The first round starts from the claim as this delivery wrote it (no read).
+                snap, current = self._claim_record(
+                    ref, key, fresh=round_ > 0, what="start a post on"
+                )
                 begun = _begun(
                     current,
                     key=key,
@@ -258,48 +361,63 @@ class FirestoreStore:
                     thread_ts=thread_ts,
                 )
                 try:
-                    ref.update(begun.to_doc(), option=self._cas(snap), **self._call)
+                    self._write_claim(ref, begun, snap)
                     return
                 except (gexc.FailedPrecondition, gexc.NotFound):
-                    _backoff(round_)  # changed since we read it: a takeover, perhaps
+                    self._seen.drop(ref.path)
+                    if round_:
+                        _backoff(round_)  # changed since we read it: a takeover, perhaps
         raise TransientError(f"begin_post {key!r}: the claim kept changing under us")
+
+    def _set_claim_fields(self, key: str, changes: dict[str, Any], what: str) -> None:
+        """A blind update of some fields of an existing claim (UnknownClaim if it is gone)."""
+        ref = self._delivery(key)
+        seen = self._seen.get(ref.path)
+        try:
+            written = ref.update(changes, **self._call)
+        except gexc.NotFound:
+            self._seen.drop(ref.path)
+            raise UnknownClaim(f"no delivery claim for {key!r} to {what}") from None
+        if seen is None:
+            return
+        self._wrote(ref, {**seen.to_dict(), **changes}, written)
 
     def record_post(self, key: str, channel: str, ts: str) -> None:
         with _translated("record_post"):
-            try:
-                self._delivery(key).update(
-                    {"posted_channel": channel, "posted_ts": ts}, **self._call
-                )
-            except gexc.NotFound:
-                raise UnknownClaim(f"no delivery claim for {key!r} to record the post on") from None
+            self._set_claim_fields(
+                key, {"posted_channel": channel, "posted_ts": ts}, "record the post on"
+            )
 
     def finish(self, key: str, *, result: Mapping[str, Any]) -> None:
         stored = _plain(dict(result), "result")
         with _translated("finish"):
-            try:
-                self._delivery(key).update({"state": _DONE, "result": stored}, **self._call)
-            except gexc.NotFound:
-                raise UnknownClaim(f"no delivery claim for {key!r} to finish") from None
+            self._set_claim_fields(key, {"state": _DONE, "result": stored}, "finish")
 
     def release(self, key: str, *, holder: str | None = None) -> bool:
         ref = self._delivery(key)
         with _translated("release"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
-                snap = ref.get(**self._call)
+                # The first round starts from the claim as last seen: usually our own write.
+                snap = self._snapshot(ref, fresh=round_ > 0)
                 if not snap.exists:
                     return False
                 current = _ClaimDocument.from_doc(snap.to_dict())
                 if current.state == _DONE or (holder is not None and current.holder != holder):
+                    if round_ == 0 and isinstance(snap, _Version):
+                        continue  # as last seen only: look at the claim itself before saying no
                     return False
                 kept = _released(current)
                 try:
                     if kept is None:
                         ref.delete(option=self._cas(snap), **self._call)
+                        self._seen.drop(ref.path)
                     else:
-                        ref.update(kept.to_doc(), option=self._cas(snap), **self._call)
+                        self._write_claim(ref, kept, snap)
                     return True
                 except (gexc.FailedPrecondition, gexc.NotFound):
-                    _backoff(round_)
+                    self._seen.drop(ref.path)
+                    if round_:
+                        _backoff(round_)
         raise TransientError(f"release {key!r}: the claim kept changing under us")
 
     # -- incidents --
@@ -307,34 +425,74 @@ class FirestoreStore:
     def get(self, incident_id: str) -> Incident | None:
         ref = self._incident_ref(incident_id)
         with _translated("get incident"):
-            snap = ref.get(**self._call)
+            snap = self._snapshot(ref, fresh=True)
         return _incident_from_doc(snap.to_dict()) if snap.exists else None
 
-    def create(self, incident: Incident) -> bool:
+    def _finish_in(self, batch: Any, finish: Finish) -> tuple[Any, dict[str, Any]]:
+        """Add `finish` to `batch`: the claim's ref and the fields it sets."""
+        ref = self._delivery(finish.key)
+        changes = _finish_fields(finish)
+        batch.update(ref, changes)
+        return ref, changes
+
+    def _commit(self, batch: Any, finish: Finish) -> list[Any]:
+        """Commit a batch that also finishes a claim: UnknownClaim when that claim is gone."""
+        try:
+            return list(batch.commit(**self._call))
+        except gexc.NotFound:
+            claim_ref = self._delivery(finish.key)
+            if not claim_ref.get(**self._call).exists:
+                self._seen.drop(claim_ref.path)
+                raise UnknownClaim(f"no delivery claim for {finish.key!r} to finish") from None
+            raise
+
+    def _remember_finish(self, ref: Any, changes: dict[str, Any], written: Any) -> None:
+        seen = self._seen.get(ref.path)
+        if seen is not None:
+            self._wrote(ref, {**seen.to_dict(), **changes}, written)
+
+    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
         incident = _normalised(incident)
         ref = self._incident_ref(incident.id)
         write_id = secrets.token_hex(8)
+        doc = _incident_to_doc(incident, write_id)
         with _translated("create incident"):
             try:
-                ref.create(_incident_to_doc(incident, write_id), **self._call)
+                if finish is None:
+                    self._wrote(ref, doc, ref.create(doc, **self._call))
+                    return True
+                # One commit for the incident, its claim's end and the post it records.
+                batch = self._client().batch()
+                batch.create(ref, doc)
+                claim_ref, changes = self._finish_in(batch, finish)
+                written = self._commit(batch, finish)
+                self._wrote(ref, doc, written[0] if written else None)
+                self._remember_finish(claim_ref, changes, written[1] if written[1:] else None)
                 return True
             except gexc.AlreadyExists:
-                snap = ref.get(**self._call)
-        # Our own write id there means our create landed although its answer was lost.
-        return bool(snap.exists and (snap.to_dict() or {}).get(_WRITE_ID) == write_id)
+                snap = self._snapshot(ref, fresh=True)
+            # Our own write id there means our create (and its finish) landed although its
+            # answer was lost.
+            if snap.exists and (snap.to_dict() or {}).get(_WRITE_ID) == write_id:
+                return True
+            if finish is not None:
+                self._finish_alone(finish)
+            return False
 
     def update(
         self,
         incident_id: str,
         fn: Callable[[Incident], Incident],
         *,
-        finish: tuple[str, Mapping[str, Any]] | None = None,
+        finish: Finish | None = None,
     ) -> Incident:
         ref = self._incident_ref(incident_id)
         write_id = secrets.token_hex(8)  # tells our own write from an equal one by someone else
         with _translated("update incident"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
-                snap = ref.get(**self._call)
+                # The first round starts from the incident as last seen (usually read by this
+                # very event a moment ago): no read unless someone wrote it since.
+                snap = self._snapshot(ref, fresh=round_ > 0)
                 if not snap.exists:
                     raise UnknownIncident(f"no incident {incident_id!r}")
                 doc = snap.to_dict()
@@ -343,33 +501,35 @@ class FirestoreStore:
                     return current  # our write (and its finish) landed although its answer was lost
                 new = _checked_update(current, fn)
                 if new is None:
+                    if isinstance(snap, _Version):
+                        continue  # no change to what we last saw: check what is stored now
                     if finish is not None:
-                        self.finish(finish[0], result=finish[1])
+                        self._finish_alone(finish)
                     return current
                 try:
                     incident_doc = _incident_to_doc(new, write_id)
                     if finish is None:
-                        ref.update(incident_doc, option=self._cas(snap), **self._call)
+                        written = ref.update(incident_doc, option=self._cas(snap), **self._call)
+                        self._wrote(ref, incident_doc, written)
                     else:
                         # One commit for both: the incident (if still as read) and the claim.
                         batch = self._client().batch()
                         batch.update(ref, incident_doc, option=self._cas(snap))
-                        batch.update(
-                            self._delivery(finish[0]),
-                            {"state": _DONE, "result": _plain(dict(finish[1]), "result")},
+                        claim_ref, changes = self._finish_in(batch, finish)
+                        results = self._commit(batch, finish)
+                        self._wrote(ref, incident_doc, results[0] if results else None)
+                        self._remember_finish(
+                            claim_ref, changes, results[1] if results[1:] else None
                         )
-                        try:
-                            batch.commit(**self._call)
-                        except gexc.NotFound:
-                            if not self._delivery(finish[0]).get(**self._call).exists:
-                                raise UnknownClaim(
-                                    f"no delivery claim for {finish[0]!r} to finish"
-                                ) from None
-                            raise
                     return new
                 except (gexc.FailedPrecondition, gexc.NotFound):
-                    _backoff(round_)  # someone else wrote first: re-read, re-apply fn
+                    self._seen.drop(ref.path)
+                    if round_:
+                        _backoff(round_)  # someone else wrote first: re-read, re-apply fn
         raise TransientError(f"update incident {incident_id!r}: too many concurrent writers")
+
+    def _finish_alone(self, finish: Finish) -> None:
+        self._set_claim_fields(finish.key, _finish_fields(finish), "finish")
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
         found = [i for i in self.open_incidents(job_path) if i.fingerprint == fingerprint]
@@ -397,7 +557,7 @@ class FirestoreStore:
             .limit(limit)
         )
         with _translated("incidents awaiting an acknowledgement"):
-            found = [_incident_from_doc(s.to_dict()) for s in query.stream(**self._call)]
+            found = self._incidents_of(query)
         # The derived field is written with the rest, but the incident itself decides.
         return _awaiting(found, before, limit)
 
@@ -427,6 +587,14 @@ class FirestoreStore:
         )
         mine = [i for i in found if confirmed_project(i) == project]
         return _newest_confirmed(mine, PROJECT_CONFIRMATIONS_LIMIT)
+
+
+def _finish_fields(finish: Finish) -> dict[str, Any]:
+    """The claim fields `finish` sets (`contract._finished`, as a Firestore update)."""
+    changes: dict[str, Any] = {"state": _DONE, "result": _plain(dict(finish.result), "result")}
+    if finish.posted is not None:
+        changes |= {"posted_channel": finish.posted.channel, "posted_ts": finish.posted.ts}
+    return changes
 
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))

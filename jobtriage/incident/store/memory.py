@@ -17,6 +17,7 @@ from jobtriage.incident.store.contract import (
     MAX_OPEN_PER_JOB,
     Claim,
     ClaimOutcome,
+    Finish,
     UnknownClaim,
     UnknownIncident,
     _awaiting,
@@ -27,6 +28,8 @@ from jobtriage.incident.store.contract import (
     _check_limit,
     _checked_update,
     _ClaimDocument,
+    _done_now,
+    _finished,
     _fresh_claim,
     _judge,
     _message_key,
@@ -47,16 +50,24 @@ class MemoryStore:
         self._deliveries: dict[str, _ClaimDocument] = {}
         self._incidents: dict[str, Incident] = {}
 
-    def claim(self, key: str, *, now: datetime, lease: timedelta) -> Claim:
+    def claim(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        lease: timedelta,
+        done: Mapping[str, Any] | None = None,
+    ) -> Claim:
         now = _check_claim_args(key, now, lease)
         holder = secrets.token_hex(8)
         with self._lock:
             current = self._deliveries.get(key)
             if current is None:
-                self._deliveries[key] = _fresh_claim(key, holder, now, lease)
+                self._deliveries[key] = _fresh_claim(key, holder, now, lease, done)
                 return self._deliveries[key].as_claim(ClaimOutcome.NEW)
             outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
             if taken is not None:
+                taken = _done_now(taken, done)
                 self._deliveries[key] = taken
                 return taken.as_claim(outcome)
             return current.as_claim(outcome)
@@ -119,36 +130,46 @@ class MemoryStore:
         with self._lock:
             return self._incidents.get(incident_id)
 
-    def create(self, incident: Incident) -> bool:
+    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
         incident = _normalised(incident)
         with self._lock:
-            if incident.id in self._incidents:
-                return self._incidents[incident.id] == incident
-            self._incidents[incident.id] = incident
-            return True
+            claim = self._claim_to_finish(finish)
+            created = incident.id not in self._incidents
+            if created:
+                self._incidents[incident.id] = incident
+            if finish is not None and claim is not None:
+                self._deliveries[finish.key] = _finished(claim, finish)
+            return created or self._incidents[incident.id] == incident
+
+    def _claim_to_finish(self, finish: Finish | None) -> _ClaimDocument | None:
+        """The claim `finish` ends (None without one); UnknownClaim when it does not exist.
+        Called under the lock."""
+        if finish is None:
+            return None
+        claim = self._deliveries.get(finish.key)
+        if claim is None:
+            raise UnknownClaim(f"no delivery claim for {finish.key!r} to finish")
+        return claim
 
     def update(
         self,
         incident_id: str,
         fn: Callable[[Incident], Incident],
         *,
-        finish: tuple[str, Mapping[str, Any]] | None = None,
+        finish: Finish | None = None,
     ) -> Incident:
         _check_id(incident_id)
-        stored = _plain(dict(finish[1]), "result") if finish is not None else None
         # fn runs under the lock: it must not call back into the store.
         with self._lock:
             current = self._incidents.get(incident_id)
             if current is None:
                 raise UnknownIncident(f"no incident {incident_id!r}")
-            claim = self._deliveries.get(finish[0]) if finish is not None else None
-            if finish is not None and claim is None:
-                raise UnknownClaim(f"no delivery claim for {finish[0]!r} to finish")
+            claim = self._claim_to_finish(finish)
             new = _checked_update(current, fn)
             if new is not None:
                 self._incidents[incident_id] = new
             if finish is not None and claim is not None:
-                self._deliveries[finish[0]] = replace(claim, state=_DONE, result=stored)
+                self._deliveries[finish.key] = _finished(claim, finish)
             return current if new is None else new
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
