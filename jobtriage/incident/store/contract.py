@@ -421,12 +421,17 @@ def _begun(
     )
 
 
+def _finish_fields(finish: Finish) -> dict[str, Any]:
+    """The claim fields `finish` sets: done, its result, and the post when it carries one."""
+    changes: dict[str, Any] = {"state": _DONE, "result": _plain(dict(finish.result), "result")}
+    if finish.posted is not None:
+        changes |= {"posted_channel": finish.posted.channel, "posted_ts": finish.posted.ts}
+    return changes
+
+
 def _finished(current: _ClaimDocument, finish: Finish) -> _ClaimDocument:
     """The claim record once `finish` ended it."""
-    done = replace(current, state=_DONE, result=_plain(dict(finish.result), "result"))
-    if finish.posted is None:
-        return done
-    return replace(done, posted_channel=finish.posted.channel, posted_ts=finish.posted.ts)
+    return replace(current, **_finish_fields(finish))
 
 
 def _released(current: _ClaimDocument) -> _ClaimDocument | None:

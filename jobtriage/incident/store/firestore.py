@@ -48,6 +48,7 @@ from jobtriage.incident.store.contract import (
     _ClaimDocument,
     _delivery_doc_id,
     _done_now,
+    _finish_fields,
     _fresh_claim,
     _judge,
     _message_key,
@@ -587,14 +588,6 @@ class FirestoreStore:
         )
         mine = [i for i in found if confirmed_project(i) == project]
         return _newest_confirmed(mine, PROJECT_CONFIRMATIONS_LIMIT)
-
-
-def _finish_fields(finish: Finish) -> dict[str, Any]:
-    """The claim fields `finish` sets (`contract._finished`, as a Firestore update)."""
-    changes: dict[str, Any] = {"state": _DONE, "result": _plain(dict(finish.result), "result")}
-    if finish.posted is not None:
-        changes |= {"posted_channel": finish.posted.channel, "posted_ts": finish.posted.ts}
-    return changes
 
 
 _INCIDENT_FIELD_NAMES = tuple(f.name for f in fields(Incident))
