@@ -260,7 +260,7 @@ def _new_alert(
     # Two *different* executions of one job failing the same way at the same moment must not
     # open two incidents: whoever holds the opening claim opens it, the other is redelivered
     # and by then finds the incident open (a thread reply).
-    with ledger.opening(draft.job_path, draft.fingerprint):
+    with ledger.opening(draft.job_path, draft.fingerprint) as opening:
         if delivery.posted is None and (
             rt.store.open_incident(draft.job_path, draft.fingerprint) is not None
         ):
@@ -305,7 +305,7 @@ def _new_alert(
             parent_blocks_json=blocks_json(message),
             causes=ranked_causes(report),
         )
-        rt.store.create(stored, finish=delivery.finish_with("new_alert", stored.id, ts))
+        ledger.create(opening, stored, finish=delivery.finish_with("new_alert", stored.id, ts))
     return EventResult("new_alert", stored.id, ts, report)
 
 

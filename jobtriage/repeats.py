@@ -86,7 +86,7 @@ def post_repeat(
         # its post on its own claim and only counts it).
         return _reply_alone(incident, delivery, rt, report, count, now, broadcast, decision)
     if step_for_new(incident, now) is Step.DEFER:
-        return _defer(incident, execution, count, rt)
+        return _defer(incident, execution, count, rt, delivery)
     return _flush(
         incident,
         delivery,
@@ -125,7 +125,11 @@ def _reply_alone(
 
 
 def _defer(
-    incident: Incident, execution: str, count: Callable[[Incident], Incident], rt: Runtime
+    incident: Incident,
+    execution: str,
+    count: Callable[[Incident], Incident],
+    rt: Runtime,
+    delivery: Delivery,
 ) -> Outcome:
     """Count the repeat now, post it with the next reply (Pub/Sub redelivers it)."""
 
@@ -135,9 +139,12 @@ def _defer(
             return counted  # snoozed meanwhile: held back, not waiting
         return add_pending(counted, execution)
 
-    waiting = rt.store.update(incident.id, wait)
+    # Waiting: the claim is released in the same write, so that the redelivery starts at once.
+    release = delivery.release_with(lambda stored: execution in stored.pending)
+    waiting = rt.store.update(incident.id, wait, release=release)
     if execution not in waiting.pending:
         return (str(Action.HOLD), waiting.id, None)
+    delivery.released = True
     raise Deferred(f"{execution} counted; posted with the next reply of its incident")
 
 

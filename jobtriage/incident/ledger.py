@@ -34,7 +34,15 @@ from typing import Any, Protocol
 
 from jobtriage.clock import Clock
 from jobtriage.errors import PermanentError, TransientError
-from jobtriage.incident.store import Claim, ClaimOutcome, Finish, IncidentStore, PostedMessage
+from jobtriage.incident.model import Incident
+from jobtriage.incident.store import (
+    Claim,
+    ClaimOutcome,
+    Finish,
+    IncidentStore,
+    PostedMessage,
+    Release,
+)
 from jobtriage.notify.metadata import PostKind, PostTag
 from jobtriage.ownlog import get_logger
 
@@ -103,6 +111,9 @@ class Delivery:
     # `posted` is not recorded on the claim yet (`post_once(record=False)`): the write that
     # finishes the delivery records it (`finish_with`), or `Ledger.finish` / `keep` does.
     unrecorded: bool = False
+    # Released together with the incident's last change (`IncidentStore.update(release=)`):
+    # a repeat that waits for the next reply.
+    released: bool = False
 
     def __post_init__(self) -> None:
         self.posted = self.claim.posted
@@ -115,9 +126,22 @@ class Delivery:
         posted = self.posted if self.unrecorded else None
         return Finish(self.key, {"action": action, "incident": incident, "ts": ts}, posted)
 
+    def release_with(self, when: Callable[[Incident], bool]) -> Release:
+        """The `release=` of an incident write that ends this delivery for now, if the stored
+        incident passes `when` (then set `released`)."""
+        return Release(self.key, self.claim.holder, when=when)
+
     @property
     def key(self) -> str:
         return self.claim.key
+
+
+@dataclass
+class Opening:
+    """The opening claim held while an incident is opened (`Ledger.opening`)."""
+
+    release: Release
+    released: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +203,8 @@ class Ledger:
             delivery.unrecorded = False
 
     def release(self, delivery: Delivery) -> None:
-        self.store.release(delivery.key, holder=delivery.claim.holder)
+        if not delivery.released:
+            self.store.release(delivery.key, holder=delivery.claim.holder)
 
     def post_once(
         self,
@@ -219,19 +244,27 @@ class Ledger:
         return ts
 
     @contextmanager
-    def opening(self, job_path: str, fingerprint: str) -> Iterator[None]:
+    def opening(self, job_path: str, fingerprint: str) -> Iterator[Opening]:
         """Hold the one opening claim of this job's fingerprint while an incident is opened;
         `TransientError` (redeliver later) while another delivery holds it. Released once the
-        incident exists, so that the next incident for this fingerprint can open after this one
-        is closed."""
+        incident exists (`create`, in the same write), so that the next incident for this
+        fingerprint can open after this one is closed; on the way out otherwise."""
         key = claim_key(ClaimKind.OPENING, job_path, fingerprint)
-        opening = self.store.claim(key, now=self.clock.now(), lease=OPENING_LEASE)
-        if not opening.owned:
+        claim = self.store.claim(key, now=self.clock.now(), lease=OPENING_LEASE)
+        if not claim.owned:
             raise TransientError(f"an incident for {fingerprint} is being opened right now")
+        opening = Opening(Release(key, claim.holder))
         try:
-            yield
+            yield opening
         finally:
-            self.store.release(key, holder=opening.holder)
+            if not opening.released:
+                self.store.release(key, holder=claim.holder)
+
+    def create(self, opening: Opening, incident: Incident, *, finish: Finish) -> bool:
+        """Store the new incident, finish the delivery and release the opening claim: one write."""
+        created = self.store.create(incident, finish=finish, release=opening.release)
+        opening.released = True
+        return created
 
     def digest_thread(
         self, channel: str, post_digest: Callable[[PostTag], str], *, delivery: Delivery

@@ -27,6 +27,7 @@ from jobtriage.incident.store import (
     Finish,
     FirestoreStore,
     PostedMessage,
+    Release,
 )
 from standins.firestore import RunningEmulator, counted_client
 
@@ -140,6 +141,72 @@ def test_a_delivery_taken_over_by_another_instance_may_not_post(
     theirs.begin_post(KEY, holder=taken.holder, at=LATER, lease=LEASE, channel="C0123")
     again = mine.claim(KEY, now=LATER, lease=LEASE)
     assert again.outcome is ClaimOutcome.BUSY  # still theirs, with its post started
+
+
+OPENING = f"opening:{JOB}:db_connection:ECONNREFUSED"
+
+
+def test_a_new_incident_its_delivery_end_and_the_opening_release_are_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    store.claim(KEY, now=T0, lease=LEASE)
+    held = store.claim(OPENING, now=T0, lease=LEASE)
+    before = Counter(rpcs)
+    done = Finish(KEY, {"action": "new_alert"}, PostedMessage("C0123", "1.2"))
+    assert store.create(incident(), finish=done, release=Release(OPENING, held.holder))
+    assert rpcs - before == Counter({"Commit": 1})
+    # as another instance sees it: the incident, the delivery finished, the opening free
+    assert other.get("inc0001") is not None
+    assert other.claim(KEY, now=T0, lease=LEASE).outcome is ClaimOutcome.DONE
+    assert other.claim(OPENING, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
+
+
+def test_an_opening_another_instance_took_over_meanwhile_is_left_to_it(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    mine, theirs, _ = instances
+    held = mine.claim(OPENING, now=T0, lease=LEASE)
+    taken = theirs.claim(OPENING, now=LATER, lease=LEASE)  # my lease ran out
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    # my remembered version of the opening claim is stale: the commit with the release is
+    # refused, the incident is created without it, and their claim is not mine to release
+    assert mine.create(incident(), release=Release(OPENING, held.holder)) is True
+    assert theirs.get("inc0001") is not None
+    assert mine.claim(OPENING, now=LATER, lease=LEASE).outcome is ClaimOutcome.BUSY
+    assert theirs.release(OPENING, holder=taken.holder) is True
+
+
+def test_a_finished_claim_this_instance_saw_is_answered_without_an_rpc(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    mine, theirs, rpcs = instances
+    first = mine.claim(KEY, now=T0, lease=LEASE)
+    mine.begin_post(KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123")
+    mine.record_post(KEY, "C0123", "1.2")
+    mine.finish(KEY, result={"action": "new_alert"})
+    before = Counter(rpcs)
+    again = mine.claim(KEY, now=LATER, lease=LEASE)  # a duplicate delivery, same instance
+    assert rpcs - before == Counter()
+    assert (again.outcome, again.posted, again.result) == (
+        ClaimOutcome.DONE,
+        PostedMessage("C0123", "1.2"),
+        {"action": "new_alert"},
+    )
+    # the other instance never saw it: it reads, and finds the same
+    assert theirs.claim(KEY, now=LATER, lease=LEASE) == again
+
+
+def test_a_claim_this_instance_saw_unfinished_is_read_again(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    mine, theirs, _ = instances
+    mine.claim(KEY, now=T0, lease=LEASE)
+    taken = theirs.claim(KEY, now=LATER, lease=LEASE)
+    theirs.finish(KEY, result={"action": "thread_reply"})
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    # remembered as mine and pending; the stored claim is finished by them: that is the answer
+    assert mine.claim(KEY, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
 
 
 def test_remembered_documents_are_bounded() -> None:

@@ -24,6 +24,7 @@ from jobtriage.incident.store import (
     IncidentStore,
     PostAttempt,
     PostedMessage,
+    Release,
     UnknownClaim,
     UnknownIncident,
 )
@@ -408,6 +409,39 @@ def test_create_can_finish_the_delivery_in_the_same_write(store: IncidentStore) 
     assert store.claim(other, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
     with pytest.raises(UnknownClaim):
         store.create(incident(2), finish=Finish("never-claimed", {"action": "x"}))
+
+
+def test_create_can_release_the_opening_claim_in_the_same_write(store: IncidentStore) -> None:
+    opening = "opening:" + JOB + ":entrypoint_runtime:ERR_REQUIRE_ESM"
+    held = store.claim(opening, now=T0, lease=LEASE)
+    store.claim(KEY, now=T0, lease=LEASE)
+    done = Finish(KEY, {"action": "new_alert"})
+    assert store.create(incident(1), finish=done, release=Release(opening, held.holder)) is True
+    # Free again: the next incident of this fingerprint may open (once this one is closed).
+    assert store.claim(opening, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
+    assert store.claim(KEY, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+
+
+def test_create_releases_only_an_opening_claim_still_held(store: IncidentStore) -> None:
+    opening = "opening:" + JOB + ":entrypoint_runtime:ERR_REQUIRE_ESM"
+    mine = store.claim(opening, now=T0, lease=LEASE)
+    theirs = store.claim(opening, now=LATER, lease=LEASE)  # my lease ran out: taken over
+    assert theirs.outcome is ClaimOutcome.TAKEOVER
+    assert store.create(incident(1), release=Release(opening, mine.holder)) is True
+    assert store.get("inc0001") is not None  # the incident is stored all the same
+    # Theirs is untouched: still held, by them.
+    assert store.claim(opening, now=LATER, lease=LEASE).outcome is ClaimOutcome.BUSY
+    assert store.release(opening, holder=theirs.holder) is True
+
+
+def test_create_releases_the_opening_claim_when_the_incident_exists(
+    store: IncidentStore,
+) -> None:
+    opening = "opening:" + JOB + ":entrypoint_runtime:ERR_REQUIRE_ESM"
+    store.create(incident(1))
+    held = store.claim(opening, now=T0, lease=LEASE)
+    assert store.create(incident(1, failures=7), release=Release(opening, held.holder)) is False
+    assert store.claim(opening, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
 
 
 def test_a_claim_can_be_taken_already_finished(store: IncidentStore) -> None:

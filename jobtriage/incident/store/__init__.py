@@ -85,6 +85,7 @@ from jobtriage.incident.store.contract import (
     IncidentStore,
     PostAttempt,
     PostedMessage,
+    Release,
     UnknownClaim,
     UnknownIncident,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "MemoryStore",
     "PostAttempt",
     "PostedMessage",
+    "Release",
     "UnknownClaim",
     "UnknownIncident",
     "_incident_to_doc",

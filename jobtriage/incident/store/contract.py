@@ -105,6 +105,21 @@ class Finish:
     posted: PostedMessage | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A claim released in the same write as an incident's change, if `holder` still holds it
+    — as `release(key, holder=holder)` would: the opening claim of the incident `create`
+    stores, or the delivery of a repeat that waits (`update`)."""
+
+    key: str
+    holder: str
+    # `update` only: released only when the incident as stored passes this (None: always)
+    when: Callable[[Incident], bool] | None = None
+
+    def applies(self, incident: Incident) -> bool:
+        return self.when is None or self.when(incident)
+
+
 class UnknownIncident(PermanentError):
     """No incident with that id (e.g. a click on a message whose incident was never stored)."""
 
@@ -152,9 +167,13 @@ class IncidentStore(Protocol):
 
     def get(self, incident_id: str) -> Incident | None: ...
 
-    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
+    def create(
+        self, incident: Incident, *, finish: Finish | None = None, release: Release | None = None
+    ) -> bool:
         """Store a new incident; False when one with that id exists already (not ours).
-        `finish`: that delivery claim is finished in the same write."""
+        `finish`: that delivery claim is finished in the same write. `release`: that claim is
+        released as `release()` would, by the time `create` returns (in the same write when
+        it can be)."""
         ...
 
     def update(
@@ -163,10 +182,13 @@ class IncidentStore(Protocol):
         fn: Callable[[Incident], Incident],
         *,
         finish: Finish | None = None,
+        release: Release | None = None,
     ) -> Incident:
         """fn(current incident) stored as its next version. `finish`: that delivery claim is
         finished in the same write (one commit for a delivery's last incident change and its
-        end), with its post recorded when `finish.posted` says so."""
+        end), with its post recorded when `finish.posted` says so. `release`: that claim is
+        released as `release()` would, by the time `update` returns (in the same write when it
+        can be: a repeat that waits for the next reply)."""
         ...
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...

@@ -36,6 +36,7 @@ from jobtriage.incident.store.contract import (
     Claim,
     ClaimOutcome,
     Finish,
+    Release,
     UnknownClaim,
     UnknownIncident,
     _awaiting,
@@ -119,6 +120,10 @@ def _backoff(round_: int) -> None:
     """A short random pause before re-reading a document another writer just changed."""
     time.sleep(random.uniform(0, min(0.2, 0.005 * (2**round_))))  # noqa: S311 (jitter)
 
+
+# A release in another write's commit: (the claim's ref, its version as last seen, the record it
+# leaves — None to delete it).
+_Freed = tuple[Any, Any, dict[str, Any] | None]
 
 # How many documents an instance remembers the last version of (`_Seen`).
 SEEN_DOCUMENTS = 128
@@ -294,6 +299,8 @@ class FirestoreStore:
         now = _check_claim_args(key, now, lease)
         holder = secrets.token_hex(8)
         ref = self._delivery(key)
+        if (finished := self._finished(ref, now)) is not None:
+            return finished.as_claim(ClaimOutcome.DONE)
         with _translated("claim"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
                 fresh = _fresh_claim(key, holder, now, lease, done)
@@ -322,6 +329,19 @@ class FirestoreStore:
                     self._seen.drop(ref.path)
                     _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
+
+    def _finished(self, ref: Any, now: datetime) -> _ClaimDocument | None:
+        """The claim as this instance last saw it, if that was finished and not yet expired. A
+        finished claim never changes again (no claim takes it, no release frees it), so a
+        duplicate delivery, a taken alert place or a window's digest is known without an RPC."""
+        seen = self._seen.get(ref.path)
+        if seen is None:
+            return None
+        try:
+            record = _ClaimDocument.from_doc(seen.to_dict())
+        except PermanentError:
+            return None
+        return record if record.state == _DONE and record.expire_at > now else None
 
     def _write_claim(self, ref: Any, record: _ClaimDocument, snap: Any) -> None:
         """`record` over the claim, if it is still as `snap` saw it (else FailedPrecondition)."""
@@ -452,33 +472,101 @@ class FirestoreStore:
         if seen is not None:
             self._wrote(ref, {**seen.to_dict(), **changes}, written)
 
-    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
+    def create(
+        self, incident: Incident, *, finish: Finish | None = None, release: Release | None = None
+    ) -> bool:
         incident = _normalised(incident)
         ref = self._incident_ref(incident.id)
         write_id = secrets.token_hex(8)
         doc = _incident_to_doc(incident, write_id)
         with _translated("create incident"):
+            freed = self._release_write(release)
             try:
-                if finish is None:
-                    self._wrote(ref, doc, ref.create(doc, **self._call))
-                    return True
-                # One commit for the incident, its claim's end and the post it records.
-                batch = self._client().batch()
-                batch.create(ref, doc)
-                claim_ref, changes = self._finish_in(batch, finish)
-                written = self._commit(batch, finish)
-                self._wrote(ref, doc, written[0] if written else None)
+                created, released = self._create(ref, doc, write_id, finish, freed)
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                if freed is None:
+                    raise
+                # The claim to release changed since this instance saw it (taken over, perhaps):
+                # create without it, and release it as `release` does (if still ours).
+                self._seen.drop(freed[0].path)
+                created, released = self._create(ref, doc, write_id, finish, None)
+            if release is not None and not released:
+                self.release(release.key, holder=release.holder)
+            return created
+
+    def _release_write(self, release: Release | None) -> _Freed | None:
+        """What releasing `release` writes, from the claim as last seen: (ref, that version,
+        the record left — None to delete it). None when it cannot go into the same commit (not
+        seen here, or not ours as seen: `release` decides on the claim itself)."""
+        if release is None:
+            return None
+        ref = self._delivery(release.key)
+        seen = self._seen.get(ref.path)
+        if seen is None:
+            return None
+        try:
+            current = _ClaimDocument.from_doc(seen.to_dict())
+        except PermanentError:
+            return None
+        if current.state == _DONE or current.holder != release.holder:
+            return None
+        kept = _released(current)
+        return ref, seen, None if kept is None else kept.to_doc()
+
+    def _release_in(self, batch: Any, freed: _Freed | None) -> None:
+        """Add the release `_release_write` worked out to `batch` (conditional on the claim
+        being as last seen)."""
+        if freed is None:
+            return
+        freed_ref, seen, kept = freed
+        if kept is None:
+            batch.delete(freed_ref, option=self._cas(seen))
+        else:
+            batch.update(freed_ref, kept, option=self._cas(seen))
+
+    def _released_in(self, freed: _Freed | None, written: list[Any]) -> None:
+        """Remember what the commit with that release left (its result is the last one)."""
+        if freed is None:
+            return
+        freed_ref, _, kept = freed
+        if kept is None:
+            self._seen.drop(freed_ref.path)
+        else:
+            self._wrote(freed_ref, kept, written[-1] if written else None)
+
+    def _create(
+        self,
+        ref: Any,
+        doc: dict[str, Any],
+        write_id: str,
+        finish: Finish | None,
+        freed: _Freed | None,
+    ) -> tuple[bool, bool]:
+        """One commit for the incident, its claim's end and the post it records, and the
+        opening claim's release: (created, released in that commit)."""
+        try:
+            if finish is None and freed is None:
+                self._wrote(ref, doc, ref.create(doc, **self._call))
+                return True, False
+            batch = self._client().batch()
+            batch.create(ref, doc)
+            claim_ref, changes = self._finish_in(batch, finish) if finish else (None, {})
+            self._release_in(batch, freed)
+            written = self._commit(batch, finish) if finish else list(batch.commit(**self._call))
+            self._wrote(ref, doc, written[0] if written else None)
+            if claim_ref is not None:
                 self._remember_finish(claim_ref, changes, written[1] if written[1:] else None)
-                return True
-            except gexc.AlreadyExists:
-                snap = self._snapshot(ref, fresh=True)
-            # Our own write id there means our create (and its finish) landed although its
-            # answer was lost.
-            if snap.exists and (snap.to_dict() or {}).get(_WRITE_ID) == write_id:
-                return True
-            if finish is not None:
-                self._finish_alone(finish)
-            return False
+            self._released_in(freed, written)
+            return True, freed is not None
+        except gexc.AlreadyExists:
+            snap = self._snapshot(ref, fresh=True)
+        # Our own write id there means our create (and its finish) landed although its
+        # answer was lost.
+        if snap.exists and (snap.to_dict() or {}).get(_WRITE_ID) == write_id:
+            return True, freed is not None
+        if finish is not None:
+            self._finish_alone(finish)
+        return False, False
 
     def update(
         self,
@@ -486,47 +574,77 @@ class FirestoreStore:
         fn: Callable[[Incident], Incident],
         *,
         finish: Finish | None = None,
+        release: Release | None = None,
     ) -> Incident:
         ref = self._incident_ref(incident_id)
         write_id = secrets.token_hex(8)  # tells our own write from an equal one by someone else
         with _translated("update incident"):
-            for round_ in range(MAX_CONTENDED_ROUNDS):
-                # The first round starts from the incident as last seen (usually read by this
-                # very event a moment ago): no read unless someone wrote it since.
-                snap = self._snapshot(ref, fresh=round_ > 0)
-                if not snap.exists:
-                    raise UnknownIncident(f"no incident {incident_id!r}")
-                doc = snap.to_dict()
-                current = _incident_from_doc(doc)
-                if (doc or {}).get(_WRITE_ID) == write_id:
-                    return current  # our write (and its finish) landed although its answer was lost
-                new = _checked_update(current, fn)
-                if new is None:
-                    if isinstance(snap, _Version):
-                        continue  # no change to what we last saw: check what is stored now
-                    if finish is not None:
-                        self._finish_alone(finish)
-                    return current
-                try:
-                    incident_doc = _incident_to_doc(new, write_id)
-                    if finish is None:
-                        written = ref.update(incident_doc, option=self._cas(snap), **self._call)
-                        self._wrote(ref, incident_doc, written)
-                    else:
-                        # One commit for both: the incident (if still as read) and the claim.
-                        batch = self._client().batch()
-                        batch.update(ref, incident_doc, option=self._cas(snap))
-                        claim_ref, changes = self._finish_in(batch, finish)
-                        results = self._commit(batch, finish)
-                        self._wrote(ref, incident_doc, results[0] if results else None)
-                        self._remember_finish(
-                            claim_ref, changes, results[1] if results[1:] else None
-                        )
-                    return new
-                except (gexc.FailedPrecondition, gexc.NotFound):
-                    self._seen.drop(ref.path)
-                    if round_:
-                        _backoff(round_)  # someone else wrote first: re-read, re-apply fn
+            updated, released = self._update(ref, incident_id, fn, write_id, finish, release)
+            if release is not None and not released and release.applies(updated):
+                self.release(release.key, holder=release.holder)
+            return updated
+
+    def _update(
+        self,
+        ref: Any,
+        incident_id: str,
+        fn: Callable[[Incident], Incident],
+        write_id: str,
+        finish: Finish | None,
+        release: Release | None,
+    ) -> tuple[Incident, bool]:
+        """(the incident as it is now, whether `release` went into its commit)."""
+        for round_ in range(MAX_CONTENDED_ROUNDS):
+            # The first round starts from the incident as last seen (usually read by this very
+            # event a moment ago): no read unless someone wrote it since.
+            snap = self._snapshot(ref, fresh=round_ > 0)
+            if not snap.exists:
+                raise UnknownIncident(f"no incident {incident_id!r}")
+            doc = snap.to_dict()
+            current = _incident_from_doc(doc)
+            if (doc or {}).get(_WRITE_ID) == write_id:
+                # our write (and its finish) landed although its answer was lost; whether its
+                # release did is for `release` to find out
+                return current, False
+            new = _checked_update(current, fn)
+            freed = (
+                self._release_write(release)
+                if release and release.applies(new or current)
+                else None
+            )
+            if new is None:
+                if isinstance(snap, _Version):
+                    continue  # no change to what we last saw: check what is stored now
+                if finish is not None:
+                    self._finish_alone(finish)
+                return current, False
+            incident_doc = _incident_to_doc(new, write_id)
+            try:
+                if finish is None and freed is None:
+                    written = ref.update(incident_doc, option=self._cas(snap), **self._call)
+                    self._wrote(ref, incident_doc, written)
+                    return new, False
+                # One commit for all: the incident (if still as read), the claim's end, the
+                # release.
+                batch = self._client().batch()
+                batch.update(ref, incident_doc, option=self._cas(snap))
+                claim_ref, changes = self._finish_in(batch, finish) if finish else (None, {})
+                self._release_in(batch, freed)
+                results = (
+                    self._commit(batch, finish) if finish else list(batch.commit(**self._call))
+                )
+                self._wrote(ref, incident_doc, results[0] if results else None)
+                if claim_ref is not None:
+                    self._remember_finish(claim_ref, changes, results[1] if results[1:] else None)
+                self._released_in(freed, results)
+                return new, freed is not None
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                self._seen.drop(ref.path)
+                if freed is not None:
+                    # either document may have changed: the release goes on its own from now
+                    self._seen.drop(freed[0].path)
+                if round_:
+                    _backoff(round_)  # someone else wrote first: re-read, re-apply fn
         raise TransientError(f"update incident {incident_id!r}: too many concurrent writers")
 
     def _finish_alone(self, finish: Finish) -> None:

@@ -18,6 +18,7 @@ from jobtriage.incident.store.contract import (
     Claim,
     ClaimOutcome,
     Finish,
+    Release,
     UnknownClaim,
     UnknownIncident,
     _awaiting,
@@ -113,24 +114,30 @@ class MemoryStore:
 
     def release(self, key: str, *, holder: str | None = None) -> bool:
         with self._lock:
-            current = self._deliveries.get(key)
-            if current is None or current.state == _DONE:
-                return False
-            if holder is not None and current.holder != holder:
-                return False
-            kept = _released(current)
-            if kept is None:
-                del self._deliveries[key]
-            else:
-                self._deliveries[key] = kept
-            return True
+            return self._release(key, holder)
+
+    def _release(self, key: str, holder: str | None) -> bool:
+        """Called under the lock."""
+        current = self._deliveries.get(key)
+        if current is None or current.state == _DONE:
+            return False
+        if holder is not None and current.holder != holder:
+            return False
+        kept = _released(current)
+        if kept is None:
+            del self._deliveries[key]
+        else:
+            self._deliveries[key] = kept
+        return True
 
     def get(self, incident_id: str) -> Incident | None:
         _check_id(incident_id)
         with self._lock:
             return self._incidents.get(incident_id)
 
-    def create(self, incident: Incident, *, finish: Finish | None = None) -> bool:
+    def create(
+        self, incident: Incident, *, finish: Finish | None = None, release: Release | None = None
+    ) -> bool:
         incident = _normalised(incident)
         with self._lock:
             claim = self._claim_to_finish(finish)
@@ -139,6 +146,8 @@ class MemoryStore:
                 self._incidents[incident.id] = incident
             if finish is not None and claim is not None:
                 self._deliveries[finish.key] = _finished(claim, finish)
+            if release is not None:
+                self._release(release.key, release.holder)
             return created or self._incidents[incident.id] == incident
 
     def _claim_to_finish(self, finish: Finish | None) -> _ClaimDocument | None:
@@ -157,6 +166,7 @@ class MemoryStore:
         fn: Callable[[Incident], Incident],
         *,
         finish: Finish | None = None,
+        release: Release | None = None,
     ) -> Incident:
         _check_id(incident_id)
         # fn runs under the lock: it must not call back into the store.
@@ -170,7 +180,10 @@ class MemoryStore:
                 self._incidents[incident_id] = new
             if finish is not None and claim is not None:
                 self._deliveries[finish.key] = _finished(claim, finish)
-            return current if new is None else new
+            result = current if new is None else new
+            if release is not None and release.applies(result):
+                self._release(release.key, release.holder)
+            return result
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
         found = [i for i in self.open_incidents(job_path) if i.fingerprint == fingerprint]
