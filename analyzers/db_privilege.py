@@ -117,6 +117,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("permission denied to create database", "CREATE_DB_DENIED", 0.93, _CREATE_DB),
     sig("permission denied to create", "PERMISSION_DENIED", 0.9, _DENIED),
     sig("must be owner of", "MUST_BE_OWNER", 0.94, _OWNER),
+    # a tool's own check of the same (`the user "x" is not owner of the "public" schema`)
+    sig("is not owner of", "MUST_BE_OWNER", 0.86, _OWNER, r"is not (?:the )?owner of"),
     sig("must be superuser", "SUPERUSER_REQUIRED", 0.93, _SUPER),
     sig("only superuser", "SUPERUSER_REQUIRED", 0.88, _SUPER),
     sig("must be member of role", "MUST_BE_OWNER", 0.9, _OWNER),

@@ -263,6 +263,14 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ER_DUP_ENTRY", "UNIQUE_VIOLATION", 0.88, _DUPLICATE),
     Signature("contains null values", "CONSTRAINT_VIOLATION", 0.88, _CONSTRAINT),
     Signature("violates not-null constraint", "CONSTRAINT_VIOLATION", 0.85, _CONSTRAINT),
+    # MySQL 1364 (strict mode): a NOT NULL column without a default, left out of an INSERT
+    Signature(
+        "doesn't have a default value",
+        "CONSTRAINT_VIOLATION",
+        0.8,
+        _CONSTRAINT,
+        re.compile(r"Field '[^']+' doesn't have a default value"),
+    ),
     Signature("violates foreign key constraint", "CONSTRAINT_VIOLATION", 0.85, _CONSTRAINT),
     Signature("Cannot add foreign key constraint", "CONSTRAINT_VIOLATION", 0.85, _CONSTRAINT),
     Signature("syntax error at or near", "SQL_SYNTAX", 0.88, _SYNTAX),

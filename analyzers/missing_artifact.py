@@ -157,6 +157,10 @@ _DEPENDENCY_MISSING = Text(
     en="A library, driver or package the job needs is not installed in the image",
     ko="Job에 필요한 라이브러리·드라이버·패키지가 이미지에 설치되어 있지 않음",
 )
+_TZDATA = Text(
+    en="The image has no time-zone database (tzdata), so a named time zone cannot be loaded",
+    ko="이미지에 시간대 데이터베이스(tzdata)가 없어 이름으로 지정한 시간대를 불러오지 못함",
+)
 SIGNATURES: tuple[Signature, ...] = (
     Signature("executable file not found in $PATH", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
     Signature("error finding executable", "EXECUTABLE_NOT_FOUND", 0.93, _EXECUTABLE),
@@ -278,6 +282,36 @@ SIGNATURES: tuple[Signature, ...] = (
         0.78,
         _CA_CERTS,
         r"googleapis\.com.*x509: certificate signed by unknown authority",
+    ),
+    # ... and for any public host named by URL (a minimal image trusts nobody; a private host's
+    # own CA is another matter: no IP addresses, no cluster or corporate names)
+    sig(
+        "certificate signed by unknown authority",
+        "CA_CERTS_MISSING",
+        0.72,
+        _CA_CERTS,
+        r"https?://(?![\d.]+[:/\s\"])(?![^/\s\"]*\.(?:local|internal|svc|lan|corp|intranet)\b)"
+        r"[^/\s\"]+\.[a-z]{2,}\b.*x509: certificate signed by unknown authority",
+    ),
+    # Named time zones need the tzdata files (Go's time.LoadLocation, Python's zoneinfo, ICU):
+    # a minimal image has none
+    sig("unknown time zone", "TZDATA_MISSING", 0.8, _TZDATA, r"unknown time ?zone [A-Z]\w+/"),
+    sig("ZoneInfoNotFoundError", "TZDATA_MISSING", 0.84, _TZDATA),
+    sig("No time zone found with key", "TZDATA_MISSING", 0.84, _TZDATA),
+    sig("Invalid IANA time", "TZDATA_MISSING", 0.74, _TZDATA),
+    # .NET without the ICU libraries (libicu) in the image: globalization-invariant mode refused
+    # by the SQL Server client, or the runtime finding no ICU at all
+    sig("Globalization Invariant Mode is not supported", "ICU_MISSING", 0.88, _DEPENDENCY_MISSING),
+    sig("Couldn't find a valid ICU package", "ICU_MISSING", 0.9, _DEPENDENCY_MISSING),
+    # Flyway 10 moved each database's support into its own module (flyway-database-postgresql…)
+    sig("No database found to handle", "DRIVER_MISSING", 0.86, _DEPENDENCY_MISSING),
+    # sqlx's migrate! / Migrator::new reading a directory the image does not have
+    sig(
+        "while resolving migrations",
+        "MIGRATIONS_DIR_MISSING",
+        0.86,
+        _MIGRATIONS_DIR,
+        r"while resolving migrations: .*(No such file|cannot find the (?:file|path)|os error [23]\b)",
     ),
     # Spring: a class-path resource the build did not package; the JVM's native library loader
     sig(

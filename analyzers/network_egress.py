@@ -111,7 +111,31 @@ _DNS = Text(
 
 _PRIVATE = r"(?:\b10\.\d{1,3}|\b172\.(?:1[6-9]|2\d|3[01])|\b192\.168)\.\d{1,3}\.\d{1,3}"
 
+_NOT_ALLOWED = Text(
+    en="The server admits only listed client IPs, and the job's egress address is not listed "
+    "(a Cloud Run job's address changes unless it leaves through Cloud NAT with a static IP)",
+    ko="서버가 허용 목록의 클라이언트 IP만 받는데 Job의 egress 주소가 목록에 없음(Cloud Run "
+    "Job의 주소는 고정 IP Cloud NAT를 거치지 않으면 바뀜)",
+)
+
 SIGNATURES: tuple[Signature, ...] = (
+    # A database or API with an IP allow list: MongoDB Atlas's network access list, Azure SQL's
+    # and Azure Database's server firewall, Cloud SQL's authorized networks
+    sig("isn't whitelisted", "IP_NOT_ALLOWED", 0.86, _NOT_ALLOWED),
+    sig(
+        "is not allowed to access the server",
+        "IP_NOT_ALLOWED",
+        0.88,
+        _NOT_ALLOWED,
+        r"Client with IP address '[^']+' is not allowed to access the server",
+    ),
+    sig(
+        "access list",
+        "IP_NOT_ALLOWED",
+        0.8,
+        _NOT_ALLOWED,
+        r"IP (?:address )?(?:is )?not (?:on|in) (?:the|your) (?:IP |network )?access list",
+    ),
     sig(
         "timeout",
         "PRIVATE_IP_TIMEOUT",

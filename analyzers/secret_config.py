@@ -122,6 +122,12 @@ _DB_SETTING_UNSET = Text(
     "configuration reads is missing)",
     ko="DB 호스트·이름이 설정되지 않은 채 드라이버에 전달됨(설정이 읽는 환경변수 누락)",
 )
+_LOOPBACK = Text(
+    en="The job connects to localhost, where nothing listens in a Cloud Run task unless a "
+    "sidecar does: the host setting is probably unset or left at its default",
+    ko="Job이 localhost로 연결함: Cloud Run 태스크에서는 사이드카가 없으면 아무것도 수신하지 "
+    "않음 — 호스트 설정이 비어 있거나 기본값 그대로일 가능성",
+)
 _MASTER_KEY = Text(
     en="The credentials master key is missing or wrong (RAILS_MASTER_KEY / config/master.key)",
     ko="credentials 마스터 키가 없거나 틀림(RAILS_MASTER_KEY / config/master.key)",
@@ -258,6 +264,30 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("cannot parse `", "URL_INVALID", 0.86, _URL_INVALID, r"cannot parse `\w+://"),
     sig("invalid port", "URL_INVALID", 0.88, _URL_INVALID, r'invalid port ".*" after host'),
     sig("ParseConnectOptions", "URL_INVALID", 0.86, _URL_INVALID),
+    # Go's net/url on a DSN with an unencoded % or control character, or no scheme at all;
+    # Python's urllib on a password with : or @ in it
+    # A refused connection to the loopback address: weaker than db_connection's refusal (a
+    # Cloud SQL Auth Proxy sidecar does listen there), so this ranks second, as the alternative
+    sig(
+        "127.0.0.1",
+        "LOOPBACK_HOST",
+        0.6,
+        _LOOPBACK,
+        r"(?:ECONNREFUSED|[Cc]onnection refused|Errno 111).*\b127\.0\.0\.1\b"
+        r"|\b127\.0\.0\.1\b.*(?:ECONNREFUSED|[Cc]onnection refused|Errno 111)",
+    ),
+    sig(
+        "localhost",
+        "LOOPBACK_HOST",
+        0.6,
+        _LOOPBACK,
+        r"(?:ECONNREFUSED|[Cc]onnection refused|Errno 111).*\blocalhost\b"
+        r"|\blocalhost\b.*(?:ECONNREFUSED|[Cc]onnection refused|Errno 111)",
+    ),
+    sig("invalid URL escape", "URL_INVALID", 0.88, _URL_INVALID),
+    sig("invalid control character in URL", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("first path segment in URL cannot contain colon", "URL_INVALID", 0.86, _URL_INVALID),
+    sig("Port could not be cast to integer value", "URL_INVALID", 0.88, _URL_INVALID),
     sig("RelativeUrlWithoutBase", "URL_INVALID", 0.86, _URL_INVALID),
     sig("Could not resolve placeholder", "CONFIG_INVALID", 0.9, _CONFIG_INVALID),
     sig("secret_key_base", "CONFIG_INVALID", 0.9, _CONFIG_INVALID, r"Missing .?secret_key_base"),
@@ -289,7 +319,7 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("could not find default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
     # Configuration loaders of other stacks (domain knowledge; no corpus case needed them)
     sig(
-        "validation error for",
+        "validation error",
         "CONFIG_INVALID",
         0.85,
         _CONFIG_INVALID,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
 from jobtriage.console import console_links
-from jobtriage.diagnosis.calibration import calibrate
+from jobtriage.diagnosis.calibration import calibrate, contested
 from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.differential import differential
 from jobtriage.diagnosis.error_line import likely_error
@@ -138,7 +138,7 @@ def build_report(
     opinion = analysis.second_opinion
     disputed = opinion is not None and causes[0].finding is not None and opinion != causes[0].id
     if calibrated:
-        causes = calibrate(causes, disputed=disputed)
+        causes = calibrate(causes, disputed=disputed, contested=contested(causes))
     top = causes[0]
     gaps = evidence.gaps + analysis.gaps
     changes = diff_executions(

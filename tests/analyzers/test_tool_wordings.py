@@ -878,6 +878,101 @@ WORDINGS = [
         "db_connection",
         "MYSQL_UNREACHABLE",
     ),
+    # --- cross-stack wordings added from the corpus's development misses ----------------------
+    Wording(
+        "an unknown authority for a public host named by URL (no CA bundle in the image)",
+        (
+            'Post "https://hooks.example.com/api/v2/notify": x509: certificate signed by unknown'
+            " authority",
+        ),
+        "missing_artifact",
+        "CA_CERTS_MISSING",
+        min_strength=0.7,
+    ),
+    Wording(
+        "Go's time.LoadLocation without tzdata",
+        ("panic: unknown time zone Europe/Berlin",),
+        "missing_artifact",
+        "TZDATA_MISSING",
+    ),
+    Wording(
+        "Python's zoneinfo without tzdata",
+        ("zoneinfo._common.ZoneInfoNotFoundError: 'No time zone found with key Asia/Seoul'",),
+        "missing_artifact",
+        "TZDATA_MISSING",
+    ),
+    Wording(
+        ".NET without libicu in the image",
+        (
+            "Unhandled exception. System.NotSupportedException: Globalization Invariant Mode is"
+            " not supported.",
+        ),
+        "missing_artifact",
+        "ICU_MISSING",
+    ),
+    Wording(
+        "Flyway 10 without its database module",
+        ("ERROR: No database found to handle jdbc:postgresql://10.0.0.5:5432/shop",),
+        "missing_artifact",
+        "DRIVER_MISSING",
+    ),
+    Wording(
+        "sqlx's migrator on a directory the image lacks",
+        ("Error: while resolving migrations: No such file or directory (os error 2)",),
+        "missing_artifact",
+        "MIGRATIONS_DIR_MISSING",
+    ),
+    Wording(
+        "Go's net/url on a DSN with an unencoded %",
+        ('error: parse "postgres://app:p%zz@db/shop": invalid URL escape "%zz"',),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "Python's urllib on a password with a colon in it",
+        ("ValueError: Port could not be cast to integer value as 'secret'",),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "a tool's own schema-owner check",
+        (
+            'Error: could not check schema owner: the user "app" is not owner of the "public" schema',
+        ),
+        "db_privilege",
+        "MUST_BE_OWNER",
+    ),
+    Wording(
+        "MySQL 1364 in strict mode",
+        ("Error 1364: Field 'created_at' doesn't have a default value",),
+        "migration_sql",
+        "CONSTRAINT_VIOLATION",
+    ),
+    Wording(
+        "MongoDB Atlas refusing an address not on its access list",
+        (
+            "MongooseServerSelectionError: Could not connect to any servers in your MongoDB Atlas"
+            " cluster. One common reason is that you're trying to access the database from an IP"
+            " that isn't whitelisted.",
+        ),
+        "network_egress",
+        "IP_NOT_ALLOWED",
+    ),
+    Wording(
+        "Azure SQL's server firewall",
+        (
+            "Cannot open server 'shop' requested by the login. Client with IP address"
+            " '34.1.2.3' is not allowed to access the server.",
+        ),
+        "network_egress",
+        "IP_NOT_ALLOWED",
+    ),
+    Wording(
+        "pydantic-settings with several fields missing",
+        ("pydantic.error_wrappers.ValidationError: 3 validation errors for Settings",),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -1122,6 +1217,29 @@ NEAR_MISSES = [
         "a permission denied on a data file is not the entry point",
         ('open "/data/out.csv": permission denied',),
         ("entrypoint_runtime", "ENTRY_NOT_EXECUTABLE"),
+    ),
+    NearMiss(
+        "an unknown authority for a cluster-internal host is its own CA's",
+        (
+            'Get "https://vault.vault.svc:8200/v1/secret": x509: certificate signed by unknown'
+            " authority",
+        ),
+        ("missing_artifact", "CA_CERTS_MISSING"),
+    ),
+    NearMiss(
+        "an unknown authority for an IP address",
+        ('Get "https://10.1.2.3/api": x509: certificate signed by unknown authority',),
+        ("missing_artifact", "CA_CERTS_MISSING"),
+    ),
+    NearMiss(
+        "a time zone the job names wrongly in its own settings is not tzdata",
+        ("invalid timezone setting 'CEST' in config.yaml",),
+        ("missing_artifact", "TZDATA_MISSING"),
+    ),
+    NearMiss(
+        "localhost that answered is not a refusal",
+        ("connected to localhost:5432 after 2 attempts",),
+        ("secret_config", "LOOPBACK_HOST"),
     ),
 ]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from jobtriage.diagnosis import Report, build_report, fallback
 from jobtriage.diagnosis.calibration import TABLE as CALIBRATION
-from jobtriage.diagnosis.calibration import calibrated_top, table
+from jobtriage.diagnosis.calibration import calibrated_top, contested, table
 from jobtriage.evidence import (
     Evidence,
     ExecutionInfo,
@@ -82,6 +82,7 @@ class Outcome:
     signature: str = ""
     strength: float = 0.0  # the top finding's strength (what the calibration table reads)
     disputed: bool = False  # the learned fallback prefers another cause than the rules' top
+    contested: bool = False  # another cause has a named finding too (`calibration.contested`)
 
     @property
     def right(self) -> bool:
@@ -101,8 +102,13 @@ class Outcome:
 
     def recalibrated(self, tables: Tables) -> Outcome:
         """This outcome as a calibration table would show it (rules' findings only: the learned
-        fallback carries its own cross-validated figure); a disputed top reads its own table."""
-        rows = (tables.disputed if self.disputed else ()) or tables.rules
+        fallback carries its own cross-validated figure); a disputed or contested top reads its
+        own table."""
+        rows = (
+            (tables.disputed if self.disputed else ())
+            or (tables.contested if self.contested else ())
+            or tables.rules
+        )
         if not self.by_rules or not rows:
             return self
         return replace(self, confidence=calibrated_top(self.strength, rows))
@@ -110,10 +116,12 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """The two calibration tables: for undisputed tops, and for tops the model disputes."""
+    """The calibration tables: for clear tops, for tops the model disputes, and for tops another
+    named finding contests."""
 
     rules: Sequence[tuple[float, float]] = ()
     disputed: Sequence[tuple[float, float]] = ()
+    contested: Sequence[tuple[float, float]] = ()
 
 
 FOLDS = Path(__file__).resolve().parents[2] / "build" / "fallback-folds"
@@ -151,6 +159,7 @@ def diagnose(
         top.signature if top else "",
         top.strength if top else 0.0,
         report.disputed_by is not None,
+        contested(report.causes),
     )
 
 
@@ -248,11 +257,13 @@ CALIBRATION_MIN_CASES = 8
 
 
 def fit_tables(outcomes: Iterable[Outcome]) -> Tables:
-    """Both tables: undisputed tops, and tops the learned fallback disputes, fitted apart."""
+    """The tables, fitted apart: clear tops, tops the learned fallback disputes, and (undisputed)
+    tops another named finding contests."""
     outcomes = list(outcomes)
     return Tables(
-        rules=fit_calibration(o for o in outcomes if not o.disputed),
+        rules=fit_calibration(o for o in outcomes if not o.disputed and not o.contested),
         disputed=fit_calibration(o for o in outcomes if o.disputed),
+        contested=fit_calibration(o for o in outcomes if o.contested and not o.disputed),
     )
 
 
@@ -409,15 +420,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "fitted_on": "held-out part, rules' findings",
                     "rules": fitted.rules,
                     "disputed": fitted.disputed,
+                    "contested": fitted.contested,
                 },
                 indent=1,
             )
             + "\n",
             encoding="utf-8",
         )
-        print(f"wrote {CALIBRATION.name}: {fitted.rules}; disputed: {fitted.disputed}")
+        print(
+            f"wrote {CALIBRATION.name}: {fitted.rules}; disputed: {fitted.disputed}; "
+            f"contested: {fitted.contested}"
+        )
         return 0
-    tables = Tables() if args.rules_only else Tables(rules=table(), disputed=table(key="disputed"))
+    tables = (
+        Tables()
+        if args.rules_only
+        else Tables(rules=table(), disputed=table(key="disputed"), contested=table(key="contested"))
+    )
     parts = {k: Part(k, [o.recalibrated(tables) for o in p.outcomes]) for k, p in raw.items()}
     if not args.rules_only:
         parts["heldout, cross-fitted"] = cross_fitted(raw["heldout"])

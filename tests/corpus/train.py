@@ -32,7 +32,7 @@ from tests.corpus.cases import Case, load_all  # noqa: E402
 C_GRID = (0.1, 0.3, 1.0)
 FOLDS = 5
 # Probability steps of the reliability table.
-STEPS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+STEPS = (0.0, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 # The model speaks only where its cross-validated accuracy is at least this.
 MIN_ACCURACY = 0.5
 KEEP_FEATURES = 8000
