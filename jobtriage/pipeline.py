@@ -42,7 +42,7 @@ from datetime import datetime
 
 from jobtriage.diagnosis import Report, build_report, to_text
 from jobtriage.diagnosis.rank import base_priors
-from jobtriage.errors import PermanentError, TransientError
+from jobtriage.errors import Deferred, PermanentError, TransientError
 from jobtriage.evidence import JobEvent
 from jobtriage.evidence.gather import gather
 from jobtriage.incident.decide import (
@@ -82,6 +82,16 @@ class EventResult:
 
 def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     ledger = rt.ledger
+    if event.failed and (named := rt.waiting.named_in(event.ref.execution_path)):
+        # Named in a reply this instance posted and stored: nothing left to do (no store call).
+        log.info("already named in a reply; nothing to do", extra=_ctx(event) | {"incident": named})
+        return EventResult("coalesced", named)
+    if event.failed and (until := rt.waiting.until(event.ref.execution_path, rt.clock.now())):
+        # Deferred here a moment ago: not before its incident's next reply (no store call).
+        raise Deferred(
+            f"{event.ref.execution} is counted in its incident; posted with the next reply "
+            f"(not before {until:%H:%M:%S})"
+        )
     claim = ledger.claim_execution(event.ref.execution_path)
     if claim.outcome is ClaimOutcome.DONE:
         log.info("already delivered; nothing to do", extra=_ctx(event) | {"claim": "done"})

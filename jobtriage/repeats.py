@@ -20,6 +20,7 @@ from jobtriage.incident.coalesce import (
     Step,
     add_pending,
     finish_flush,
+    next_reply_at,
     start_flush,
     step_for_known,
     step_for_new,
@@ -57,6 +58,7 @@ def known_repeat(
             held = rt.store.update(incident.id, _hold(execution))
             return (str(Action.HOLD), held.id, None)
         if step is Step.WAIT:
+            rt.waiting.note(delivery.key, next_reply_at(incident), now=now)
             raise Deferred(f"{execution} is counted in its incident; posted with the next reply")
         return _flush(incident, delivery, rt, now=now, execution=execution)
     return None
@@ -145,6 +147,7 @@ def _defer(
     if execution not in waiting.pending:
         return (str(Action.HOLD), waiting.id, None)
     delivery.released = True
+    rt.waiting.note(delivery.key, next_reply_at(waiting), now=rt.clock.now())
     raise Deferred(f"{execution} counted; posted with the next reply of its incident")
 
 
@@ -182,19 +185,33 @@ def _flush(
         covered.append(names)
         return marked
 
-    marked = rt.store.update(incident.id, mark)
+    # The post's start goes into the same write as the mark, when there is something to post
+    # (the mark function has run by the time the store asks).
+    begin = (
+        delivery.begin_with(
+            now, incident.channel, incident.thread_root, lambda _: bool(covered and covered[0])
+        )
+        if delivery.posted is None and incident.channel and incident.thread_root
+        else None
+    )
+    marked = rt.store.update(incident.id, mark, begin=begin)
     if deferred or not covered:
         raise Deferred(f"another delivery is posting the repeats of incident {incident.id}")
     names = covered[0]
     if not names:
         return ("coalesced", incident.id, None)
     message = _message(marked, names, report, execution, rt)
-    ts = _post_in_thread(marked, delivery, rt, message, execution, broadcast=broadcast)
+    ts = _post_in_thread(
+        marked, delivery, rt, message, execution, broadcast=broadcast, begun=begin is not None
+    )
     final = rt.store.update(
         incident.id,
         lambda cur: finish_flush(cur, names, now=now),
         finish=delivery.finish_with(action, incident.id, ts),
     )
+    # the others' redeliveries on this instance are acknowledged at once (`incident.waiting`)
+    others = [f"{final.job_path}/executions/{n}" for n in names if n != execution]
+    rt.waiting.note_named(others, final.id)
     update_parent(rt.notifier, final, rt.lang)
     if len(names) > 1:
         log.info(
@@ -211,6 +228,7 @@ def _post_in_thread(
     execution: str,
     *,
     broadcast: bool,
+    begun: bool = False,
 ) -> str:
     """Post `message` once in the incident's thread, tagged with this delivery (metadata)."""
     channel, root = incident.channel, incident.thread_root
@@ -225,6 +243,7 @@ def _post_in_thread(
         execution=execution,
         thread_ts=root,
         record=False,  # recorded by the incident's next write (`finish_with`)
+        begun=begun,
     )
 
 

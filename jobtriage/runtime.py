@@ -16,6 +16,7 @@ from jobtriage.evidence.gather import Sources
 from jobtriage.incident.ledger import Ledger
 from jobtriage.incident.recall import ProjectCache
 from jobtriage.incident.store import IncidentStore
+from jobtriage.incident.waiting import Waiting
 from jobtriage.notify.notifier import Notifier
 from jobtriage.settings import Settings
 from jobtriage.text import Lang
@@ -37,6 +38,8 @@ class Runtime:
     group_cache: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
     # A project's confirmed incidents, and when they were read (`incident.recall`).
     project_cache: ProjectCache = field(default_factory=dict)
+    # Repeats this instance deferred, and until when (`incident.waiting`).
+    waiting: Waiting = field(default_factory=Waiting)
 
     def __post_init__(self) -> None:
         self.lang = self.settings.lang

@@ -36,6 +36,7 @@ from jobtriage.clock import Clock
 from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import (
+    Begin,
     Claim,
     ClaimOutcome,
     Finish,
@@ -125,6 +126,13 @@ class Delivery:
         self.finished = True
         posted = self.posted if self.unrecorded else None
         return Finish(self.key, {"action": action, "incident": incident, "ts": ts}, posted)
+
+    def begin_with(
+        self, at: datetime, channel: str, thread_ts: str | None, when: Callable[[Incident], bool]
+    ) -> Begin:
+        """The `begin=` of an incident write right before this delivery posts: its post's
+        start (`Ledger.post_once(begun=True)` then posts without a write of its own)."""
+        return Begin(self.key, self.claim.holder, at, CLAIM_LEASE, channel, thread_ts, when)
 
     def release_with(self, when: Callable[[Incident], bool]) -> Release:
         """The `release=` of an incident write that ends this delivery for now, if the stored
@@ -217,6 +225,7 @@ class Ledger:
         execution: str = "",
         thread_ts: str | None = None,
         record: bool = True,
+        begun: bool = False,
     ) -> str:
         """Post once per claim: a post an earlier delivery recorded (or `reconciled` found) is
         reused. A new one is announced on the claim first (`begin_post`: where, when; refused
@@ -225,17 +234,19 @@ class Ledger:
         a lost answer in that gap is found again by the next holder's lookup.
 
         `record=False`: the caller's next write records it (`Delivery.finish_with`), one write
-        fewer. A crash before that write is the same gap as above, found by the lookup."""
+        fewer. A crash before that write is the same gap as above, found by the lookup.
+        `begun`: the caller's last write announced it already (`begin_with`)."""
         if delivery.posted is not None:
             return delivery.posted.ts
-        self.store.begin_post(
-            delivery.key,
-            holder=delivery.claim.holder,
-            at=self.clock.now(),
-            lease=CLAIM_LEASE,
-            channel=channel,
-            thread_ts=thread_ts,
-        )
+        if not begun:
+            self.store.begin_post(
+                delivery.key,
+                holder=delivery.claim.holder,
+                at=self.clock.now(),
+                lease=CLAIM_LEASE,
+                channel=channel,
+                thread_ts=thread_ts,
+            )
         ts = post(PostTag(delivery.key, kind, incident=incident, execution=execution))
         delivery.posted = PostedMessage(channel, ts, thread_ts)
         delivery.unrecorded = not record

@@ -937,7 +937,8 @@ WORDINGS = [
     Wording(
         "a tool's own schema-owner check",
         (
-            'Error: could not check schema owner: the user "app" is not owner of the "public" schema',
+            "Error: could not check schema owner:"
+            ' the user "app" is not owner of the "public" schema',
         ),
         "db_privilege",
         "MUST_BE_OWNER",

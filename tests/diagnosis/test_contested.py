@@ -26,7 +26,8 @@ def test_a_contested_top_shows_the_contested_calibration() -> None:
     loopback = build_report(evidence(REFUSED_LOCALHOST))
     private = build_report(evidence(REFUSED_PRIVATE))
     assert loopback.top.id == private.top.id == "db_connection"
-    assert loopback.top.finding is not None and private.top.finding is not None
+    assert loopback.top.finding is not None
+    assert private.top.finding is not None
     assert loopback.top.finding.strength == private.top.finding.strength  # the same signature
     assert not contested(private.causes)
     assert loopback.top.confidence < private.top.confidence

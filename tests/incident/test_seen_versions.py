@@ -22,6 +22,7 @@ import pytest
 
 from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
+    Begin,
     ClaimLost,
     ClaimOutcome,
     Finish,
@@ -207,6 +208,32 @@ def test_a_claim_this_instance_saw_unfinished_is_read_again(
     assert taken.outcome is ClaimOutcome.TAKEOVER
     # remembered as mine and pending; the stored claim is finished by them: that is the answer
     assert mine.claim(KEY, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+
+
+def test_an_incident_change_and_the_post_it_announces_are_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    store.create(incident())
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    before = Counter(rpcs)
+    store.update("inc0001", bump, begin=Begin(KEY, held.holder, T0, LEASE, "C0123"))
+    assert rpcs - before == Counter({"Commit": 1})
+    assert other.claim(KEY, now=LATER + LEASE, lease=LEASE).unsettled is not None
+
+
+def test_a_post_start_on_a_claim_another_instance_took_is_refused(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    mine, theirs, _ = instances
+    mine.create(incident())
+    held = mine.claim(KEY, now=T0, lease=LEASE)
+    theirs.claim(KEY, now=LATER, lease=LEASE)  # my remembered version is stale now
+    with pytest.raises(ClaimLost):
+        mine.update("inc0001", bump, begin=Begin(KEY, held.holder, LATER, LEASE, "C0123"))
+    stored = theirs.get("inc0001")
+    assert stored is not None
+    assert stored.failures == 2  # the change went alone; the post was not started
 
 
 def test_remembered_documents_are_bounded() -> None:

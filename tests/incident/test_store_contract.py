@@ -18,6 +18,7 @@ import pytest
 
 from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
+    Begin,
     ClaimLost,
     ClaimOutcome,
     Finish,
@@ -442,6 +443,39 @@ def test_create_releases_the_opening_claim_when_the_incident_exists(
     held = store.claim(opening, now=T0, lease=LEASE)
     assert store.create(incident(1, failures=7), release=Release(opening, held.holder)) is False
     assert store.claim(opening, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
+
+
+def test_update_can_start_the_post_in_the_same_write(store: IncidentStore) -> None:
+    store.create(incident(1))
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    begin = Begin(KEY, held.holder, T0, LEASE, "C0123", "1.1", when=lambda i: i.held_back == 1)
+    store.update("inc0001", lambda i: replace(i, held_back=1), begin=begin)
+    # a takeover now sees the post started (look in Slack before posting again)
+    taken = store.claim(KEY, now=T0 + 2 * LEASE, lease=LEASE)
+    assert taken.unsettled == PostAttempt(T0, "C0123", "1.1")
+
+
+def test_a_post_start_the_incident_does_not_pass_is_not_recorded(store: IncidentStore) -> None:
+    store.create(incident(1))
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    begin = Begin(KEY, held.holder, T0, LEASE, "C0123", when=lambda i: i.held_back == 5)
+    store.update("inc0001", lambda i: replace(i, held_back=1), begin=begin)
+    assert store.claim(KEY, now=T0 + 2 * LEASE, lease=LEASE).unsettled is None
+
+
+def test_a_post_start_by_a_holder_taken_over_is_refused_after_the_change(
+    store: IncidentStore,
+) -> None:
+    store.create(incident(1))
+    mine = store.claim(KEY, now=T0, lease=LEASE)
+    store.claim(KEY, now=LATER, lease=LEASE)  # taken over
+    begin = Begin(KEY, mine.holder, LATER, LEASE, "C0123")
+    with pytest.raises(ClaimLost):
+        store.update("inc0001", lambda i: replace(i, held_back=1), begin=begin)
+    # the change itself is stored (as a separate begin_post after it would have left it)
+    current = store.get("inc0001")
+    assert current is not None
+    assert current.held_back == 1
 
 
 def test_a_claim_can_be_taken_already_finished(store: IncidentStore) -> None:

@@ -81,15 +81,49 @@ def test_repeats_within_the_window_become_one_reply(h: Harness) -> None:
     assert len(replies) == 2
     for event in (second, third, fourth):
         assert event.execution in replies[-1]
-    # Their redeliveries post nothing; a duplicate message is a duplicate.
+    # Their redeliveries post nothing: on this instance, which posted the reply, without a store
+    # call; on another, the store says so (and finishes the claim: then a duplicate).
+    calls = sum(h.store.calls.values())
     assert _deliver(rt, second).action == "coalesced"  # type: ignore[union-attr]
     assert _deliver(rt, fourth).action == "coalesced"  # type: ignore[union-attr]
-    assert _deliver(rt, fourth).action == "duplicate"  # type: ignore[union-attr]
+    assert sum(h.store.calls.values()) == calls
+    other = h.runtime()
+    assert _deliver(other, fourth).action == "coalesced"  # type: ignore[union-attr]
+    assert _deliver(other, fourth).action == "duplicate"  # type: ignore[union-attr]
     assert len(h.slack.messages()) == 3
     for event in h.plan.events:
         assert _named(h, event.execution) == 1, event.execution
     # the parent message shows the count
     assert "5 times" in json.dumps(h.slack.messages("chat.update")[-1].blocks)
+
+
+def test_a_redelivery_before_the_window_ends_is_answered_without_the_store(h: Harness) -> None:
+    """The instance that deferred a repeat knows until when it waits: a redelivery before then
+    is handed back at once (no store call, nothing posted); after it, the store decides."""
+    rt = h.runtime()
+    alert, first, second, *_ = h.plan.events
+    _deliver(rt, alert)
+    h.vt.advance(2)
+    _deliver(rt, first)
+    h.vt.advance(2)
+    with pytest.raises(Deferred):
+        _deliver(rt, second)
+    calls, posts = sum(h.store.calls.values()), len(h.slack.messages())
+    h.vt.advance(10)  # Pub/Sub's first redelivery, still inside the window
+    with pytest.raises(Deferred, match="not before"):
+        _deliver(rt, second)
+    assert sum(h.store.calls.values()) == calls
+    assert len(h.slack.messages()) == posts
+    # Another instance knows nothing of it: the store says the same.
+    with pytest.raises(Deferred):
+        _deliver(h.runtime(), second)
+    assert sum(h.store.calls.values()) > calls
+    # After the window: posted once, by the redelivery.
+    h.vt.advance(COALESCE_WINDOW.total_seconds())
+    result = _deliver(rt, second)
+    assert result is not None
+    assert result.action == "thread_reply"
+    assert _named(h, second.execution) == 1
 
 
 def _two_waiting(h: Harness) -> tuple[Runtime, tuple[PlannedEvent, ...]]:

@@ -120,6 +120,24 @@ class Release:
         return self.when is None or self.when(incident)
 
 
+@dataclass(frozen=True, slots=True)
+class Begin:
+    """A post's start (`begin_post`) recorded in the same write as an incident's change — the
+    mark of the repeats a reply is about to name — when the incident as stored passes `when`.
+    ClaimLost as `begin_post` would, by the time `update` returns."""
+
+    key: str
+    holder: str
+    at: datetime
+    lease: timedelta
+    channel: str
+    thread_ts: str | None = None
+    when: Callable[[Incident], bool] | None = None
+
+    def applies(self, incident: Incident) -> bool:
+        return self.when is None or self.when(incident)
+
+
 class UnknownIncident(PermanentError):
     """No incident with that id (e.g. a click on a message whose incident was never stored)."""
 
@@ -183,12 +201,14 @@ class IncidentStore(Protocol):
         *,
         finish: Finish | None = None,
         release: Release | None = None,
+        begin: Begin | None = None,
     ) -> Incident:
         """fn(current incident) stored as its next version. `finish`: that delivery claim is
         finished in the same write (one commit for a delivery's last incident change and its
         end), with its post recorded when `finish.posted` says so. `release`: that claim is
         released as `release()` would, by the time `update` returns (in the same write when it
-        can be: a repeat that waits for the next reply)."""
+        can be: a repeat that waits for the next reply). `begin`: that post's start recorded
+        (`begin_post`), in the same write when it can be."""
         ...
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...

@@ -33,6 +33,7 @@ from jobtriage.incident.store.contract import (
     MAX_CONTENDED_ROUNDS,
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
+    Begin,
     Claim,
     ClaimOutcome,
     Finish,
@@ -575,14 +576,52 @@ class FirestoreStore:
         *,
         finish: Finish | None = None,
         release: Release | None = None,
+        begin: Begin | None = None,
     ) -> Incident:
         ref = self._incident_ref(incident_id)
         write_id = secrets.token_hex(8)  # tells our own write from an equal one by someone else
         with _translated("update incident"):
-            updated, released = self._update(ref, incident_id, fn, write_id, finish, release)
+            updated, released, begun = self._update(
+                ref, incident_id, fn, write_id, finish, release, begin
+            )
             if release is not None and not released and release.applies(updated):
                 self.release(release.key, holder=release.holder)
-            return updated
+        if begin is not None and not begun and begin.applies(updated):
+            b = begin
+            self.begin_post(
+                b.key,
+                holder=b.holder,
+                at=b.at,
+                lease=b.lease,
+                channel=b.channel,
+                thread_ts=b.thread_ts,
+            )
+        return updated
+
+    def _begin_write(self, begin: Begin | None) -> tuple[Any, Any, dict[str, Any]] | None:
+        """What `begin` writes, from the claim as last seen: (ref, that version, the record).
+        None when it cannot go into the same commit (not seen here, or not ours as seen:
+        `begin_post` decides on the claim itself, and says ClaimLost)."""
+        if begin is None:
+            return None
+        ref = self._delivery(begin.key)
+        seen = self._seen.get(ref.path)
+        if seen is None:
+            return None
+        try:
+            current = _ClaimDocument.from_doc(seen.to_dict())
+            begun = _begun(
+                current,
+                key=begin.key,
+                holder=begin.holder,
+                at=begin.at,
+                lease=begin.lease,
+                channel=begin.channel,
+                thread_ts=begin.thread_ts,
+            )
+        except (PermanentError, TransientError):
+            return None
+        return ref, seen, begun.to_doc()
 
     def _update(
         self,
@@ -592,8 +631,9 @@ class FirestoreStore:
         write_id: str,
         finish: Finish | None,
         release: Release | None,
-    ) -> tuple[Incident, bool]:
-        """(the incident as it is now, whether `release` went into its commit)."""
+        begin: Begin | None = None,
+    ) -> tuple[Incident, bool, bool]:
+        """(the incident as it is now, whether `release` and `begin` went into its commit)."""
         for round_ in range(MAX_CONTENDED_ROUNDS):
             # The first round starts from the incident as last seen (usually read by this very
             # event a moment ago): no read unless someone wrote it since.
@@ -605,44 +645,56 @@ class FirestoreStore:
             if (doc or {}).get(_WRITE_ID) == write_id:
                 # our write (and its finish) landed although its answer was lost; whether its
                 # release did is for `release` to find out
-                return current, False
+                return current, False, False
             new = _checked_update(current, fn)
             freed = (
                 self._release_write(release)
                 if release and release.applies(new or current)
                 else None
             )
+            started = self._begin_write(begin) if begin and begin.applies(new or current) else None
             if new is None:
                 if isinstance(snap, _Version):
                     continue  # no change to what we last saw: check what is stored now
                 if finish is not None:
                     self._finish_alone(finish)
-                return current, False
+                return current, False, False
             incident_doc = _incident_to_doc(new, write_id)
             try:
-                if finish is None and freed is None:
+                if finish is None and freed is None and started is None:
                     written = ref.update(incident_doc, option=self._cas(snap), **self._call)
                     self._wrote(ref, incident_doc, written)
-                    return new, False
+                    return new, False, False
                 # One commit for all: the incident (if still as read), the claim's end, the
                 # release.
                 batch = self._client().batch()
                 batch.update(ref, incident_doc, option=self._cas(snap))
                 claim_ref, changes = self._finish_in(batch, finish) if finish else (None, {})
                 self._release_in(batch, freed)
+                if started is not None:
+                    batch.update(started[0], started[2], option=self._cas(started[1]))
                 results = (
                     self._commit(batch, finish) if finish else list(batch.commit(**self._call))
                 )
                 self._wrote(ref, incident_doc, results[0] if results else None)
                 if claim_ref is not None:
                     self._remember_finish(claim_ref, changes, results[1] if results[1:] else None)
-                self._released_in(freed, results)
-                return new, freed is not None
+                if started is not None:
+                    self._wrote(started[0], started[2], results[-1] if results else None)
+                    if freed is not None:
+                        # the release's result is the one before the post's start
+                        self._released_in(freed, results[:-1])
+                else:
+                    self._released_in(freed, results)
+                return new, freed is not None, started is not None
             except (gexc.FailedPrecondition, gexc.NotFound):
                 self._seen.drop(ref.path)
+                # any document may have changed: the release and the post's start go on their
+                # own from now
                 if freed is not None:
-                    # either document may have changed: the release goes on its own from now
                     self._seen.drop(freed[0].path)
+                if started is not None:
+                    self._seen.drop(started[0].path)
                 if round_:
                     _backoff(round_)  # someone else wrote first: re-read, re-apply fn
         raise TransientError(f"update incident {incident_id!r}: too many concurrent writers")

@@ -15,6 +15,7 @@ from jobtriage.incident.model import Incident
 from jobtriage.incident.store.contract import (
     _DONE,
     MAX_OPEN_PER_JOB,
+    Begin,
     Claim,
     ClaimOutcome,
     Finish,
@@ -84,18 +85,30 @@ class MemoryStore:
         thread_ts: str | None = None,
     ) -> None:
         with self._lock:
-            current = self._deliveries.get(key)
-            if current is None:
-                raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
-            self._deliveries[key] = _begun(
-                current,
-                key=key,
-                holder=holder,
-                at=at,
-                lease=lease,
-                channel=channel,
-                thread_ts=thread_ts,
-            )
+            self._begin(key, holder, at, lease, channel, thread_ts)
+
+    def _begin(
+        self,
+        key: str,
+        holder: str,
+        at: datetime,
+        lease: timedelta,
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        """Called under the lock."""
+        current = self._deliveries.get(key)
+        if current is None:
+            raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
+        self._deliveries[key] = _begun(
+            current,
+            key=key,
+            holder=holder,
+            at=at,
+            lease=lease,
+            channel=channel,
+            thread_ts=thread_ts,
+        )
 
     def record_post(self, key: str, channel: str, ts: str) -> None:
         with self._lock:
@@ -167,6 +180,7 @@ class MemoryStore:
         *,
         finish: Finish | None = None,
         release: Release | None = None,
+        begin: Begin | None = None,
     ) -> Incident:
         _check_id(incident_id)
         # fn runs under the lock: it must not call back into the store.
@@ -183,6 +197,9 @@ class MemoryStore:
             result = current if new is None else new
             if release is not None and release.applies(result):
                 self._release(release.key, release.holder)
+            if begin is not None and begin.applies(result):
+                b = begin
+                self._begin(b.key, b.holder, b.at, b.lease, b.channel, b.thread_ts)
             return result
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
