@@ -311,7 +311,8 @@ SIGNATURES: tuple[Signature, ...] = (
         "MIGRATIONS_DIR_MISSING",
         0.86,
         _MIGRATIONS_DIR,
-        r"while resolving migrations: .*(No such file|cannot find the (?:file|path)|os error [23]\b)",
+        r"while resolving migrations: "
+        r".*(No such file|cannot find the (?:file|path)|os error [23]\b)",
     ),
     # Spring: a class-path resource the build did not package; the JVM's native library loader
     sig(
