@@ -115,6 +115,8 @@ class Delivery:
     # Released together with the incident's last change (`IncidentStore.update(release=)`):
     # a repeat that waits for the next reply.
     released: bool = False
+    # Its post was started (`begin_post`) by the write that took its alert place.
+    begun: bool = False
 
     def __post_init__(self) -> None:
         self.posted = self.claim.posted
@@ -128,7 +130,11 @@ class Delivery:
         return Finish(self.key, {"action": action, "incident": incident, "ts": ts}, posted)
 
     def begin_with(
-        self, at: datetime, channel: str, thread_ts: str | None, when: Callable[[Incident], bool]
+        self,
+        at: datetime,
+        channel: str,
+        thread_ts: str | None,
+        when: Callable[[Incident], bool] | None = None,
     ) -> Begin:
         """The `begin=` of an incident write right before this delivery posts: its post's
         start (`Ledger.post_once(begun=True)` then posts without a write of its own)."""
@@ -238,7 +244,7 @@ class Ledger:
         `begun`: the caller's last write announced it already (`begin_with`)."""
         if delivery.posted is not None:
             return delivery.posted.ts
-        if not begun:
+        if not (begun or delivery.begun):
             self.store.begin_post(
                 delivery.key,
                 holder=delivery.claim.holder,
@@ -282,7 +288,9 @@ class Ledger:
     ) -> str | None:
         """Where a new incident's alert goes: None for a message of its own, or the ts of the
         digest thread once `DIGEST_AFTER` incidents were opened in this `DIGEST_WINDOW`
-        (`post_digest` posts that digest message, once per window).
+        (`post_digest` posts that digest message, once per window). A place taken here starts
+        the alert's post in the same write (`Delivery.begun`: `post_once` then posts without a
+        write of its own).
 
         The places are claims (created once, decided by the store), so concurrent deliveries
         agree without a counter: each new incident takes the first free one of the window's
@@ -291,12 +299,15 @@ class Ledger:
         """
         now = self.clock.now()
         window = int(now.timestamp() // DIGEST_WINDOW.total_seconds())
+        begin = None if delivery.posted else delivery.begin_with(now, channel, None)
         for place in range(DIGEST_AFTER):
             key = claim_key(ClaimKind.ALERT_PLACE, channel, window, place)
-            # Taken and finished in one write: a place only marks that the alert is counted.
+            # Taken and finished in one write: a place only marks that the alert is counted;
+            # the same write starts the alert's post.
             mark = {"place": place, "by": delivery.key}
-            taken = self.store.claim(key, now=now, lease=DIGEST_WINDOW * 2, done=mark)
+            taken = self.store.claim(key, now=now, lease=DIGEST_WINDOW * 2, done=mark, begin=begin)
             if taken.owned:
+                delivery.begun = begin is not None
                 return None
             if taken.result is not None and taken.result.get("by") == delivery.key:
                 return None  # taken by an earlier attempt of this very delivery

@@ -236,6 +236,29 @@ def test_a_post_start_on_a_claim_another_instance_took_is_refused(
     assert stored.failures == 2  # the change went alone; the post was not started
 
 
+def test_an_alert_place_and_the_alerts_post_start_are_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    before = Counter(rpcs)
+    begin = Begin(KEY, held.holder, T0, LEASE, "C0123")
+    assert store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done={}, begin=begin).owned
+    assert rpcs - before == Counter({"Commit": 1})
+    assert other.claim(KEY, now=LATER + LEASE, lease=LEASE).unsettled is not None
+
+
+def test_a_place_taken_for_a_claim_another_instance_took_starts_no_post(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    mine, theirs, _ = instances
+    held = mine.claim(KEY, now=T0, lease=LEASE)
+    theirs.claim(KEY, now=LATER, lease=LEASE)  # my remembered version is stale now
+    begin = Begin(KEY, held.holder, LATER, LEASE, "C0123")
+    with pytest.raises(ClaimLost):
+        mine.claim("alert-place:C0123:1:0", now=LATER, lease=LEASE, done={}, begin=begin)
+
+
 def test_remembered_documents_are_bounded() -> None:
     from jobtriage.incident.store.firestore import SEEN_DOCUMENTS, _Seen
 

@@ -478,6 +478,25 @@ def test_a_post_start_by_a_holder_taken_over_is_refused_after_the_change(
     assert current.held_back == 1
 
 
+def test_a_claim_taken_can_start_another_claims_post(store: IncidentStore) -> None:
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    begin = Begin(KEY, held.holder, T0, LEASE, "C0123")
+    place = store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done={"p": 0}, begin=begin)
+    assert place.owned
+    assert store.claim(KEY, now=T0 + 2 * LEASE, lease=LEASE).unsettled == PostAttempt(
+        T0, "C0123", None
+    )
+
+
+def test_a_claim_not_taken_starts_no_post(store: IncidentStore) -> None:
+    store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done={"p": 0})
+    held = store.claim(KEY, now=T0, lease=LEASE)
+    begin = Begin(KEY, held.holder, T0, LEASE, "C0123")
+    place = store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done={"p": 1}, begin=begin)
+    assert place.outcome is ClaimOutcome.DONE
+    assert store.claim(KEY, now=T0 + 2 * LEASE, lease=LEASE).unsettled is None
+
+
 def test_a_claim_can_be_taken_already_finished(store: IncidentStore) -> None:
     mark = {"place": 0, "by": KEY}
     taken = store.claim("alert-place:C0123:1:0", now=T0, lease=LEASE, done=mark)

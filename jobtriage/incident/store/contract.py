@@ -161,9 +161,12 @@ class IncidentStore(Protocol):
         now: datetime,
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
+        begin: Begin | None = None,
     ) -> Claim:
         """Create-if-absent decides who holds `key`. `done`: a claim that only marks something
-        taken (nothing to post) is stored already finished with this result, in the same write."""
+        taken (nothing to post) is stored already finished with this result, in the same write.
+        `begin`: when the claim comes back owned, that (other) claim's post has been started
+        (`begin_post`; in the same write when it can be, and ClaimLost as `begin_post` says)."""
         ...
 
     def begin_post(
@@ -460,6 +463,19 @@ def _begun(
         attempt_channel=channel,
         attempt_thread_ts=thread_ts or None,
         lease_until=max(current.lease_until, at + lease),
+    )
+
+
+def _begun_by(current: _ClaimDocument, begin: Begin) -> _ClaimDocument:
+    """`_begun` with what `begin` names."""
+    return _begun(
+        current,
+        key=begin.key,
+        holder=begin.holder,
+        at=begin.at,
+        lease=begin.lease,
+        channel=begin.channel,
+        thread_ts=begin.thread_ts,
     )
 
 

@@ -42,6 +42,7 @@ from jobtriage.incident.store.contract import (
     UnknownIncident,
     _awaiting,
     _begun,
+    _begun_by,
     _by_opening,
     _check_claim_args,
     _check_id,
@@ -296,39 +297,72 @@ class FirestoreStore:
         now: datetime,
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
+        begin: Begin | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
-        holder = secrets.token_hex(8)
         ref = self._delivery(key)
         if (finished := self._finished(ref, now)) is not None:
             return finished.as_claim(ClaimOutcome.DONE)
         with _translated("claim"):
-            for round_ in range(MAX_CONTENDED_ROUNDS):
-                fresh = _fresh_claim(key, holder, now, lease, done)
-                try:
-                    doc = fresh.to_doc()
+            claim, begun = self._claim(ref, key, now, lease, done, begin)
+        if begin is not None and claim.owned and not begun:
+            self._begin_alone(begin)
+        return claim
+
+    def _claim(
+        self,
+        ref: Any,
+        key: str,
+        now: datetime,
+        lease: timedelta,
+        done: Mapping[str, Any] | None,
+        begin: Begin | None,
+    ) -> tuple[Claim, bool]:
+        """(the claim, whether `begin` went into the write that created it)."""
+        holder = secrets.token_hex(8)
+        started = self._begin_write(begin)
+        for round_ in range(MAX_CONTENDED_ROUNDS):
+            fresh = _fresh_claim(key, holder, now, lease, done)
+            doc = fresh.to_doc()
+            try:
+                if started is None:
                     self._wrote(ref, doc, ref.create(doc, **self._call))
-                    return fresh.as_claim(ClaimOutcome.NEW)
-                except gexc.AlreadyExists:
-                    pass
-                snap = self._snapshot(ref, fresh=True)
-                if not snap.exists:
-                    continue  # released since: create again
-                current = _ClaimDocument.from_doc(snap.to_dict())
-                if current.holder == holder:
-                    # Our own write landed although its answer was lost (retried after a timeout).
-                    mine = ClaimOutcome.NEW if current.attempt == 1 else ClaimOutcome.TAKEOVER
-                    return current.as_claim(mine)
-                outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
-                if taken is None:
-                    return current.as_claim(outcome)
-                taken = _done_now(taken, done)
-                try:
-                    self._write_claim(ref, taken, snap)
-                    return taken.as_claim(ClaimOutcome.TAKEOVER)
-                except (gexc.FailedPrecondition, gexc.NotFound):
-                    self._seen.drop(ref.path)
-                    _backoff(round_)  # another delivery moved first: look again
+                    return fresh.as_claim(ClaimOutcome.NEW), False
+                # One commit for the new claim and the other claim's post start.
+                batch = self._client().batch()
+                batch.create(ref, doc)
+                batch.update(started[0], started[2], option=self._cas(started[1]))
+                written = list(batch.commit(**self._call))
+                self._wrote(ref, doc, written[0] if written else None)
+                self._wrote(started[0], started[2], written[1] if written[1:] else None)
+                return fresh.as_claim(ClaimOutcome.NEW), True
+            except gexc.AlreadyExists:
+                pass
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                if started is None:
+                    raise
+                # the claim to start a post on changed since this instance saw it: without it
+                self._seen.drop(started[0].path)
+                started = None
+                continue
+            snap = self._snapshot(ref, fresh=True)
+            if not snap.exists:
+                continue  # released since: create again
+            current = _ClaimDocument.from_doc(snap.to_dict())
+            if current.holder == holder:
+                # Our own write landed although its answer was lost (retried after a timeout).
+                mine = ClaimOutcome.NEW if current.attempt == 1 else ClaimOutcome.TAKEOVER
+                return current.as_claim(mine), False
+            outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
+            if taken is None:
+                return current.as_claim(outcome), False
+            taken = _done_now(taken, done)
+            try:
+                self._write_claim(ref, taken, snap)
+                return taken.as_claim(ClaimOutcome.TAKEOVER), False
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                self._seen.drop(ref.path)
+                _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
 
     def _finished(self, ref: Any, now: datetime) -> _ClaimDocument | None:
@@ -587,16 +621,18 @@ class FirestoreStore:
             if release is not None and not released and release.applies(updated):
                 self.release(release.key, holder=release.holder)
         if begin is not None and not begun and begin.applies(updated):
-            b = begin
-            self.begin_post(
-                b.key,
-                holder=b.holder,
-                at=b.at,
-                lease=b.lease,
-                channel=b.channel,
-                thread_ts=b.thread_ts,
-            )
+            self._begin_alone(begin)
         return updated
+
+    def _begin_alone(self, begin: Begin) -> None:
+        self.begin_post(
+            begin.key,
+            holder=begin.holder,
+            at=begin.at,
+            lease=begin.lease,
+            channel=begin.channel,
+            thread_ts=begin.thread_ts,
+        )
 
     def _begin_write(self, begin: Begin | None) -> tuple[Any, Any, dict[str, Any]] | None:
         """What `begin` writes, from the claim as last seen: (ref, that version, the record).
@@ -609,16 +645,7 @@ class FirestoreStore:
         if seen is None:
             return None
         try:
-            current = _ClaimDocument.from_doc(seen.to_dict())
-            begun = _begun(
-                current,
-                key=begin.key,
-                holder=begin.holder,
-                at=begin.at,
-                lease=begin.lease,
-                channel=begin.channel,
-                thread_ts=begin.thread_ts,
-            )
+            begun = _begun_by(_ClaimDocument.from_doc(seen.to_dict()), begin)
         except (PermanentError, TransientError):
             return None
         return ref, seen, begun.to_doc()

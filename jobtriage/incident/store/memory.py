@@ -23,7 +23,7 @@ from jobtriage.incident.store.contract import (
     UnknownClaim,
     UnknownIncident,
     _awaiting,
-    _begun,
+    _begun_by,
     _by_opening,
     _check_claim_args,
     _check_id,
@@ -59,16 +59,21 @@ class MemoryStore:
         now: datetime,
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
+        begin: Begin | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
         holder = secrets.token_hex(8)
         with self._lock:
             current = self._deliveries.get(key)
             if current is None:
+                if begin is not None:
+                    self._begin(begin)
                 self._deliveries[key] = _fresh_claim(key, holder, now, lease, done)
                 return self._deliveries[key].as_claim(ClaimOutcome.NEW)
             outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
             if taken is not None:
+                if begin is not None:
+                    self._begin(begin)
                 taken = _done_now(taken, done)
                 self._deliveries[key] = taken
                 return taken.as_claim(outcome)
@@ -85,30 +90,14 @@ class MemoryStore:
         thread_ts: str | None = None,
     ) -> None:
         with self._lock:
-            self._begin(key, holder, at, lease, channel, thread_ts)
+            self._begin(Begin(key, holder, at, lease, channel, thread_ts))
 
-    def _begin(
-        self,
-        key: str,
-        holder: str,
-        at: datetime,
-        lease: timedelta,
-        channel: str,
-        thread_ts: str | None,
-    ) -> None:
+    def _begin(self, begin: Begin) -> None:
         """Called under the lock."""
-        current = self._deliveries.get(key)
+        current = self._deliveries.get(begin.key)
         if current is None:
-            raise UnknownClaim(f"no delivery claim for {key!r} to start a post on")
-        self._deliveries[key] = _begun(
-            current,
-            key=key,
-            holder=holder,
-            at=at,
-            lease=lease,
-            channel=channel,
-            thread_ts=thread_ts,
-        )
+            raise UnknownClaim(f"no delivery claim for {begin.key!r} to start a post on")
+        self._deliveries[begin.key] = _begun_by(current, begin)
 
     def record_post(self, key: str, channel: str, ts: str) -> None:
         with self._lock:
@@ -198,8 +187,7 @@ class MemoryStore:
             if release is not None and release.applies(result):
                 self._release(release.key, release.holder)
             if begin is not None and begin.applies(result):
-                b = begin
-                self._begin(b.key, b.holder, b.at, b.lease, b.channel, b.thread_ts)
+                self._begin(begin)
             return result
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None:
