@@ -52,7 +52,9 @@ def test_killed_before_recording_posts_once_found_by_the_lookup() -> None:
     assert account["lost"] == []
     assert lookups == 1  # the one delivery whose answer was lost looked; nobody else did
     victim_msg = next(m for m in report.messages if m.event.execution == victim)
-    assert victim_msg.outcomes[0] == "killed"
+    # killed in one of its deliveries (an earlier one may have been told to retry: another
+    # execution of its job was opening the incident at that moment)
+    assert "killed" in victim_msg.outcomes
     assert victim_msg.result is not None  # the redelivery finished the bookkeeping
     assert report.dead_letters == []
 
@@ -73,5 +75,7 @@ def test_killed_after_recording_posts_nothing_again() -> None:
     assert account["lost"] == []
     assert lookups == 0  # the post was recorded: nothing to look for
     victim_msg = next(m for m in report.messages if m.event.execution == victim)
-    assert victim_msg.outcomes[0] == "killed"
+    # killed in one of its deliveries (an earlier one may have been told to retry: another
+    # execution of its job was opening the incident at that moment)
+    assert "killed" in victim_msg.outcomes
     assert victim_msg.result is not None
