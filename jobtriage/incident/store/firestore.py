@@ -126,6 +126,9 @@ def _backoff(round_: int) -> None:
 # A release in another write's commit: (the claim's ref, its version as last seen, the record it
 # leaves — None to delete it).
 _Freed = tuple[Any, Any, dict[str, Any] | None]
+# A post's start in another write's commit: (the claim's ref, its version as last seen, the
+# record to write).
+_Started = tuple[Any, Any, dict[str, Any]]
 
 # How many documents an instance remembers the last version of (`_Seen`).
 SEEN_DOCUMENTS = 128
@@ -365,17 +368,24 @@ class FirestoreStore:
                 _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
 
-    def _finished(self, ref: Any, now: datetime) -> _ClaimDocument | None:
-        """The claim as this instance last saw it, if that was finished and not yet expired. A
-        finished claim never changes again (no claim takes it, no release frees it), so a
-        duplicate delivery, a taken alert place or a window's digest is known without an RPC."""
+    def _seen_claim(self, ref: Any) -> tuple[_Version, _ClaimDocument] | None:
+        """The claim at `ref` as this instance last read or wrote it (None: not remembered)."""
         seen = self._seen.get(ref.path)
         if seen is None:
             return None
         try:
-            record = _ClaimDocument.from_doc(seen.to_dict())
+            return seen, _ClaimDocument.from_doc(seen.to_dict())
         except PermanentError:
             return None
+
+    def _finished(self, ref: Any, now: datetime) -> _ClaimDocument | None:
+        """The claim as this instance last saw it, if that was finished and not yet expired. A
+        finished claim never changes again (no claim takes it, no release frees it), so a
+        duplicate delivery, a taken alert place or a window's digest is known without an RPC."""
+        known = self._seen_claim(ref)
+        if known is None:
+            return None
+        record = known[1]
         return record if record.state == _DONE and record.expire_at > now else None
 
     def _write_claim(self, ref: Any, record: _ClaimDocument, snap: Any) -> None:
@@ -536,13 +546,10 @@ class FirestoreStore:
         if release is None:
             return None
         ref = self._delivery(release.key)
-        seen = self._seen.get(ref.path)
-        if seen is None:
+        known = self._seen_claim(ref)
+        if known is None:
             return None
-        try:
-            current = _ClaimDocument.from_doc(seen.to_dict())
-        except PermanentError:
-            return None
+        seen, current = known
         if current.state == _DONE or current.holder != release.holder:
             return None
         kept = _released(current)
@@ -634,19 +641,20 @@ class FirestoreStore:
             thread_ts=begin.thread_ts,
         )
 
-    def _begin_write(self, begin: Begin | None) -> tuple[Any, Any, dict[str, Any]] | None:
+    def _begin_write(self, begin: Begin | None) -> _Started | None:
         """What `begin` writes, from the claim as last seen: (ref, that version, the record).
         None when it cannot go into the same commit (not seen here, or not ours as seen:
         `begin_post` decides on the claim itself, and says ClaimLost)."""
         if begin is None:
             return None
         ref = self._delivery(begin.key)
-        seen = self._seen.get(ref.path)
-        if seen is None:
+        known = self._seen_claim(ref)
+        if known is None:
             return None
+        seen, current = known
         try:
-            begun = _begun_by(_ClaimDocument.from_doc(seen.to_dict()), begin)
-        except (PermanentError, TransientError):
+            begun = _begun_by(current, begin)
+        except (PermanentError, TransientError):  # ClaimLost, as seen: let begin_post decide
             return None
         return ref, seen, begun.to_doc()
 
