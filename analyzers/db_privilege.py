@@ -114,6 +114,8 @@ SIGNATURES: tuple[Signature, ...] = (
         r"|tablespace)",
     ),
     sig("permission denied to create extension", "EXTENSION_DENIED", 0.96, _EXTENSION),
+    # hosted PostgreSQL that allows extensions in one schema only (Heroku's heroku_ext)
+    sig("Extensions can only be created on", "EXTENSION_DENIED", 0.9, _EXTENSION),
     sig("permission denied to create database", "CREATE_DB_DENIED", 0.93, _CREATE_DB),
     sig("permission denied to create", "PERMISSION_DENIED", 0.9, _DENIED),
     sig("must be owner of", "MUST_BE_OWNER", 0.94, _OWNER),

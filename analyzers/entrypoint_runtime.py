@@ -354,6 +354,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("NoSuchMethodError", "LIBRARY_MISMATCH", 0.88, _LIBRARY_MISMATCH),
     sig("AbstractMethodError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
     sig("IncompatibleClassChangeError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
+    # an Erlang release built for another system than the image it runs in
+    sig("Unusable Erlang runtime system", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
     sig("java.lang.NullPointerException", "JVM_NULL_POINTER", 0.82, _NIL),
     sig("ClassCastException", "JVM_CLASS_CAST", 0.8, _CRASH),
     sig("Exception in thread", "JVM_EXCEPTION", 0.5, _CRASH, r'Exception in thread "'),

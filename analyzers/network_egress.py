@@ -151,6 +151,8 @@ SIGNATURES: tuple[Signature, ...] = (
         _PRIVATE + r".*timed out|timed out.*" + _PRIVATE,
     ),
     sig("Network is unreachable", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
+    # Go's HTTP client through an HTTP(S)_PROXY it cannot reach
+    sig("proxyconnect tcp", "PROXY_UNREACHABLE", 0.84, _UNREACHABLE),
     sig("ENETUNREACH", "NETWORK_UNREACHABLE", 0.9, _UNREACHABLE),
     sig("No route to host", "NO_ROUTE", 0.88, _UNREACHABLE),
     sig("EHOSTUNREACH", "NO_ROUTE", 0.88, _UNREACHABLE),

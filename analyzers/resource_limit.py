@@ -134,6 +134,8 @@ SIGNATURES: tuple[Signature, ...] = (
         re.compile(r"Terminating task because it has reached the maximum timeout"),
     ),
     Signature("The configured timeout was reached", "TASK_TIMEOUT", 0.95, _TIMEOUT),
+    # a Kubernetes Job's activeDeadlineSeconds (the same limit on GKE)
+    Signature("was active longer than specified deadline", "TASK_TIMEOUT", 0.86, _TIMEOUT),
     Signature("terminated on signal 9", "SIGKILL", 0.65, _KILLED),
     Signature("signal SIGKILL", "SIGKILL", 0.6, _KILLED),
     Signature("Container called exit(137)", "SIGKILL", 0.55, _KILLED),

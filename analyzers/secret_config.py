@@ -12,7 +12,8 @@ the Rust url crate and sqlx's `error with configuration`, a shell's `unbound var
 Secret Manager refusing the secret (`Permission denied on secret`,
 `secretmanager.versions.access`, a version DISABLED, DESTROYED or not found). The job's own
 configuration sharpens it: a variable the log names that the job does not define at all is said
-so outright, and secrets read at version `latest` are pointed out.
+so outright, and secrets read at version `latest` are pointed out. A host name with an "@" in it
+(whatever the resolver's wording) is a connection URL whose password needed URL-encoding.
 """
 
 from __future__ import annotations
@@ -151,6 +152,19 @@ _SECRET_NOT_FOUND = Text(
 _SECRET_FETCH = Text(
     en="Cloud Run could not fetch a secret for an environment variable",
     ko="Cloud Run이 환경변수용 시크릿을 가져오지 못함",
+)
+
+_URL_UNESCAPED = Text(
+    en='The connection URL\'s password has a character that must be URL-encoded ("@", ":", '
+    '"/", "#"): the URL was split at the wrong place and part of it was taken as the host',
+    ko="연결 URL 비밀번호에 URL 인코딩이 필요한 문자(@ : / #)가 있어 URL이 잘못 나뉘고 그 일부가 "
+    "호스트로 해석됨",
+)
+# A host as resolvers print it ("…", `…`, '…' or bare) that holds an "@" (the tail of a
+# password, then the real host).
+_AT_IN_HOST = (
+    r"(?:host(?: name)?|ENOTFOUND|EAI_AGAIN|lookup|UnknownHostException:?|address)\s*"
+    r"\\?[\"'`(]?[^\s\"'`\\]*@[\w.-]+"
 )
 
 # An environment variable name as programs print it: UPPER_SNAKE (or a long all-caps word).
@@ -572,6 +586,40 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # drizzle-kit: the config file names neither a URL nor host/port credentials
     sig("Either `connectionString` or", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
+    # A host name the resolver was asked for that holds an "@": the connection URL's password
+    # (or user) has an unescaped "@" (or ":", "/", "#"), so the URL was split at the wrong place
+    # and part of the credentials became the host. Any driver, any resolver's wording.
+    *(
+        sig(needle, "URL_CREDENTIALS_UNESCAPED", 0.94, _URL_UNESCAPED, _AT_IN_HOST)
+        for needle in (
+            "translate host name",
+            "ENOTFOUND",
+            "EAI_AGAIN",
+            "no such host",
+            "UnknownHostException",
+            "Name or service not known",
+            "nodename nor servname",
+            "Unknown MySQL server host",
+            "failed to lookup address",
+        )
+    ),
+    # Google client libraries without a project (none in the settings, none in the credentials)
+    sig(
+        "Project was not passed and could not be determined",
+        "CONFIG_INVALID",
+        0.88,
+        _CONFIG_INVALID,
+    ),
+    sig(
+        "Could not automatically determine credentials",
+        "CREDENTIALS_MISSING",
+        0.86,
+        _CONFIG_INVALID,
+    ),
+    # Cloud Storage refusing a bucket name that cannot exist (an empty or mistyped setting)
+    sig("Invalid bucket name", "CONFIG_INVALID", 0.78, _CONFIG_INVALID),
+    # Laravel-based images that halt when APP_KEY is unset
+    sig("application key is missing", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

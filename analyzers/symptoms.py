@@ -178,6 +178,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
     ),
     Symptom(
         cause="db_connection",
+        signatures=frozenset(),
+        explained_by=frozenset({"secret_config"}),
+        cap=0.3,
+        title=Text(
+            en="The host could not be resolved because part of the URL's password was taken as "
+            "the host (a symptom)",
+            ko="URL 비밀번호 일부가 호스트로 해석되어 호스트를 찾지 못함(증상)",
+        ),
+        explaining_signatures=frozenset({"URL_CREDENTIALS_UNESCAPED"}),
+    ),
+    Symptom(
+        cause="db_connection",
         signatures=frozenset({"PG_AUTH_FAILED", "MYSQL_ACCESS_DENIED"}),
         explained_by=frozenset({"cloudsql_permission"}),
         cap=0.3,

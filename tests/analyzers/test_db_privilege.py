@@ -9,6 +9,11 @@ from tests.analyzers._build import HEALTHY, Case, check_case
 
 DB = [
     Case(
+        "extensions allowed in one schema only",
+        ("ERROR:  Extensions can only be created on heroku_ext schema",),
+        "EXTENSION_DENIED",
+    ),
+    Case(
         "mysql2 table access denied",
         ("Error: ER_TABLEACCESS_DENIED_ERROR (errno 1142)",),
         "MYSQL_COMMAND_DENIED",

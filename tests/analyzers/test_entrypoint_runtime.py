@@ -23,6 +23,13 @@ from tests.analyzers._build import (
 
 CASES = [
     Case(
+        "erlang release for another system",
+        (
+            "Unusable Erlang runtime system! This is likely due to being compiled for another system",
+        ),
+        "RUNTIME_VERSION",
+    ),
+    Case(
         "esm required from commonjs",
         (
             "node:internal/modules/cjs/loader:1080",

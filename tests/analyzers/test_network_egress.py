@@ -9,6 +9,14 @@ from tests.analyzers._build import HEALTHY, Case, check_case, config, evidence, 
 
 CASES = [
     Case(
+        "go through an unreachable proxy",
+        (
+            'Get "https://api.example.com/v1": proxyconnect tcp: dial tcp 10.0.0.9:3128: '
+            "connect: connection refused",
+        ),
+        "PROXY_UNREACHABLE",
+    ),
+    Case(
         "go dial timed out",
         ("dial tcp 34.120.1.7:443: connect: connection timed out",),
         "CONNECT_TIMEOUT",

@@ -28,6 +28,13 @@ OOM = (
 
 CASES = [
     Case(
+        "kubernetes job deadline",
+        (
+            "Warning  DeadlineExceeded  job-controller  Job was active longer than specified deadline",
+        ),
+        "TASK_TIMEOUT",
+    ),
+    Case(
         "memory limit with signal 9",
         (system(OOM), system("Container terminated on signal 9.", "WARNING")),
         "MEMORY_LIMIT_EXCEEDED",

@@ -350,6 +350,39 @@ CASES = [
     ),
     # Near misses: the same words where nothing is misconfigured
     Case(
+        "a password with @ split the url (libpq)",
+        (
+            'psycopg2.OperationalError: could not translate host name "s3cr@db" to address: '
+            "Name or service not known",
+        ),
+        "URL_CREDENTIALS_UNESCAPED",
+    ),
+    Case(
+        "a password with @ split the url (node, escaped quotes)",
+        ('{"message":"getaddrinfo ENOTFOUND \\"pa@db.internal\\""}',),
+        "URL_CREDENTIALS_UNESCAPED",
+    ),
+    Case(
+        "a password with @ split the url (go)",
+        ("dial tcp: lookup x@10.1.2.3: no such host",),
+        "URL_CREDENTIALS_UNESCAPED",
+    ),
+    Case(
+        "a plain unknown host is db_connection's",
+        ('could not translate host name "db" to address: Name or service not known',),
+        None,
+    ),
+    Case(
+        "google client without a project",
+        ("OSError: Project was not passed and could not be determined from the environment.",),
+        "CONFIG_INVALID",
+    ),
+    Case(
+        "cloud storage bucket name from an empty setting",
+        ("google.api_core.exceptions.BadRequest: 400 GET ...: Invalid bucket name: '_exports'",),
+        "CONFIG_INVALID",
+    ),
+    Case(
         "a rust panic on another error is not configuration",
         (
             "thread 'main' panicked at 'called `Result::unwrap()` on an `Err` value: Io(Os { code: "

@@ -69,6 +69,11 @@ def test_every_row_names_real_causes() -> None:
             finding("quota_exceeded", "RATE_LIMIT", 0.93),
             0.3,
         ),
+        (  # the resolver was asked for a host made of the password's tail
+            finding("db_connection", "ENOTFOUND", 0.9),
+            finding("secret_config", "URL_CREDENTIALS_UNESCAPED", 0.94),
+            0.3,
+        ),
     ],
 )
 def test_a_symptom_is_capped_by_the_cause_that_explains_it(
