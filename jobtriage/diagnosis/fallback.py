@@ -102,6 +102,21 @@ class Guess:
 
 def score(model: Model, texts: Sequence[str]) -> Guess | None:
     """The model's best cause for these lines, or None when it is not sure enough."""
+    return _best(model, texts, excluding=None, min_probability=model.min_probability)
+
+
+def runner_up(
+    model: Model, texts: Sequence[str], *, excluding: str, min_probability: float
+) -> Guess | None:
+    """The model's best cause other than `excluding` (the cause the rules named), when it gives
+    that cause at least `min_probability`. Its `accuracy` is the model's at that probability as
+    a first choice: an upper bound for a second one."""
+    return _best(model, texts, excluding=excluding, min_probability=min_probability)
+
+
+def _best(
+    model: Model, texts: Sequence[str], *, excluding: str | None, min_probability: float
+) -> Guess | None:
     lines = list(texts)[-MAX_LINES:]
     offset = max(0, len(texts) - MAX_LINES)
     per_line = [features(t) for t in lines]
@@ -113,11 +128,14 @@ def score(model: Model, texts: Sequence[str]) -> Guess | None:
         if w is not None:
             for i in range(n):
                 logits[i] += w[i]
-    top = max(range(n), key=lambda i: logits[i])
+    candidates = [i for i in range(n) if model.classes[i] != excluding]
+    if not candidates:
+        return None
+    top = max(candidates, key=lambda i: logits[i])
     peak = max(logits)
     total = sum(math.exp(x - peak) for x in logits)
-    probability = 1.0 / total
-    if probability < model.min_probability:
+    probability = math.exp(logits[top] - peak) / total
+    if probability < min_probability:
         return None
     contribution = []
     for index, feats in enumerate(per_line):
@@ -125,7 +143,7 @@ def score(model: Model, texts: Sequence[str]) -> Guess | None:
         contribution.append((c, index))
     ranked = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
     # a second line only when it pushed nearly as hard as the first (not the chatter around it)
-    best = [c for c in ranked if c[0] >= QUOTE_SHARE * ranked[0][0]]
+    best = [c for c in ranked if c[0] >= QUOTE_SHARE * ranked[0][0]] if ranked else []
     return Guess(
         cause=model.classes[top],
         probability=probability,

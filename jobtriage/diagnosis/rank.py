@@ -47,6 +47,9 @@ class AnalysisResult:
     # of the same lines. Where it disagrees with the rules' top cause, the rules are right far
     # less often, and the calibration shows a lower confidence (`calibration.calibrate`).
     second_opinion: str | None = None
+    # That cause as a finding of its own, when no rule saw it at all: the report offers it as
+    # the next cause to check, never above the rules' top (`build_report`).
+    alternative: Finding | None = None
 
 
 def run_analyzers(
@@ -88,8 +91,15 @@ def run_analyzers(
     if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
         weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)
         found = (*(f for f in weak if f.cause != guess.cause), guess)
-    opinion = second_opinion(evidence, found, model) if learned and guess is None else None
-    return AnalysisResult(found, tuple(gaps), opinion)
+    other = _second_guess(evidence, found, model) if learned and guess is None else None
+    named = max(found, key=lambda f: f.strength, default=None)
+    if other is None or (named is not None and other.cause == named.cause):
+        # it agrees with the rules (or is unsure): its best other cause, when it is likely enough
+        nxt = _runner_up(evidence, found, named.cause, model) if learned and named else None
+        alternative = _alternative(evidence, found, analyzers, nxt) if nxt else None
+    else:
+        alternative = _alternative(evidence, found, analyzers, other)
+    return AnalysisResult(found, tuple(gaps), other.cause if other else None, alternative)
 
 
 def _model_lines(evidence: Evidence) -> list[str]:
@@ -97,15 +107,78 @@ def _model_lines(evidence: Evidence) -> list[str]:
     return [*(line.text for line in evidence.logs[-fallback.MAX_LINES :]), *statuses]
 
 
-def second_opinion(
+def _second_guess(
     evidence: Evidence, findings: Sequence[Finding], model: fallback.Model | None = None
-) -> str | None:
+) -> fallback.Guess | None:
     """What the learned fallback would say, when a rule already named a cause (None when the
     rules are silent — the fallback then speaks for itself — or the model is not sure)."""
     if not any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
         return None
-    guess = fallback.guess(_model_lines(evidence), model)
+    return fallback.guess(_model_lines(evidence), model)
+
+
+# The fallback's best cause besides the rules' is offered from this probability on.
+RUNNER_UP_FROM = 0.1
+
+
+def _runner_up(
+    evidence: Evidence,
+    findings: Sequence[Finding],
+    named: str,
+    model: fallback.Model | None = None,
+) -> fallback.Guess | None:
+    if not any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
+        return None
+    model = model if model is not None else fallback.load()
+    if model is None:
+        return None
+    return fallback.runner_up(
+        model, _model_lines(evidence), excluding=named, min_probability=RUNNER_UP_FROM
+    )
+
+
+def second_opinion(
+    evidence: Evidence, findings: Sequence[Finding], model: fallback.Model | None = None
+) -> str | None:
+    """The cause of `_second_guess`."""
+    guess = _second_guess(evidence, findings, model)
     return guess.cause if guess is not None else None
+
+
+# The learned alternative's strength: a hint to check next, below every named error (≥ 0.6).
+ALTERNATIVE_MAX = 0.45
+
+_ALTERNATIVE_TITLE = Text(
+    en="Also worth checking: {name} (similar failures were of this kind; no known error "
+    "message of it matched)",
+    ko="함께 확인할 원인: {name} (유사 사례가 이 유형이었음; 해당 오류 메시지는 일치하지 않음)",
+)
+
+
+def _alternative(
+    evidence: Evidence,
+    findings: Sequence[Finding],
+    analyzers: Sequence[Analyzer],
+    guess: fallback.Guess,
+) -> Finding | None:
+    """The fallback's cause as a weak finding of its own, when no rule saw that cause at all."""
+    by_id = {a.id: a.cause for a in analyzers}
+    if guess.cause not in by_id or any(f.cause == guess.cause for f in findings):
+        return None
+    cause = by_id[guess.cause]
+    tail = evidence.logs[-fallback.MAX_LINES :]
+    return Finding(
+        cause=cause.id,
+        strength=min(ALTERNATIVE_MAX, fallback.MAX_STRENGTH * guess.accuracy),
+        title=Text(
+            en=_ALTERNATIVE_TITLE.en.format(name=cause.name.en),
+            ko=_ALTERNATIVE_TITLE.ko.format(name=cause.name.ko),
+        ),
+        facts=tuple(Fact.from_line(tail[i]) for i in guess.lines if i < len(tail)),
+        signature="LEARNED_ALTERNATIVE",
+        checks=cause.checks(evidence.ref),
+        calibrated=guess.accuracy,
+    )
 
 
 _LEARNED_TITLE = Text(

@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from analyzers import ANALYZERS, Analyzer, Check, Fact, commands
+from analyzers import ANALYZERS, Analyzer, Check, Fact, Finding, commands
 from jobtriage.console import console_links
 from jobtriage.diagnosis.calibration import calibrate, contested
 from jobtriage.diagnosis.changes import diff_executions
 from jobtriage.diagnosis.differential import differential
 from jobtriage.diagnosis.error_line import likely_error
 from jobtriage.diagnosis.fallback import Model
-from jobtriage.diagnosis.model import LearnedPriors, Report, Summary
+from jobtriage.diagnosis.model import HistoryEffect, LearnedPriors, RankedCause, Report, Summary
 from jobtriage.diagnosis.rank import rank, rank_with_history, run_analyzers
 from jobtriage.diagnosis.suspects import suspect_changes
 from jobtriage.evidence import Evidence, Outcome, Stream
@@ -130,13 +130,20 @@ def build_report(
     corpus evaluation turns them off to measure the rules alone. `priors`: what the incident
     memory learned from the job's confirmed causes (`Report.history` says what it changed)."""
     analysis = run_analyzers(evidence, analyzers, learned=learned, model=model)
-    history = None
-    if priors is None:
-        causes = rank(analysis.findings, analyzers)
-    else:
-        causes, history = rank_with_history(analysis.findings, analyzers, priors)
+
+    def ranked(findings: Sequence[Finding]) -> tuple[tuple[RankedCause, ...], HistoryEffect | None]:
+        if priors is None:
+            return rank(findings, analyzers), None
+        return rank_with_history(findings, analyzers, priors)
+
+    causes, history = ranked(analysis.findings)
     opinion = analysis.second_opinion
     disputed = opinion is not None and causes[0].finding is not None and opinion != causes[0].id
+    if causes[0].finding is not None and analysis.alternative is not None:
+        # The cause similar failures had becomes the next one to check — never the top.
+        widened, widened_history = ranked((*analysis.findings, analysis.alternative))
+        if widened[0].id == causes[0].id:
+            causes, history = widened, widened_history
     if calibrated:
         causes = calibrate(causes, disputed=disputed, contested=contested(causes))
     top = causes[0]
