@@ -25,7 +25,8 @@ CASES = [
     Case(
         "erlang release for another system",
         (
-            "Unusable Erlang runtime system! This is likely due to being compiled for another system",
+            "Unusable Erlang runtime system! This is likely due to being compiled for another "
+            "system",
         ),
         "RUNTIME_VERSION",
     ),

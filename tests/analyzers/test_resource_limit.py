@@ -30,7 +30,8 @@ CASES = [
     Case(
         "kubernetes job deadline",
         (
-            "Warning  DeadlineExceeded  job-controller  Job was active longer than specified deadline",
+            "Warning  DeadlineExceeded  job-controller  Job was active longer than specified "
+            "deadline",
         ),
         "TASK_TIMEOUT",
     ),
