@@ -12,8 +12,10 @@
     finish the claim (or release it, or keep it: see below)
 
 No duplicate, no loss, for one execution:
-1. Claim the execution in the store (create-if-absent decides races). Already delivered → do
-   nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers later).
+1. Claim the execution in the store (create-if-absent decides races; a failure's claim is
+   created with its expected reply announced, read from the job's incidents). Already
+   delivered → do nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers
+   later).
 2. Diagnose, decide, post. The ledger notes on the claim that a post starts, then records the
    ts right after the Slack call returns. A post whose answer was lost in between (a timeout, a
    crash) is looked up in Slack by the next holder (its message metadata) before posting again.
@@ -92,7 +94,13 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
             f"{event.ref.execution} is counted in its incident; posted with the next reply "
             f"(not before {until:%H:%M:%S})"
         )
-    claim = ledger.claim_execution(event.ref.execution_path)
+    # A failure reads its job's incidents first (one query): a repeat of the one open incident
+    # will most likely reply in its thread, and its claim is created with that post announced
+    # (no write of its own before posting).
+    read = open_from_history(rt.store, event.ref.job_path) if event.failed else None
+    claim = ledger.claim_execution(
+        event.ref.execution_path, announce=_expected_post(read[0]) if read else None
+    )
     if claim.outcome is ClaimOutcome.DONE:
         log.info("already delivered; nothing to do", extra=_ctx(event) | {"claim": "done"})
         return EventResult("duplicate")
@@ -100,8 +108,8 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
         raise TransientError(f"another delivery of {event.ref.execution} is in progress")
     delivery = Delivery(claim)
     try:
-        if event.failed:  # noqa: SIM108 (the two paths, spelled out)
-            result = _on_failure(event, delivery, rt)
+        if read is not None:
+            result = _on_failure(event, delivery, rt, read)
         else:
             result = _on_success(event, rt)
     except TransientError:
@@ -145,11 +153,26 @@ def _keep(delivery: Delivery, rt: Runtime, event: JobEvent) -> None:
 # --- failure ----------------------------------------------------------------------------------
 
 
-def _on_failure(event: JobEvent, delivery: Delivery, rt: Runtime) -> EventResult:
+def _expected_post(open_now: list[Incident]) -> tuple[str, str | None] | None:
+    """Where a repeat of this job will post: the thread of its one open failure incident (None
+    when there are none or several)."""
+    failing = [i for i in open_now if i.fingerprint != MISSED_RUN]
+    if len(failing) != 1 or not failing[0].channel or not failing[0].thread_root:
+        return None
+    return failing[0].channel, failing[0].thread_root
+
+
+def _on_failure(
+    event: JobEvent,
+    delivery: Delivery,
+    rt: Runtime,
+    read: tuple[list[Incident], list[Incident] | None],
+) -> EventResult:
     job_path = event.ref.job_path
-    # Read before gathering: a repeat of a job with an open incident may skip logs in a storm.
-    # The job's open incidents come from its history (one query for both, most of the time).
-    open_now, job_history = open_from_history(rt.store, job_path)
+    # Read before the claim (`process_event`) and before gathering: a repeat of a job with an
+    # open incident may skip logs in a storm. The job's open incidents come from its history
+    # (one query for both, most of the time).
+    open_now, job_history = read
     known = known_repeat(event, delivery, open_now, rt)
     if known is not None:
         # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.

@@ -21,6 +21,12 @@ record — leaves that start on the claim, and the next holder LOOKS FIRST: conv
 (or .replies in a thread) around the start, for a message with that key. Found: it is recorded
 as this delivery's post and nothing is posted again. Not found: it posts. The lookup failing
 (rate limit, missing scope): one log line, and it posts — an alert shown twice beats one lost.
+
+A repeat usually replies in the thread of its job's one open incident, which is known before the
+claim is taken: that claim is created with the reply's start already on it (`announce`), and the
+reply needs no `begin_post` of its own while most of the lease is left (`ANNOUNCED_POST_ROOM`).
+A release by a holder that never posted forgets the announcement (`unsent`), so the redelivery
+does not look in Slack for a message that was never sent.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from jobtriage.incident.store import (
     ClaimOutcome,
     Finish,
     IncidentStore,
+    PostAttempt,
     PostedMessage,
     Release,
 )
@@ -56,6 +63,11 @@ CLAIM_LEASE = timedelta(seconds=60)
 # when it accepts it, which is after the start and before the post's lease ran out; the margin is
 # for clocks that differ between the instance and Slack.
 LOOKUP_MARGIN = timedelta(seconds=10)
+# An execution claim announced at its creation (`claim_execution(announce=)`) stands for the
+# post's start while at least this much of its lease is left — the longest post (a test holds
+# ALERT_POLICY to it) and room for clocks that differ; later, the post starts on its own write,
+# which renews the lease.
+ANNOUNCED_POST_ROOM = CLAIM_LEASE * 3 / 4
 # Opening an incident is one Slack post and one write.
 OPENING_LEASE = timedelta(seconds=60)
 # A storm: more than DIGEST_AFTER new incidents in one DIGEST_WINDOW (fixed windows, per channel).
@@ -117,6 +129,8 @@ class Delivery:
     released: bool = False
     # Its post was started (`begin_post`) by the write that took its alert place.
     begun: bool = False
+    # A post was sent to Slack (whatever came back): a release must not forget the claim's start.
+    attempted: bool = False
 
     def __post_init__(self) -> None:
         self.posted = self.claim.posted
@@ -143,7 +157,7 @@ class Delivery:
     def release_with(self, when: Callable[[Incident], bool]) -> Release:
         """The `release=` of an incident write that ends this delivery for now, if the stored
         incident passes `when` (then set `released`)."""
-        return Release(self.key, self.claim.holder, when=when)
+        return Release(self.key, self.claim.holder, when=when, unsent=not self.attempted)
 
     @property
     def key(self) -> str:
@@ -164,9 +178,16 @@ class Ledger:
     clock: Clock
     finder: PostFinder | None = None  # None: an unsettled post is posted again (no lookup)
 
-    def claim_execution(self, execution_path: str) -> Claim:
+    def claim_execution(
+        self, execution_path: str, *, announce: tuple[str, str | None] | None = None
+    ) -> Claim:
+        """The execution's claim. `announce` (channel, thread): where this delivery expects to
+        post; a new claim is created with that post already started on it (`Claim.announced`),
+        so that `post_once` there needs no write of its own."""
         key = claim_key(ClaimKind.EXECUTION, execution_path)
-        return self.reconciled(self.store.claim(key, now=self.clock.now(), lease=CLAIM_LEASE))
+        now = self.clock.now()
+        expected = PostAttempt(now, announce[0], announce[1]) if announce and announce[0] else None
+        return self.reconciled(self.store.claim(key, now=now, lease=CLAIM_LEASE, announce=expected))
 
     def reconciled(self, claim: Claim) -> Claim:
         """`claim`, with the post of an earlier attempt recorded on it when Slack has it.
@@ -218,7 +239,9 @@ class Ledger:
 
     def release(self, delivery: Delivery) -> None:
         if not delivery.released:
-            self.store.release(delivery.key, holder=delivery.claim.holder)
+            self.store.release(
+                delivery.key, holder=delivery.claim.holder, unsent=not delivery.attempted
+            )
 
     def post_once(
         self,
@@ -241,10 +264,12 @@ class Ledger:
 
         `record=False`: the caller's next write records it (`Delivery.finish_with`), one write
         fewer. A crash before that write is the same gap as above, found by the lookup.
-        `begun`: the caller's last write announced it already (`begin_with`)."""
+        `begun`: the caller's last write announced it already (`begin_with`). A claim created
+        with this very post announced (`claim_execution(announce=)`) needs no write either, while
+        `ANNOUNCED_POST_ROOM` of its lease is left."""
         if delivery.posted is not None:
             return delivery.posted.ts
-        if not (begun or delivery.begun):
+        if not (begun or delivery.begun or self._announced(delivery, channel, thread_ts)):
             self.store.begin_post(
                 delivery.key,
                 holder=delivery.claim.holder,
@@ -253,12 +278,26 @@ class Ledger:
                 channel=channel,
                 thread_ts=thread_ts,
             )
+        delivery.attempted = True
         ts = post(PostTag(delivery.key, kind, incident=incident, execution=execution))
         delivery.posted = PostedMessage(channel, ts, thread_ts)
         delivery.unrecorded = not record
         if record:
             self.store.record_post(delivery.key, channel, ts)
         return ts
+
+    def _announced(self, delivery: Delivery, channel: str, thread_ts: str | None) -> bool:
+        """The claim was created with this post's start on it, and its lease still covers the
+        post: no other delivery can take the claim over before the post has ended."""
+        announced, lease_until = delivery.claim.announced, delivery.claim.lease_until
+        return (
+            announced is not None
+            and not delivery.begun  # no other start was written over it since
+            and lease_until is not None
+            and announced.channel == channel
+            and (announced.thread_ts or None) == (thread_ts or None)
+            and self.clock.now() + ANNOUNCED_POST_ROOM <= lease_until
+        )
 
     @contextmanager
     def opening(self, job_path: str, fingerprint: str) -> Iterator[Opening]:

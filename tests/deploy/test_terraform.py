@@ -312,7 +312,7 @@ def test_event_function_is_internal_bounded_and_fed_by_our_subscription() -> Non
 
 
 def test_a_post_ends_before_its_claim_lease_runs_out() -> None:
-    from jobtriage.incident.ledger import CLAIM_LEASE
+    from jobtriage.incident.ledger import ANNOUNCED_POST_ROOM, CLAIM_LEASE
     from jobtriage.notify.deliver import ALERT_POLICY
 
     # The lease is renewed when a Slack post starts (`begin_post`): it must outlive the longest
@@ -320,6 +320,9 @@ def test_a_post_ends_before_its_claim_lease_runs_out() -> None:
     # before that message is there to be found. A delivery that runs longer than the lease
     # otherwise (evidence, the wait for late log lines) is refused its post (`ClaimLost`).
     assert ALERT_POLICY.worst_case_seconds * 2 <= CLAIM_LEASE.total_seconds()
+    # A claim created with its post announced posts without that renewal only while this much
+    # of its lease is left: the longest post, and at least 10 s for clocks that differ.
+    assert ALERT_POLICY.worst_case_seconds + 10 <= ANNOUNCED_POST_ROOM.total_seconds()
     condition = tf.one(tf.merged("variable")["event_timeout_seconds"]["validation"])["condition"]
     bound = re.search(r"var\.event_timeout_seconds <= (\d+)", condition)
     assert bound, condition

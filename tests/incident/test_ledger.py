@@ -4,13 +4,14 @@ the digest places."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from jobtriage.errors import TransientError
 from jobtriage.incident.ledger import (
+    ANNOUNCED_POST_ROOM,
     CLAIM_LEASE,
     DIGEST_AFTER,
     DIGEST_WINDOW,
@@ -151,3 +152,131 @@ def test_a_failed_digest_post_lets_the_next_one_post_it_at_once(ledger: Ledger) 
     assert ledger.digest_thread("C1", lambda tag: "1700000100.000200", delivery=next(new)) == (
         "1700000100.000200"
     )
+
+
+# --- a claim created with its post announced ----------------------------------------------------
+
+THREAD = "1700000000.000100"
+
+
+class _Counting:
+    """The store, with its begin_post writes counted."""
+
+    def __init__(self, store: IncidentStore) -> None:
+        self.store = store
+        self.begun = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def begin_post(self, key: str, **kwargs: object) -> None:
+        self.begun += 1
+        self.store.begin_post(key, **kwargs)  # type: ignore[arg-type]
+
+
+class _Finder:
+    """Slack's history as the lookup sees it: the posts made so far, by delivery key."""
+
+    def __init__(self) -> None:
+        self.posted: dict[str, str] = {}
+        self.looked: list[tuple[str, str | None]] = []
+
+    def find_post(
+        self,
+        channel: str,
+        delivery: str,
+        *,
+        thread_ts: str | None,
+        oldest: datetime,
+        latest: datetime,
+    ) -> str | None:
+        self.looked.append((channel, thread_ts))
+        return self.posted.get(delivery)
+
+
+def _reply(finder: _Finder, *, fail: bool = False) -> Callable[[PostTag], str]:
+    def post(tag: PostTag) -> str:
+        finder.posted[tag.delivery] = "1700000100.000200"
+        if fail:
+            raise TransientError("Slack answered after the client's timeout")
+        return finder.posted[tag.delivery]
+
+    return post
+
+
+def test_an_announced_post_needs_no_write_of_its_own(
+    store: IncidentStore, clock: SteppingClock
+) -> None:
+    counting, finder = _Counting(store), _Finder()
+    ledger = Ledger(counting, clock, finder)  # type: ignore[arg-type]
+    delivery = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    assert delivery.claim.announced is not None
+    ledger.post_once(delivery, "C1", _reply(finder), kind=PostKind.REPLY, thread_ts=THREAD)
+    assert counting.begun == 0
+    # another place than the announced one starts on its own write
+    other = Delivery(ledger.claim_execution(EXECUTION + "x", announce=("C1", THREAD)))
+    ledger.post_once(other, "C1", _reply(finder), kind=PostKind.ALERT)
+    assert counting.begun == 1
+
+
+def test_an_announced_post_late_in_its_lease_starts_on_its_own_write(
+    store: IncidentStore, clock: SteppingClock
+) -> None:
+    counting, finder = _Counting(store), _Finder()
+    ledger = Ledger(counting, clock, finder)  # type: ignore[arg-type]
+    delivery = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    clock.advance((CLAIM_LEASE - ANNOUNCED_POST_ROOM).total_seconds() + 1)  # evidence was slow
+    ledger.post_once(delivery, "C1", _reply(finder), kind=PostKind.REPLY, thread_ts=THREAD)
+    assert counting.begun == 1  # the lease is renewed: no takeover while the post may run
+
+
+def test_a_holder_that_died_after_an_announced_post_is_not_posted_again(
+    store: IncidentStore, clock: SteppingClock
+) -> None:
+    finder = _Finder()
+    ledger = Ledger(store, clock, finder)
+    first = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    ts = ledger.post_once(
+        first,
+        "C1",
+        _reply(finder),
+        kind=PostKind.REPLY,
+        thread_ts=THREAD,
+        record=False,
+    )
+    # dies before anything records the post; the lease ends, the redelivery takes over
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    second = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    assert second.claim.outcome is ClaimOutcome.TAKEOVER
+    assert finder.looked == [("C1", THREAD)]  # looked in the announced thread
+    assert second.posted is not None
+    assert second.posted.ts == ts
+
+
+def test_a_timed_out_announced_post_is_looked_up_after_the_release(
+    store: IncidentStore, clock: SteppingClock
+) -> None:
+    finder = _Finder()
+    ledger = Ledger(store, clock, finder)
+    first = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    with pytest.raises(TransientError):
+        ledger.post_once(
+            first, "C1", _reply(finder, fail=True), kind=PostKind.REPLY, thread_ts=THREAD
+        )
+    ledger.release(first)  # what the pipeline does on a TransientError before anything recorded
+    second = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    assert second.claim.outcome is ClaimOutcome.TAKEOVER
+    assert second.posted is not None  # found in Slack: not posted again
+    assert finder.looked == [("C1", THREAD)]
+
+
+def test_an_announced_post_never_sent_is_forgotten_on_release(
+    store: IncidentStore, clock: SteppingClock
+) -> None:
+    finder = _Finder()
+    ledger = Ledger(store, clock, finder)
+    first = Delivery(ledger.claim_execution(EXECUTION, announce=("C1", THREAD)))
+    ledger.release(first)  # e.g. the logs could not be read: nothing was posted
+    second = ledger.claim_execution(EXECUTION, announce=("C1", THREAD))
+    assert second.outcome is ClaimOutcome.NEW
+    assert finder.looked == []  # nothing to look for in Slack

@@ -281,6 +281,62 @@ def test_release_after_a_started_post_keeps_the_record_and_frees_the_claim(
     assert third.posted == PostedMessage("C0123", "1740819600.000100")
 
 
+def test_an_announced_claim_starts_its_post_in_the_write_that_creates_it(
+    store: IncidentStore,
+) -> None:
+    expected = PostAttempt(T0, "C0123", "1740819000.000100")
+    first = store.claim(KEY, now=T0, lease=LEASE, announce=expected)
+    assert first.outcome is ClaimOutcome.NEW
+    assert first.announced == expected
+    assert first.unsettled is None
+    # the holder died after posting: a takeover looks for that post, as after `begin_post`
+    taken = store.claim(KEY, now=T0 + LEASE, lease=LEASE, announce=PostAttempt(LATER, "C9", None))
+    assert taken.outcome is ClaimOutcome.TAKEOVER
+    assert taken.unsettled == expected
+    assert taken.announced is None  # a takeover's own announcement is not written
+
+
+def test_releasing_an_announced_post_that_was_never_sent_forgets_it(
+    store: IncidentStore,
+) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE, announce=PostAttempt(T0, "C0123", None))
+    assert store.release(KEY, holder=first.holder, unsent=True) is True
+    again = store.claim(KEY, now=T0 + timedelta(seconds=1), lease=LEASE)
+    assert again.outcome is ClaimOutcome.NEW  # nothing to look for in Slack
+    assert again.unsettled is None
+
+
+def test_releasing_an_announced_post_that_was_sent_keeps_it(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE, announce=PostAttempt(T0, "C0123", None))
+    assert store.release(KEY, holder=first.holder) is True  # the post timed out
+    again = store.claim(KEY, now=T0 + timedelta(seconds=1), lease=LEASE)
+    assert again.outcome is ClaimOutcome.TAKEOVER
+    assert again.unsettled == PostAttempt(T0, "C0123", None)
+
+
+def test_unsent_never_forgets_an_earlier_holders_post(store: IncidentStore) -> None:
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    store.begin_post(KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123")
+    taken = store.claim(KEY, now=T0 + LEASE, lease=LEASE)  # the first holder died posting
+    assert store.release(KEY, holder=taken.holder, unsent=True) is True  # the taker sent nothing
+    again = store.claim(KEY, now=T0 + LEASE + timedelta(seconds=1), lease=LEASE)
+    assert again.outcome is ClaimOutcome.TAKEOVER
+    assert again.unsettled == PostAttempt(T0, "C0123", None)
+
+
+def test_a_release_in_an_update_forgets_an_unsent_announcement(store: IncidentStore) -> None:
+    store.create(incident(1))
+    first = store.claim(KEY, now=T0, lease=LEASE, announce=PostAttempt(T0, "C0123", None))
+    store.update(
+        incident(1).id,
+        lambda cur: replace(cur, pending=("run-x",)),
+        release=Release(KEY, first.holder, unsent=True),
+    )
+    assert store.claim(KEY, now=T0 + timedelta(seconds=1), lease=LEASE).outcome is (
+        ClaimOutcome.NEW
+    )
+
+
 # --- incidents ---------------------------------------------------------------------------------
 
 

@@ -87,6 +87,8 @@ class Claim:
     result: Mapping[str, Any] | None = None  # what `finish` stored (DONE only)
     # TAKEOVER only: the previous holder started a post and recorded no answer (look before posting)
     unsettled: PostAttempt | None = None
+    # NEW only: the post start `claim(announce=)` put on the claim in the write that created it
+    announced: PostAttempt | None = None
 
     @property
     def owned(self) -> bool:
@@ -115,6 +117,8 @@ class Release:
     holder: str
     # `update` only: released only when the incident as stored passes this (None: always)
     when: Callable[[Incident], bool] | None = None
+    # the holder never started the post its claim announced (`release(unsent=True)`)
+    unsent: bool = False
 
     def applies(self, incident: Incident) -> bool:
         return self.when is None or self.when(incident)
@@ -162,11 +166,14 @@ class IncidentStore(Protocol):
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
+        announce: PostAttempt | None = None,
     ) -> Claim:
         """Create-if-absent decides who holds `key`. `done`: a claim that only marks something
         taken (nothing to post) is stored already finished with this result, in the same write.
         `begin`: when the claim comes back owned, that (other) claim's post has been started
-        (`begin_post`; in the same write when it can be, and ClaimLost as `begin_post` says)."""
+        (`begin_post`; in the same write when it can be, and ClaimLost as `begin_post` says).
+        `announce`: a NEW claim is created with this post already started on it, as
+        `begin_post` at `announce.started_at` would (`Claim.announced`); a takeover ignores it."""
         ...
 
     def begin_post(
@@ -184,7 +191,12 @@ class IncidentStore(Protocol):
 
     def finish(self, key: str, *, result: Mapping[str, Any]) -> None: ...
 
-    def release(self, key: str, *, holder: str | None = None) -> bool: ...
+    def release(self, key: str, *, holder: str | None = None, unsent: bool = False) -> bool:
+        """Free the claim for the next delivery. A claim on which a post was started or recorded
+        is kept (released, free to take, its post known); else it is deleted. `unsent`: the
+        holder never started the post its claim announced (`claim(announce=)`): on a first
+        holder's claim with nothing recorded, that announcement is forgotten too."""
+        ...
 
     def get(self, incident_id: str) -> Incident | None: ...
 
@@ -365,6 +377,11 @@ class _ClaimDocument:
             posted=posted,
             result=_plain(self.result, "result") if done and self.result is not None else None,
             unsettled=unsettled,
+            announced=(
+                PostAttempt(self.attempt_at, self.attempt_channel, self.attempt_thread_ts)
+                if outcome is ClaimOutcome.NEW and self.attempt_at and self.attempt_channel
+                else None
+            ),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -400,6 +417,7 @@ def _fresh_claim(
     now: datetime,
     lease: timedelta,
     done: Mapping[str, Any] | None = None,
+    announce: PostAttempt | None = None,
 ) -> _ClaimDocument:
     fresh = _ClaimDocument(
         key=key,
@@ -410,6 +428,15 @@ def _fresh_claim(
         attempt=1,
         expire_at=now + DELIVERY_RETENTION,
     )
+    if announce is not None and done is None:
+        if not announce.channel:
+            raise ValueError("a post needs a channel")
+        fresh = replace(
+            fresh,
+            attempt_at=_utc(announce.started_at, "announce.started_at"),
+            attempt_channel=announce.channel,
+            attempt_thread_ts=announce.thread_ts or None,
+        )
     return _done_now(fresh, done)
 
 
@@ -492,8 +519,12 @@ def _finished(current: _ClaimDocument, finish: Finish) -> _ClaimDocument:
     return replace(current, **_finish_fields(finish))
 
 
-def _released(current: _ClaimDocument) -> _ClaimDocument | None:
-    """What a release leaves: nothing when nothing was sent, else the record, free to take."""
+def _released(current: _ClaimDocument, *, unsent: bool = False) -> _ClaimDocument | None:
+    """What a release leaves: nothing when nothing was sent, else the record, free to take.
+    `unsent`: the start on a first holder's claim was only announced, never begun (see
+    `IncidentStore.release`)."""
+    if unsent and current.attempt == 1 and current.posted_ts is None:
+        return None
     return replace(current, state=_RELEASED) if current.sent_something else None
 
 

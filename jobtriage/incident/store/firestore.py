@@ -37,6 +37,7 @@ from jobtriage.incident.store.contract import (
     Claim,
     ClaimOutcome,
     Finish,
+    PostAttempt,
     Release,
     UnknownClaim,
     UnknownIncident,
@@ -301,13 +302,14 @@ class FirestoreStore:
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
+        announce: PostAttempt | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
         ref = self._delivery(key)
         if (finished := self._finished(ref, now)) is not None:
             return finished.as_claim(ClaimOutcome.DONE)
         with _translated("claim"):
-            claim, begun = self._claim(ref, key, now, lease, done, begin)
+            claim, begun = self._claim(ref, key, now, lease, done, begin, announce)
         if begin is not None and claim.owned and not begun:
             self._begin_alone(begin)
         return claim
@@ -320,12 +322,13 @@ class FirestoreStore:
         lease: timedelta,
         done: Mapping[str, Any] | None,
         begin: Begin | None,
+        announce: PostAttempt | None = None,
     ) -> tuple[Claim, bool]:
         """(the claim, whether `begin` went into the write that created it)."""
         holder = secrets.token_hex(8)
         started = self._begin_write(begin)
         for round_ in range(MAX_CONTENDED_ROUNDS):
-            fresh = _fresh_claim(key, holder, now, lease, done)
+            fresh = _fresh_claim(key, holder, now, lease, done, announce)
             doc = fresh.to_doc()
             try:
                 if started is None:
@@ -459,7 +462,7 @@ class FirestoreStore:
         with _translated("finish"):
             self._set_claim_fields(key, {"state": _DONE, "result": stored}, "finish")
 
-    def release(self, key: str, *, holder: str | None = None) -> bool:
+    def release(self, key: str, *, holder: str | None = None, unsent: bool = False) -> bool:
         ref = self._delivery(key)
         with _translated("release"):
             for round_ in range(MAX_CONTENDED_ROUNDS):
@@ -472,7 +475,7 @@ class FirestoreStore:
                     if round_ == 0 and isinstance(snap, _Version):
                         continue  # as last seen only: look at the claim itself before saying no
                     return False
-                kept = _released(current)
+                kept = _released(current, unsent=unsent)
                 try:
                     if kept is None:
                         ref.delete(option=self._cas(snap), **self._call)
@@ -536,7 +539,7 @@ class FirestoreStore:
                 self._seen.drop(freed[0].path)
                 created, released = self._create(ref, doc, write_id, finish, None)
             if release is not None and not released:
-                self.release(release.key, holder=release.holder)
+                self.release(release.key, holder=release.holder, unsent=release.unsent)
             return created
 
     def _release_write(self, release: Release | None) -> _Freed | None:
@@ -552,7 +555,7 @@ class FirestoreStore:
         seen, current = known
         if current.state == _DONE or current.holder != release.holder:
             return None
-        kept = _released(current)
+        kept = _released(current, unsent=release.unsent)
         return ref, seen, None if kept is None else kept.to_doc()
 
     def _release_in(self, batch: Any, freed: _Freed | None) -> None:
@@ -626,7 +629,7 @@ class FirestoreStore:
                 ref, incident_id, fn, write_id, finish, release, begin
             )
             if release is not None and not released and release.applies(updated):
-                self.release(release.key, holder=release.holder)
+                self.release(release.key, holder=release.holder, unsent=release.unsent)
         if begin is not None and not begun and begin.applies(updated):
             self._begin_alone(begin)
         return updated

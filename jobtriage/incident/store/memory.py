@@ -19,6 +19,7 @@ from jobtriage.incident.store.contract import (
     Claim,
     ClaimOutcome,
     Finish,
+    PostAttempt,
     Release,
     UnknownClaim,
     UnknownIncident,
@@ -60,6 +61,7 @@ class MemoryStore:
         lease: timedelta,
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
+        announce: PostAttempt | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
         holder = secrets.token_hex(8)
@@ -68,7 +70,7 @@ class MemoryStore:
             if current is None:
                 if begin is not None:
                     self._begin(begin)
-                self._deliveries[key] = _fresh_claim(key, holder, now, lease, done)
+                self._deliveries[key] = _fresh_claim(key, holder, now, lease, done, announce)
                 return self._deliveries[key].as_claim(ClaimOutcome.NEW)
             outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
             if taken is not None:
@@ -114,18 +116,18 @@ class MemoryStore:
                 raise UnknownClaim(f"no delivery claim for {key!r} to finish")
             self._deliveries[key] = replace(current, state=_DONE, result=stored)
 
-    def release(self, key: str, *, holder: str | None = None) -> bool:
+    def release(self, key: str, *, holder: str | None = None, unsent: bool = False) -> bool:
         with self._lock:
-            return self._release(key, holder)
+            return self._release(key, holder, unsent)
 
-    def _release(self, key: str, holder: str | None) -> bool:
+    def _release(self, key: str, holder: str | None, unsent: bool = False) -> bool:
         """Called under the lock."""
         current = self._deliveries.get(key)
         if current is None or current.state == _DONE:
             return False
         if holder is not None and current.holder != holder:
             return False
-        kept = _released(current)
+        kept = _released(current, unsent=unsent)
         if kept is None:
             del self._deliveries[key]
         else:
@@ -149,7 +151,7 @@ class MemoryStore:
             if finish is not None and claim is not None:
                 self._deliveries[finish.key] = _finished(claim, finish)
             if release is not None:
-                self._release(release.key, release.holder)
+                self._release(release.key, release.holder, release.unsent)
             return created or self._incidents[incident.id] == incident
 
     def _claim_to_finish(self, finish: Finish | None) -> _ClaimDocument | None:
@@ -185,7 +187,7 @@ class MemoryStore:
                 self._deliveries[finish.key] = _finished(claim, finish)
             result = current if new is None else new
             if release is not None and release.applies(result):
-                self._release(release.key, release.holder)
+                self._release(release.key, release.holder, release.unsent)
             if begin is not None and begin.applies(result):
                 self._begin(begin)
             return result
