@@ -165,11 +165,17 @@ def test_server_side_faults_are_transient(
 ) -> None:
     host, handler = answering(code, details)
     store = _store_at(host, monkeypatch)
-    started = time.monotonic()
-    with pytest.raises(TransientError, match="Firestore"):
-        OPERATIONS[operation](store)
+    # On a busy machine the first call may spend its 0.5 s connecting and time out before the
+    # server sees it (also a TransientError, but not the fault under test): every attempt must
+    # be transient and fast, and the server's own answer must be among them.
+    for _ in range(5):
+        started = time.monotonic()
+        with pytest.raises(TransientError, match="Firestore"):
+            OPERATIONS[operation](store)
+        assert time.monotonic() - started < FAST + 3.0
+        if handler.calls:
+            break
     assert handler.calls, "the store never reached the server"
-    assert time.monotonic() - started < FAST + 3.0
 
 
 def test_a_hung_server_times_out_as_transient(
