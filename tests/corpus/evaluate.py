@@ -151,10 +151,15 @@ def diagnose(
     )
     recognised = tuple(c.id for c in report.causes if c.finding is not None)
     top = report.top.finding
+    confidence = report.top.confidence
+    if not calibrated and top is not None and top.signature == "LEARNED" and top.calibrated:
+        # the learned fallback shows its own cross-validated accuracy, calibrated or not (the
+        # tables re-applied by `recalibrated` are the rules' only)
+        confidence = top.calibrated
     return Outcome(
         case,
         report.top.id,
-        report.top.confidence,
+        confidence,
         recognised,
         top.signature if top else "",
         top.strength if top else 0.0,
