@@ -100,26 +100,51 @@ class Guess:
     lines: tuple[int, ...]  # indexes (into the texts given) of the lines that drove it
 
 
-def score(model: Model, texts: Sequence[str]) -> Guess | None:
-    """The model's best cause for these lines, or None when it is not sure enough."""
-    return _best(model, texts, excluding=None, min_probability=model.min_probability)
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The model's reading of one log, scored once: every cause's probability, and each line's
+    features (to quote the lines behind a guess)."""
+
+    model: Model
+    probabilities: tuple[float, ...]
+    per_line: tuple[set[str], ...]
+    offset: int  # index of the first scored line in the texts given
+
+    def best(
+        self, *, excluding: str | None = None, min_probability: float | None = None
+    ) -> Guess | None:
+        """The most likely cause (other than `excluding`: the cause the rules named), or None
+        below `min_probability` (default: the model's own threshold for speaking). For a cause
+        other than the model's first, `accuracy` is the model's at that probability as a first
+        choice: an upper bound."""
+        model = self.model
+        floor = model.min_probability if min_probability is None else min_probability
+        candidates = [i for i, c in enumerate(model.classes) if c != excluding]
+        if not candidates:
+            return None
+        top = max(candidates, key=lambda i: self.probabilities[i])
+        probability = self.probabilities[top]
+        if probability < floor:
+            return None
+        contribution = []
+        for index, feats in enumerate(self.per_line):
+            c = sum(model.weights[f][top] for f in feats if f in model.weights)
+            contribution.append((c, index))
+        ranked = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
+        # a second line only when it pushed nearly as hard as the first (not the chatter around it)
+        quoted = [c for c in ranked if c[0] >= QUOTE_SHARE * ranked[0][0]] if ranked else []
+        return Guess(
+            cause=model.classes[top],
+            probability=probability,
+            accuracy=model.accuracy_at(probability),
+            lines=tuple(sorted(self.offset + i for _, i in quoted)),
+        )
 
 
-def runner_up(
-    model: Model, texts: Sequence[str], *, excluding: str, min_probability: float
-) -> Guess | None:
-    """The model's best cause other than `excluding` (the cause the rules named), when it gives
-    that cause at least `min_probability`. Its `accuracy` is the model's at that probability as
-    a first choice: an upper bound for a second one."""
-    return _best(model, texts, excluding=excluding, min_probability=min_probability)
-
-
-def _best(
-    model: Model, texts: Sequence[str], *, excluding: str | None, min_probability: float
-) -> Guess | None:
+def read(model: Model, texts: Sequence[str]) -> Reading:
+    """Score the last `MAX_LINES` of `texts` once."""
     lines = list(texts)[-MAX_LINES:]
-    offset = max(0, len(texts) - MAX_LINES)
-    per_line = [features(t) for t in lines]
+    per_line = tuple(features(t) for t in lines)
     present: set[str] = set().union(*per_line) if per_line else set()
     n = len(model.classes)
     logits = list(model.intercept)
@@ -128,28 +153,21 @@ def _best(
         if w is not None:
             for i in range(n):
                 logits[i] += w[i]
-    candidates = [i for i in range(n) if model.classes[i] != excluding]
-    if not candidates:
-        return None
-    top = max(candidates, key=lambda i: logits[i])
     peak = max(logits)
-    total = sum(math.exp(x - peak) for x in logits)
-    probability = math.exp(logits[top] - peak) / total
-    if probability < min_probability:
-        return None
-    contribution = []
-    for index, feats in enumerate(per_line):
-        c = sum(model.weights[f][top] for f in feats if f in model.weights)
-        contribution.append((c, index))
-    ranked = sorted((c for c in contribution if c[0] > 0), reverse=True)[:2]
-    # a second line only when it pushed nearly as hard as the first (not the chatter around it)
-    best = [c for c in ranked if c[0] >= QUOTE_SHARE * ranked[0][0]] if ranked else []
-    return Guess(
-        cause=model.classes[top],
-        probability=probability,
-        accuracy=model.accuracy_at(probability),
-        lines=tuple(sorted(offset + i for _, i in best)),
-    )
+    exps = [math.exp(x - peak) for x in logits]
+    total = sum(exps)
+    return Reading(model, tuple(e / total for e in exps), per_line, max(0, len(texts) - MAX_LINES))
+
+
+def score(model: Model, texts: Sequence[str]) -> Guess | None:
+    """The model's best cause for these lines, or None when it is not sure enough."""
+    return read(model, texts).best()
+
+
+def reading(texts: Iterable[str], model: Model | None = None) -> Reading | None:
+    """The shipped model's reading (or `model`'s), None without a weights file."""
+    model = model if model is not None else load()
+    return read(model, list(texts)) if model is not None else None
 
 
 def guess(texts: Iterable[str], model: Model | None = None) -> Guess | None:

@@ -91,14 +91,18 @@ def run_analyzers(
     if guess is not None:  # the model explains the weak markers the rules saw (bare crashes)
         weak = (replace(f, strength=min(f.strength, WEAK_BESIDE_LEARNED)) for f in found)
         found = (*(f for f in weak if f.cause != guess.cause), guess)
-    other = _second_guess(evidence, found, model) if learned and guess is None else None
+    # Where a rule named a cause, the model reads the same lines once: its own first choice
+    # (a second opinion on the rules' top), and its best cause besides the rules' (offered as
+    # the next one to check).
+    second = _reading(evidence, found, model) if learned and guess is None else None
     named = max(found, key=lambda f: f.strength, default=None)
-    if other is None or (named is not None and other.cause == named.cause):
-        # it agrees with the rules (or is unsure): its best other cause, when it is likely enough
-        nxt = _runner_up(evidence, found, named.cause, model) if learned and named else None
-        alternative = _alternative(evidence, found, analyzers, nxt) if nxt else None
-    else:
-        alternative = _alternative(evidence, found, analyzers, other)
+    other = second.best() if second else None
+    nxt = (
+        second.best(excluding=named.cause, min_probability=RUNNER_UP_FROM)
+        if second and named
+        else None
+    )
+    alternative = _alternative(evidence, found, analyzers, nxt) if nxt else None
     return AnalysisResult(found, tuple(gaps), other.cause if other else None, alternative)
 
 
@@ -107,42 +111,19 @@ def _model_lines(evidence: Evidence) -> list[str]:
     return [*(line.text for line in evidence.logs[-fallback.MAX_LINES :]), *statuses]
 
 
-def _second_guess(
+def _reading(
     evidence: Evidence, findings: Sequence[Finding], model: fallback.Model | None = None
-) -> fallback.Guess | None:
-    """What the learned fallback would say, when a rule already named a cause (None when the
-    rules are silent — the fallback then speaks for itself — or the model is not sure)."""
+) -> fallback.Reading | None:
+    """The learned fallback's reading, when a rule already named a cause (None when the rules
+    are silent: the fallback then speaks for itself)."""
     if not any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
         return None
-    return fallback.guess(_model_lines(evidence), model)
+    return fallback.reading(_model_lines(evidence), model)
 
 
-# The fallback's best cause besides the rules' is offered from this probability on.
+# The fallback's best cause besides the rules' is offered from this probability on (chosen on
+# the development part, out of fold).
 RUNNER_UP_FROM = 0.1
-
-
-def _runner_up(
-    evidence: Evidence,
-    findings: Sequence[Finding],
-    named: str,
-    model: fallback.Model | None = None,
-) -> fallback.Guess | None:
-    if not any(f.strength >= fallback.RULES_SILENT_BELOW for f in findings):
-        return None
-    model = model if model is not None else fallback.load()
-    if model is None:
-        return None
-    return fallback.runner_up(
-        model, _model_lines(evidence), excluding=named, min_probability=RUNNER_UP_FROM
-    )
-
-
-def second_opinion(
-    evidence: Evidence, findings: Sequence[Finding], model: fallback.Model | None = None
-) -> str | None:
-    """The cause of `_second_guess`."""
-    guess = _second_guess(evidence, findings, model)
-    return guess.cause if guess is not None else None
 
 
 # The learned alternative's strength: a hint to check next, below every named error (≥ 0.6).
