@@ -42,6 +42,11 @@ def pem_body(lines: int = 4) -> list[str]:
     return [fake(64, B64) for _ in range(lines - 1)] + [fake(28, B64) + "=="]
 
 
+def armored(label: str, body: list[str]) -> list[str]:
+    """`body` (random, made at run time: no key is stored here) between PEM armor lines."""
+    return [f"-----BEGIN {label}-----", *body, f"-----END {label}-----"]
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -234,7 +239,7 @@ def _kinds() -> list[Kind]:
     s = fake(40, HEX)
     k.append(_k("gcp_private_key_id", f'  "private_key_id": "{s}",', s))
     body = pem_body(3)
-    sa_key = "\\n".join(["-----BEGIN PRIVATE KEY-----", *body, "-----END PRIVATE KEY-----", ""])
+    sa_key = "\\n".join([*armored("PRIVATE KEY", body), ""])
     pk_id = fake(40, HEX)
     k.append(
         _k(
@@ -278,7 +283,7 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "pem_rsa_line_per_entry",
-            ["-----BEGIN RSA PRIVATE KEY-----", *body, "-----END RSA PRIVATE KEY-----"],
+            armored("RSA PRIVATE KEY", body),
             *body,
         )
     )
@@ -286,7 +291,7 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "pem_one_entry",
-            "\n".join(["-----BEGIN PRIVATE KEY-----", *body, "-----END PRIVATE KEY-----"]),
+            "\n".join(armored("PRIVATE KEY", body)),
             *body,
         )
     )
@@ -294,7 +299,7 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "openssh_private_key",
-            ["-----BEGIN OPENSSH PRIVATE KEY-----", *body, "-----END OPENSSH PRIVATE KEY-----"],
+            armored("OPENSSH PRIVATE KEY", body),
             *body,
         )
     )
@@ -302,7 +307,7 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "ec_key_spaces",
-            " ".join(["-----BEGIN EC PRIVATE KEY-----", *body, "-----END EC PRIVATE KEY-----"]),
+            " ".join(armored("EC PRIVATE KEY", body)),
             *body,
         )
     )
@@ -310,12 +315,7 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "pgp_private_key",
-            [
-                "-----BEGIN PGP PRIVATE KEY BLOCK-----",
-                "",
-                *body,
-                "-----END PGP PRIVATE KEY BLOCK-----",
-            ],
+            armored("PGP PRIVATE KEY BLOCK", ["", *body]),
             *body,
         )
     )
@@ -323,12 +323,12 @@ def _kinds() -> list[Kind]:
     k.append(
         _k(
             "pem_cut_without_end",
-            ["Error: bad key -----BEGIN PRIVATE KEY-----", *body],
+            ["Error: bad key " + armored("PRIVATE KEY", [])[0], *body],
             *body,
         )
     )
     body = pem_body(3)
-    escaped = "\\n".join(["-----BEGIN PRIVATE KEY-----", *body, "-----END PRIVATE KEY-----"])
+    escaped = "\\n".join(armored("PRIVATE KEY", body))
     k.append(_k("private_key_env", f'PRIVATE_KEY="{escaped}"', *body))
     # --- token formats -----------------------------------------------------------------------------
     tokens = {
