@@ -68,7 +68,13 @@ from jobtriage.notify.notifier import blocks_json, update_parent
 from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
 from jobtriage.ownlog import get_logger
-from jobtriage.repeats import known_repeat, post_repeat
+from jobtriage.repeats import (
+    flush_change,
+    known_repeat,
+    likely_waits,
+    post_repeat,
+    wait_unclaimed,
+)
 from jobtriage.runtime import Runtime
 
 log = get_logger()
@@ -98,8 +104,23 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     # will most likely reply in its thread, and its claim is created with that post announced
     # (no write of its own before posting).
     read = open_from_history(rt.store, event.ref.job_path) if event.failed else None
+    diagnosed: Diagnosed | None = None
+    key = claim_key(ClaimKind.EXECUTION, event.ref.execution_path)
+    if read is not None and likely_waits(read[0], event.ref.execution, key, rt.clock.now()):
+        # Most likely a repeat that only waits for its incident's next reply: diagnosed, then
+        # counted in one write with no claim. Anything else claims below, with this diagnosis.
+        found = _diagnose(event, rt, read)
+        if isinstance(found, EventResult):
+            return found
+        diagnosed = found
+        waited = wait_unclaimed(found.decision, event, found.fingerprint, key, rt)
+        if waited is not None:
+            return EventResult(*waited, report=found.report)
     claim = ledger.claim_execution(
-        event.ref.execution_path, announce=_expected_post(read[0]) if read else None
+        event.ref.execution_path,
+        announce=_expected_post(read[0]) if read else None,
+        # A waiting repeat whose reply is due marks what it posts in the claim's write.
+        change=flush_change(read[0], event.ref.execution, key, rt.clock.now()) if read else None,
     )
     if claim.outcome is ClaimOutcome.DONE:
         log.info("already delivered; nothing to do", extra=_ctx(event) | {"claim": "done"})
@@ -109,7 +130,7 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     delivery = Delivery(claim)
     try:
         if read is not None:
-            result = _on_failure(event, delivery, rt, read)
+            result = _on_failure(event, delivery, rt, read, diagnosed)
         else:
             result = _on_success(event, rt)
     except TransientError:
@@ -162,21 +183,47 @@ def _expected_post(open_now: list[Incident]) -> tuple[str, str | None] | None:
     return failing[0].channel, failing[0].thread_root
 
 
+@dataclass(frozen=True, slots=True)
+class Diagnosed:
+    """A failure diagnosed and decided, before anything is written about it."""
+
+    report: Report
+    fingerprint: str
+    decision: Decision
+    history: History
+    ctx: dict[str, str]
+
+
 def _on_failure(
     event: JobEvent,
     delivery: Delivery,
     rt: Runtime,
     read: tuple[list[Incident], list[Incident] | None],
+    diagnosed: Diagnosed | None = None,
 ) -> EventResult:
+    if diagnosed is None:
+        # Read before the claim (`process_event`) and before gathering: a repeat of a job with
+        # an open incident may skip logs in a storm. The job's open incidents come from its
+        # history (one query for both, most of the time).
+        known = known_repeat(event, delivery, read[0], rt)
+        if known is not None:
+            # Already counted in an open incident (waiting for, or named in, a reply): no
+            # diagnosis.
+            return EventResult(*known)
+        found = _diagnose(event, rt, read)
+        if isinstance(found, EventResult):
+            return found
+        diagnosed = found
+    return _act(event, delivery, rt, diagnosed)
+
+
+def _diagnose(
+    event: JobEvent, rt: Runtime, read: tuple[list[Incident], list[Incident] | None]
+) -> Diagnosed | EventResult:
+    """Evidence, report and the incident decision; an EventResult when there is nothing to
+    decide (the Run API has never heard of the execution)."""
     job_path = event.ref.job_path
-    # Read before the claim (`process_event`) and before gathering: a repeat of a job with an
-    # open incident may skip logs in a storm. The job's open incidents come from its history
-    # (one query for both, most of the time).
     open_now, job_history = read
-    known = known_repeat(event, delivery, open_now, rt)
-    if known is not None:
-        # Already counted in an open incident (waiting for, or named in, a reply): no diagnosis.
-        return EventResult(*known)
     # Incidents of this job's failures (a missed-run incident says nothing about a cause).
     failing = [i for i in open_now if i.fingerprint != MISSED_RUN]
     evidence = gather(event, sources=rt.sources, urgent_logs=not failing)
@@ -214,12 +261,30 @@ def _on_failure(
         # is applied to the fresh incident inside the store's transaction.
         current = _newest(i for i in open_now if i.fingerprint == fingerprint)
     ctx = _ctx(event) | {"cause": report.top.id, "fingerprint": fingerprint}
-    now = rt.clock.now()
-    decision = _decide(event, current, fingerprint, now, rt)
+    decision = _decide(event, current, fingerprint, rt.clock.now(), rt)
     log.info("diagnosed: %s", decision.action, extra=ctx | {"reason": decision.reason})
+    return Diagnosed(report, fingerprint, decision, history, ctx)
+
+
+def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed) -> EventResult:
+    """Post and store what the decision says, as the holder of the execution's claim."""
+    report, fingerprint, decision, ctx = (
+        diagnosed.report,
+        diagnosed.fingerprint,
+        diagnosed.decision,
+        diagnosed.ctx,
+    )
+    job_path = event.ref.job_path
+    if decision.action is Action.NOTHING and decision.incident is not None:
+        # Counted meanwhile by another delivery of it (the incident was read again: logs were
+        # skipped): waiting, being posted or posted — go on as its redelivery would, so that a
+        # waiting repeat is never finished unposted.
+        known = known_repeat(event, delivery, [decision.incident], rt)
+        if known is not None:
+            return EventResult(*known, report=report)
     try:
         if decision.action is Action.NEW_ALERT:
-            opened = _new_alert(decision, report, delivery, rt, history)
+            opened = _new_alert(decision, report, delivery, rt, diagnosed.history)
             if opened is not None:
                 return opened
             # Another execution of this job opened the incident meanwhile: a repeat after all.
@@ -229,6 +294,7 @@ def _on_failure(
         if decision.action in (Action.THREAD_REPLY, Action.QUIET_REPLY):
             return _repeat(decision, report, delivery, rt, event, fingerprint)
         if decision.action is Action.HOLD and decision.incident is not None:
+            now = rt.clock.now()
             held = rt.store.update(decision.incident.id, _reapply_failure(event, fingerprint, now))
             return EventResult("hold", held.id, report=report)
     except PermanentError as exc:

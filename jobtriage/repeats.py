@@ -28,6 +28,7 @@ from jobtriage.incident.coalesce import (
 from jobtriage.incident.decide import Action, Decision, apply_failure, snooze_active
 from jobtriage.incident.ledger import Delivery
 from jobtriage.incident.model import Incident
+from jobtriage.incident.store import Change, ClaimHeld
 from jobtriage.notify.metadata import PostKind
 from jobtriage.notify.notifier import update_parent
 from jobtriage.notify.parts import Message
@@ -62,6 +63,74 @@ def known_repeat(
             raise Deferred(f"{execution} is counted in its incident; posted with the next reply")
         return _flush(incident, delivery, rt, now=now, execution=execution)
     return None
+
+
+def likely_waits(open_now: list[Incident], execution: str, key: str, now: datetime) -> bool:
+    """A failure of a job whose one open failure incident is inside its window since the last
+    reply (or being posted), not snoozed, and this execution not yet counted in it: most likely
+    a repeat that only waits (`wait_unclaimed`: counted with no claim of its own)."""
+    failing = [i for i in open_now if not i.missed_run]
+    if len(failing) != 1 or not failing[0].channel or not failing[0].thread_root:
+        return False
+    incident = failing[0]
+    if any(step_for_known(i, execution, key, now) is not None for i in open_now):
+        return False
+    if _seen(incident, execution) or snooze_active(incident, now):
+        return False
+    return step_for_new(incident, now) is Step.DEFER
+
+
+def flush_change(
+    open_now: list[Incident], execution: str, key: str, now: datetime
+) -> Change | None:
+    """A redelivery of a waiting repeat after its window: it will post the repeats waiting in
+    its incident (`known_repeat`, FLUSH). The mark of what it posts can go into the write that
+    claims it (`IncidentStore.claim(change=)`); None when it will do something else."""
+    for incident in open_now:
+        step = step_for_known(incident, execution, key, now)
+        if step is None:
+            continue
+        if step is not Step.FLUSH or snooze_active(incident, now) or not incident.thread_root:
+            return None
+        return Change(incident.id, _marker(key, now))
+    return None
+
+
+def _marker(key: str, now: datetime) -> Callable[[Incident], Incident]:
+    def mark(current: Incident) -> Incident:
+        started = start_flush(current, key=key, now=now)
+        return current if started is None else started[0]
+
+    return mark
+
+
+def wait_unclaimed(
+    decision: Decision, event: JobEvent, fingerprint: str, key: str, rt: Runtime
+) -> Outcome | None:
+    """A repeat that waits for its incident's next reply, counted in one write and with no claim
+    (none is needed: counting is idempotent, and this one posts nothing). The write is refused
+    while a claim of this execution exists (`ClaimHeld`): another delivery of it is on it, or
+    posted it and died before counting it — that case must go the claimed way, which finds its
+    post. None when it does not wait after all, or was refused: the caller claims and acts."""
+    incident = decision.incident
+    if decision.action not in (Action.THREAD_REPLY, Action.QUIET_REPLY) or incident is None:
+        return None
+    now = rt.clock.now()
+    if step_for_new(incident, now) is not Step.DEFER:
+        return None
+    execution = event.ref.execution
+    try:
+        stored = rt.store.update(
+            incident.id, _waiter(execution, _counter(execution, fingerprint, now)), unclaimed=key
+        )
+    except ClaimHeld:
+        return None
+    if execution in stored.pending:
+        rt.waiting.note(key, next_reply_at(stored), now=now)
+        raise Deferred(f"{execution} counted; posted with the next reply of its incident")
+    if execution in stored.flushing or execution in stored.coalesced:
+        return ("coalesced", stored.id, None)  # another delivery of it named it
+    return (str(Action.HOLD), stored.id, None)  # snoozed meanwhile: held back
 
 
 def post_repeat(
@@ -135,20 +204,29 @@ def _defer(
 ) -> Outcome:
     """Count the repeat now, post it with the next reply (Pub/Sub redelivers it)."""
 
+    # Waiting: the claim is released in the same write, so that the redelivery starts at once.
+    release = delivery.release_with(lambda stored: execution in stored.pending)
+    waiting = rt.store.update(incident.id, _waiter(execution, count), release=release)
+    if execution not in waiting.pending:
+        return (str(Action.HOLD), waiting.id, None)
+    delivery.released = True
+    rt.waiting.note(delivery.key, next_reply_at(waiting), now=rt.clock.now())
+    raise Deferred(f"{execution} counted; posted with the next reply of its incident")
+
+
+def _waiter(
+    execution: str, count: Callable[[Incident], Incident]
+) -> Callable[[Incident], Incident]:
+    """The incident with this repeat counted and waiting for the next reply (or, snoozed
+    meanwhile, held back)."""
+
     def wait(current: Incident) -> Incident:
         counted = count(current)
         if counted.held_back > current.held_back:
             return counted  # snoozed meanwhile: held back, not waiting
         return add_pending(counted, execution)
 
-    # Waiting: the claim is released in the same write, so that the redelivery starts at once.
-    release = delivery.release_with(lambda stored: execution in stored.pending)
-    waiting = rt.store.update(incident.id, wait, release=release)
-    if execution not in waiting.pending:
-        return (str(Action.HOLD), waiting.id, None)
-    delivery.released = True
-    rt.waiting.note(delivery.key, next_reply_at(waiting), now=rt.clock.now())
-    raise Deferred(f"{execution} counted; posted with the next reply of its incident")
+    return wait
 
 
 def _flush(
@@ -167,11 +245,12 @@ def _flush(
     waits), post one reply naming it all, then mark it posted."""
     covered: list[tuple[str, ...]] = []
     deferred: list[bool] = []
+    key = delivery.key
 
     def mark(current: Incident) -> Incident:
         covered[:], deferred[:] = [], []
         counted = count(current) if count is not None else current
-        started = start_flush(counted, key=delivery.key, now=now, also=execution if count else None)
+        started = start_flush(counted, key=key, now=now, also=execution if count else None)
         if started is None:
             if count is None:
                 return current
@@ -185,25 +264,28 @@ def _flush(
         covered.append(names)
         return marked
 
-    # The post's start goes into the same write as the mark, when there is something to post
-    # (the mark function has run by the time the store asks).
-    begin = (
-        delivery.begin_with(
-            now, incident.channel, incident.thread_root, lambda _: bool(covered and covered[0])
+    premarked = delivery.claim.changed if count is None else None
+    if premarked is not None and premarked.id == incident.id and premarked.flushing_by == key:
+        # Marked in the write that created this delivery's claim (`flush_change`).
+        marked, names, begun = premarked, premarked.flushing, False
+    else:
+        # The post's start goes into the same write as the mark, when there is something to
+        # post (the mark function has run by the time the store asks).
+        begin = (
+            delivery.begin_with(
+                now, incident.channel, incident.thread_root, lambda _: bool(covered and covered[0])
+            )
+            if delivery.posted is None and incident.channel and incident.thread_root
+            else None
         )
-        if delivery.posted is None and incident.channel and incident.thread_root
-        else None
-    )
-    marked = rt.store.update(incident.id, mark, begin=begin)
-    if deferred or not covered:
-        raise Deferred(f"another delivery is posting the repeats of incident {incident.id}")
-    names = covered[0]
+        marked = rt.store.update(incident.id, mark, begin=begin)
+        if deferred or not covered:
+            raise Deferred(f"another delivery is posting the repeats of incident {incident.id}")
+        names, begun = covered[0], begin is not None
     if not names:
         return ("coalesced", incident.id, None)
     message = _message(marked, names, report, execution, rt)
-    ts = _post_in_thread(
-        marked, delivery, rt, message, execution, broadcast=broadcast, begun=begin is not None
-    )
+    ts = _post_in_thread(marked, delivery, rt, message, execution, broadcast=broadcast, begun=begun)
     final = rt.store.update(
         incident.id,
         lambda cur: finish_flush(cur, names, now=now),

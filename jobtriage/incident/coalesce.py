@@ -89,8 +89,8 @@ def step_for_new(incident: Incident, now: datetime) -> Step:
 
 
 def add_pending(incident: Incident, execution: str) -> Incident:
-    if execution in incident.pending or execution in incident.coalesced:
-        return incident
+    if execution in (*incident.pending, *incident.flushing, *incident.coalesced):
+        return incident  # waiting already, being posted, or posted
     return replace(incident, pending=(*incident.pending, execution))
 
 

@@ -43,6 +43,7 @@ from jobtriage.errors import PermanentError, TransientError
 from jobtriage.incident.model import Incident
 from jobtriage.incident.store import (
     Begin,
+    Change,
     Claim,
     ClaimOutcome,
     Finish,
@@ -179,15 +180,21 @@ class Ledger:
     finder: PostFinder | None = None  # None: an unsettled post is posted again (no lookup)
 
     def claim_execution(
-        self, execution_path: str, *, announce: tuple[str, str | None] | None = None
+        self,
+        execution_path: str,
+        *,
+        announce: tuple[str, str | None] | None = None,
+        change: Change | None = None,
     ) -> Claim:
         """The execution's claim. `announce` (channel, thread): where this delivery expects to
         post; a new claim is created with that post already started on it (`Claim.announced`),
-        so that `post_once` there needs no write of its own."""
+        so that `post_once` there needs no write of its own. `change`: the incident change it
+        will make first, made in the same write when the store can (`Claim.changed`)."""
         key = claim_key(ClaimKind.EXECUTION, execution_path)
         now = self.clock.now()
         expected = PostAttempt(now, announce[0], announce[1]) if announce and announce[0] else None
-        return self.reconciled(self.store.claim(key, now=now, lease=CLAIM_LEASE, announce=expected))
+        claim = self.store.claim(key, now=now, lease=CLAIM_LEASE, announce=expected, change=change)
+        return self.reconciled(claim)
 
     def reconciled(self, claim: Claim) -> Claim:
         """`claim`, with the post of an earlier attempt recorded on it when Slack has it.

@@ -19,6 +19,8 @@ import pytest
 from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
     Begin,
+    Change,
+    ClaimHeld,
     ClaimLost,
     ClaimOutcome,
     Finish,
@@ -433,6 +435,117 @@ def test_update_can_finish_the_delivery_in_the_same_write(store: IncidentStore) 
     same = store.update("inc0001", lambda i: i, finish=Finish(other, {"action": "coalesced"}))
     assert same.version == updated.version
     assert store.claim(other, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+
+
+def test_a_new_claim_can_carry_an_incident_change(store: IncidentStore) -> None:
+    """`claim(change=)`: the mark of the repeats a delivery is about to post, in the write that
+    creates its claim. Made only for a NEW claim; a takeover or a held claim changes nothing."""
+    store.create(incident(1, pending=("e-1", "e-2")))
+    store.open_incidents(JOB)  # seen here, as the pipeline's history read sees it
+
+    def mark(i: Incident) -> Incident:
+        return replace(i, pending=(), flushing=i.pending, flushing_by=KEY)
+
+    announce = PostAttempt(T0, "C0123", "1740819000.1")
+    first = store.claim(KEY, now=T0, lease=LEASE, announce=announce, change=Change("inc0001", mark))
+    assert first.outcome is ClaimOutcome.NEW
+    assert first.announced == announce
+    assert first.changed is not None
+    assert first.changed.flushing == ("e-1", "e-2")
+    assert store.get("inc0001") == first.changed
+    # Held by that delivery: nothing changes for a second one.
+    busy = store.claim(
+        KEY, now=T0, lease=LEASE, change=Change("inc0001", lambda i: replace(i, held_back=9))
+    )
+    assert (busy.outcome, busy.changed) == (ClaimOutcome.BUSY, None)
+    # Its lease over, a takeover: no change either (the caller makes it on its own).
+    again = store.claim(
+        KEY, now=LATER, lease=LEASE, change=Change("inc0001", lambda i: replace(i, held_back=9))
+    )
+    assert again.outcome is ClaimOutcome.TAKEOVER
+    assert again.changed is None
+    stored = store.get("inc0001")
+    assert stored is not None
+    assert stored.held_back == 0
+    with pytest.raises(ValueError, match="neither begin nor done"):
+        store.claim("k2", now=T0, lease=LEASE, done={"x": 1}, change=Change("inc0001", mark))
+
+
+def test_a_claim_change_on_an_incident_changed_since_is_made_on_the_incident_as_it_is(
+    store: IncidentStore,
+) -> None:
+    """Someone else wrote the incident after this instance read it: the claim is still NEW,
+    and the change is either made on the stored incident or left to the caller — never made
+    on the old version."""
+    store.create(incident(1, pending=("e-1",)))
+    store.open_incidents(JOB)
+    store.update("inc0001", lambda i: replace(i, pending=(*i.pending, "e-2")))
+
+    def mark(i: Incident) -> Incident:
+        return replace(i, pending=(), flushing=i.pending, flushing_by=KEY)
+
+    claim = store.claim(KEY, now=T0, lease=LEASE, change=Change("inc0001", mark))
+    assert claim.outcome is ClaimOutcome.NEW
+    stored = store.get("inc0001")
+    assert stored is not None
+    if claim.changed is None:
+        assert stored.pending == ("e-1", "e-2")
+        assert stored.flushing == ()
+    else:
+        assert claim.changed == stored
+        assert stored.flushing == ("e-1", "e-2")
+
+
+def test_an_unclaimed_update_is_stored_only_while_no_claim_exists(store: IncidentStore) -> None:
+    """`update(unclaimed=key)`: a repeat that only waits is counted without a claim, never while
+    a delivery of it holds one (or kept its post, or finished): then nothing is written."""
+    store.create(incident(1))
+    counted = store.update("inc0001", lambda i: replace(i, pending=("e-1",)), unclaimed=KEY)
+    assert counted.pending == ("e-1",)
+    assert store.get("inc0001") == counted
+    # No claim document was left behind: the next claim of the key is a first one.
+    first = store.claim(KEY, now=T0, lease=LEASE)
+    assert (first.outcome, first.attempt) == (ClaimOutcome.NEW, 1)
+
+    # Held: refused, the incident as it was.
+    with pytest.raises(ClaimHeld):
+        store.update("inc0001", lambda i: replace(i, pending=("e-1", "e-2")), unclaimed=KEY)
+    assert store.get("inc0001") == counted
+    # Released with a post started on it (the claim is kept): still refused.
+    store.begin_post(KEY, holder=first.holder, at=T0, lease=LEASE, channel="C0123")
+    assert store.release(KEY, holder=first.holder) is True
+    with pytest.raises(ClaimHeld):
+        store.update("inc0001", lambda i: replace(i, held_back=3), unclaimed=KEY)
+    # Finished: refused too.
+    taken = store.claim(KEY, now=T0, lease=LEASE)
+    store.finish(taken.key, result={"action": "thread_reply"})
+    with pytest.raises(ClaimHeld):
+        store.update("inc0001", lambda i: replace(i, held_back=3), unclaimed=KEY)
+    assert store.get("inc0001") == counted
+    # A change that is no change writes nothing, and needs no check.
+    assert store.update("inc0001", lambda i: i, unclaimed=KEY) == counted
+    # Another key's claim is no obstacle; a claim ends nothing here.
+    other = store.update("inc0001", lambda i: replace(i, held_back=1), unclaimed=f"{KEY}-2")
+    assert other.held_back == 1
+    with pytest.raises(ValueError, match="holds no claim"):
+        store.update("inc0001", lambda i: i, unclaimed=KEY, finish=Finish(KEY, {"action": "x"}))
+
+
+def test_an_unclaimed_update_loses_no_concurrent_change(store: IncidentStore) -> None:
+    """Eight repeats counted at once without claims, each once."""
+    store.create(incident(1))
+    race(
+        8,
+        lambda n: store.update(
+            "inc0001",
+            lambda i: replace(i, pending=(*i.pending, f"e-{n}"), failures=i.failures + 1),
+            unclaimed=f"{KEY}-{n}",
+        ),
+    )
+    stored = store.get("inc0001")
+    assert stored is not None
+    assert sorted(stored.pending) == [f"e-{n}" for n in range(8)]
+    assert stored.failures == 9
 
 
 def test_a_finish_in_the_same_write_records_the_post_it_names(store: IncidentStore) -> None:

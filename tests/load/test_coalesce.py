@@ -9,6 +9,7 @@ even when the delivery posting it dies after Slack answered.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,13 +17,15 @@ from datetime import UTC, datetime
 import pytest
 
 from jobtriage import app
-from jobtriage.errors import Deferred
-from jobtriage.event import PUBSUB_EVENT_TYPE
+from jobtriage.errors import Deferred, TransientError
+from jobtriage.event import PUBSUB_EVENT_TYPE, parse_cloud_event_data
+from jobtriage.evidence import JobEvent
 from jobtriage.incident.coalesce import COALESCE_WINDOW
-from jobtriage.incident.decide import new_incident
-from jobtriage.incident.ledger import CLAIM_LEASE
+from jobtriage.incident.decide import Action, Decision, new_incident
+from jobtriage.incident.ledger import CLAIM_LEASE, ClaimKind, Delivery, claim_key
+from jobtriage.incident.memory import History
 from jobtriage.incident.model import MISSED_RUN
-from jobtriage.pipeline import EventResult
+from jobtriage.pipeline import Diagnosed, EventResult, _on_failure
 from jobtriage.runtime import Runtime
 from standins.load.harness import (
     CHANNEL,
@@ -211,3 +214,95 @@ def test_a_missed_run_incident_does_not_swallow_a_real_failure() -> None:
         assert result.action == "new_alert"
         assert result.report is not None
         assert not result.report.log_stats.skipped
+
+
+def _job_event(event: PlannedEvent) -> JobEvent:
+    return parse_cloud_event_data(PUBSUB_EVENT_TYPE, pubsub_data(event.entry, event.message_id))
+
+
+def _claim_key(event: PlannedEvent) -> str:
+    return claim_key(ClaimKind.EXECUTION, _job_event(event).ref.execution_path)
+
+
+def test_a_repeat_that_waits_is_counted_in_one_write_without_a_claim(h: Harness) -> None:
+    """Inside the window after a reply, a new repeat is counted (the parent's counter is right)
+    and waits: one incident write, and no claim of its own is ever written."""
+    rt = h.runtime()
+    alert, first, second, *_ = h.plan.events
+    _deliver(rt, alert)
+    h.vt.advance(2)
+    _deliver(rt, first)
+    h.vt.advance(2)
+    before = Counter(h.store.calls)
+    with pytest.raises(Deferred, match="counted"):
+        _deliver(rt, second)
+    made = Counter(h.store.calls) - before
+    assert made == Counter({"job_history": 1, "update": 1})
+    key = _claim_key(second)
+    assert key not in h.store.inner._deliveries
+    [incident] = h.store.inner._incidents.values()
+    assert second.execution in incident.pending
+    assert incident.failures == 3
+    # Its redelivery after the window claims it and posts it, once.
+    h.vt.advance(COALESCE_WINDOW.total_seconds())
+    result = _deliver(rt, second)
+    assert result is not None
+    assert result.action == "thread_reply"
+    assert _named(h, second.execution) == 1
+
+
+def test_a_repeat_another_delivery_holds_is_not_counted_without_its_claim(h: Harness) -> None:
+    """While another delivery of the same execution holds its claim (it may have posted it and
+    be about to count it), the unclaimed count is refused: this delivery is handed back to
+    Pub/Sub (another delivery is in progress) and the incident does not change."""
+    rt = h.runtime()
+    alert, first, second, *_ = h.plan.events
+    _deliver(rt, alert)
+    h.vt.advance(2)
+    _deliver(rt, first)
+    h.vt.advance(2)
+    key = _claim_key(second)
+    held = h.store.inner.claim(key, now=rt.clock.now(), lease=CLAIM_LEASE)
+    assert held.owned
+    [before] = h.store.inner._incidents.values()
+    with pytest.raises(TransientError, match="in progress"):
+        _deliver(rt, second)
+    [after] = h.store.inner._incidents.values()
+    assert after == before
+    assert second.execution not in after.pending
+
+
+def test_a_repeat_counted_meanwhile_by_its_duplicate_still_gets_posted(h: Harness) -> None:
+    """Two deliveries of one repeat: the second read the incident before the first counted it,
+    and finds it counted when it reads again (logs skipped in a storm). It must not end its
+    delivery as done while the repeat is still waiting: it waits too, and the repeat is named
+    in the next reply."""
+    rt = h.runtime()
+    alert, first, second, *_ = h.plan.events
+    opened = _deliver(rt, alert)
+    assert opened is not None
+    assert opened.report is not None
+    h.vt.advance(2)
+    _deliver(rt, first)
+    h.vt.advance(2)
+    [stale] = h.store.inner._incidents.values()
+    with pytest.raises(Deferred):
+        _deliver(rt, second)  # the first delivery: counted, waiting
+    [counted] = h.store.inner._incidents.values()
+    assert second.execution in counted.pending
+    # The second delivery, after its diagnosis (as `_diagnose` decides on the incident read
+    # again: the execution is already counted in it).
+    event = _job_event(second)
+    decision = Decision(Action.NOTHING, counted, execution=second.execution)
+    diagnosed = Diagnosed(opened.report, counted.fingerprint, decision, History(), {})
+    key = _claim_key(second)
+    delivery = Delivery(h.store.claim(key, now=rt.clock.now(), lease=CLAIM_LEASE))
+    with pytest.raises(Deferred):
+        _on_failure(event, delivery, rt, ([stale], None), diagnosed)
+    rt.ledger.release(delivery)  # as process_event does on the way out
+    # Its redelivery after the window posts it (its claim was not finished as done).
+    h.vt.advance(COALESCE_WINDOW.total_seconds())
+    result = _deliver(h.runtime(), second)
+    assert result is not None
+    assert result.action == "thread_reply"
+    assert _named(h, second.execution) == 1

@@ -89,6 +89,9 @@ class Claim:
     unsettled: PostAttempt | None = None
     # NEW only: the post start `claim(announce=)` put on the claim in the write that created it
     announced: PostAttempt | None = None
+    # NEW only: the incident as `claim(change=)` stored it in the write that created the claim
+    # (None: that change was not made; the caller makes it on its own)
+    changed: Incident | None = None
 
     @property
     def owned(self) -> bool:
@@ -125,6 +128,15 @@ class Release:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """An incident change (`update(incident_id, fn)`) made in the same write as a new claim
+    (`claim(change=)`): the mark of the repeats the claiming delivery is about to post."""
+
+    incident_id: str
+    fn: Callable[[Incident], Incident]
+
+
+@dataclass(frozen=True, slots=True)
 class Begin:
     """A post's start (`begin_post`) recorded in the same write as an incident's change — the
     mark of the repeats a reply is about to name — when the incident as stored passes `when`.
@@ -155,6 +167,11 @@ class ClaimLost(TransientError):
     delivery took over (or finished). It must not post; the claim's holder does."""
 
 
+class ClaimHeld(TransientError):
+    """`update(unclaimed=key)` while a claim `key` exists (held, kept with its post, or
+    finished): nothing was written. The caller claims it and goes the claimed way."""
+
+
 class IncidentStore(Protocol):
     """What the pipeline and the click handler need from storage. See the module docstring."""
 
@@ -167,13 +184,18 @@ class IncidentStore(Protocol):
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
         announce: PostAttempt | None = None,
+        change: Change | None = None,
     ) -> Claim:
         """Create-if-absent decides who holds `key`. `done`: a claim that only marks something
         taken (nothing to post) is stored already finished with this result, in the same write.
         `begin`: when the claim comes back owned, that (other) claim's post has been started
         (`begin_post`; in the same write when it can be, and ClaimLost as `begin_post` says).
         `announce`: a NEW claim is created with this post already started on it, as
-        `begin_post` at `announce.started_at` would (`Claim.announced`); a takeover ignores it."""
+        `begin_post` at `announce.started_at` would (`Claim.announced`); a takeover ignores it.
+        `change`: a NEW claim may be created together with that incident change, in one write
+        when it can be (`Claim.changed`: the incident as stored; None: not made — a takeover,
+        the incident changed since it was read, or the store could not put it in that write).
+        Not with `begin` or `done`."""
         ...
 
     def begin_post(
@@ -217,13 +239,17 @@ class IncidentStore(Protocol):
         finish: Finish | None = None,
         release: Release | None = None,
         begin: Begin | None = None,
+        unclaimed: str | None = None,
     ) -> Incident:
         """fn(current incident) stored as its next version. `finish`: that delivery claim is
         finished in the same write (one commit for a delivery's last incident change and its
         end), with its post recorded when `finish.posted` says so. `release`: that claim is
         released as `release()` would, by the time `update` returns (in the same write when it
         can be: a repeat that waits for the next reply). `begin`: that post's start recorded
-        (`begin_post`), in the same write when it can be."""
+        (`begin_post`), in the same write when it can be. `unclaimed`: stored only while there
+        is no claim with that key, checked in the same write (`ClaimHeld` otherwise, nothing
+        written): a repeat that only waits is counted without a claim of its own, and never
+        while another delivery of it holds one. Not with `finish`, `release` or `begin`."""
         ...
 
     def open_incident(self, job_path: str, fingerprint: str) -> Incident | None: ...
@@ -539,6 +565,20 @@ def _checked_update(current: Incident, fn: Callable[[Incident], Incident]) -> In
     if replace(new, version=current.version) == current:
         return None
     return replace(new, version=current.version + 1)
+
+
+def _check_change(change: Change | None, begin: Begin | None, done: object) -> None:
+    """`claim(change=)` is the write of a delivery that goes on to post (no `done`), alone."""
+    if change is not None and (begin is not None or done is not None):
+        raise ValueError("claim(change=) goes with neither begin nor done")
+
+
+def _check_unclaimed(
+    unclaimed: str | None, finish: Finish | None, release: Release | None, begin: Begin | None
+) -> None:
+    """`update(unclaimed=)` is the write of a delivery that holds no claim: nothing to end."""
+    if unclaimed is not None and (finish or release or begin):
+        raise ValueError("update(unclaimed=) holds no claim: no finish, release or begin with it")
 
 
 def _check_limit(limit: int | None) -> int:

@@ -10,7 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,9 @@ from jobtriage.incident.store.contract import (
     MAX_OPEN_PER_JOB,
     PERMISSION_FIX,
     Begin,
+    Change,
     Claim,
+    ClaimHeld,
     ClaimOutcome,
     Finish,
     PostAttempt,
@@ -45,9 +47,11 @@ from jobtriage.incident.store.contract import (
     _begun,
     _begun_by,
     _by_opening,
+    _check_change,
     _check_claim_args,
     _check_id,
     _check_limit,
+    _check_unclaimed,
     _checked_update,
     _ClaimDocument,
     _delivery_doc_id,
@@ -303,13 +307,20 @@ class FirestoreStore:
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
         announce: PostAttempt | None = None,
+        change: Change | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
+        _check_change(change, begin, done)
         ref = self._delivery(key)
         if (finished := self._finished(ref, now)) is not None:
             return finished.as_claim(ClaimOutcome.DONE)
         with _translated("claim"):
-            claim, begun = self._claim(ref, key, now, lease, done, begin, announce)
+            holder = secrets.token_hex(8)
+            if change is not None:
+                changed = self._claim_changing(ref, key, holder, now, lease, announce, change)
+                if changed is not None:
+                    return changed
+            claim, begun = self._claim(ref, key, now, lease, done, begin, announce, holder)
         if begin is not None and claim.owned and not begun:
             self._begin_alone(begin)
         return claim
@@ -322,10 +333,11 @@ class FirestoreStore:
         lease: timedelta,
         done: Mapping[str, Any] | None,
         begin: Begin | None,
-        announce: PostAttempt | None = None,
+        announce: PostAttempt | None,
+        holder: str,
     ) -> tuple[Claim, bool]:
-        """(the claim, whether `begin` went into the write that created it)."""
-        holder = secrets.token_hex(8)
+        """(the claim, whether `begin` went into the write that created it). `holder`: this
+        delivery's token (a write of ours whose answer was lost is known by it)."""
         started = self._begin_write(begin)
         for round_ in range(MAX_CONTENDED_ROUNDS):
             fresh = _fresh_claim(key, holder, now, lease, done, announce)
@@ -370,6 +382,44 @@ class FirestoreStore:
                 self._seen.drop(ref.path)
                 _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
+
+    def _claim_changing(
+        self,
+        ref: Any,
+        key: str,
+        holder: str,
+        now: datetime,
+        lease: timedelta,
+        announce: PostAttempt | None,
+        change: Change,
+    ) -> Claim | None:
+        """One commit for a new claim and the incident change, from the incident as last seen.
+        None when it cannot be one commit — the incident not seen here, the claim exists, or the
+        incident changed since it was seen: then `_claim` claims alone (nothing was written)."""
+        incident_ref = self._incident_ref(change.incident_id)
+        seen = self._seen.get(incident_ref.path)
+        if seen is None:
+            return None
+        current = _incident_from_doc(seen.to_dict())
+        new = _checked_update(current, change.fn)
+        fresh = _fresh_claim(key, holder, now, lease, None, announce)
+        doc = fresh.to_doc()
+        if new is None:
+            return None  # nothing to change: a claim alone
+        incident_doc = _incident_to_doc(new, secrets.token_hex(8))
+        batch = self._client().batch()
+        batch.create(ref, doc)
+        batch.update(incident_ref, incident_doc, option=self._cas(seen))
+        try:
+            written = list(batch.commit(**self._call))
+        except gexc.AlreadyExists:
+            return None
+        except (gexc.FailedPrecondition, gexc.NotFound):
+            self._seen.drop(incident_ref.path)
+            return None
+        self._wrote(ref, doc, written[0] if written else None)
+        self._wrote(incident_ref, incident_doc, written[1] if written[1:] else None)
+        return replace(fresh.as_claim(ClaimOutcome.NEW), changed=new)
 
     def _seen_claim(self, ref: Any) -> tuple[_Version, _ClaimDocument] | None:
         """The claim at `ref` as this instance last read or wrote it (None: not remembered)."""
@@ -621,12 +671,14 @@ class FirestoreStore:
         finish: Finish | None = None,
         release: Release | None = None,
         begin: Begin | None = None,
+        unclaimed: str | None = None,
     ) -> Incident:
+        _check_unclaimed(unclaimed, finish, release, begin)
         ref = self._incident_ref(incident_id)
         write_id = secrets.token_hex(8)  # tells our own write from an equal one by someone else
         with _translated("update incident"):
             updated, released, begun = self._update(
-                ref, incident_id, fn, write_id, finish, release, begin
+                ref, incident_id, fn, write_id, finish, release, begin, unclaimed
             )
             if release is not None and not released and release.applies(updated):
                 self.release(release.key, holder=release.holder, unsent=release.unsent)
@@ -670,8 +722,10 @@ class FirestoreStore:
         finish: Finish | None,
         release: Release | None,
         begin: Begin | None = None,
+        unclaimed: str | None = None,
     ) -> tuple[Incident, bool, bool]:
         """(the incident as it is now, whether `release` and `begin` went into its commit)."""
+        absent = None if unclaimed is None else self._delivery(unclaimed)
         for round_ in range(MAX_CONTENDED_ROUNDS):
             # The first round starts from the incident as last seen (usually read by this very
             # event a moment ago): no read unless someone wrote it since.
@@ -699,6 +753,9 @@ class FirestoreStore:
                 return current, False, False
             incident_doc = _incident_to_doc(new, write_id)
             try:
+                if absent is not None:
+                    self._update_unclaimed(ref, incident_doc, snap, absent, unclaimed)
+                    return new, False, False
                 if finish is None and freed is None and started is None:
                     written = ref.update(incident_doc, option=self._cas(snap), **self._call)
                     self._wrote(ref, incident_doc, written)
@@ -736,6 +793,21 @@ class FirestoreStore:
                 if round_:
                     _backoff(round_)  # someone else wrote first: re-read, re-apply fn
         raise TransientError(f"update incident {incident_id!r}: too many concurrent writers")
+
+    def _update_unclaimed(
+        self, ref: Any, incident_doc: dict[str, Any], snap: Any, absent: Any, key: str | None
+    ) -> None:
+        """One commit: the incident (if still as read), and no claim document at `absent` — a
+        delete that must find nothing there (Firestore's `exists=False` precondition) writes
+        nothing and fails the whole commit with AlreadyExists when the claim exists."""
+        batch = self._client().batch()
+        batch.update(ref, incident_doc, option=self._cas(snap))
+        batch.delete(absent, option=self._client().write_option(exists=False))
+        try:
+            results = list(batch.commit(**self._call))
+        except gexc.AlreadyExists:
+            raise ClaimHeld(f"a delivery claim {key!r} exists; nothing written") from None
+        self._wrote(ref, incident_doc, results[0] if results else None)
 
     def _finish_alone(self, finish: Finish) -> None:
         self._set_claim_fields(finish.key, _finish_fields(finish), "finish")

@@ -16,7 +16,9 @@ from jobtriage.incident.store.contract import (
     _DONE,
     MAX_OPEN_PER_JOB,
     Begin,
+    Change,
     Claim,
+    ClaimHeld,
     ClaimOutcome,
     Finish,
     PostAttempt,
@@ -26,9 +28,11 @@ from jobtriage.incident.store.contract import (
     _awaiting,
     _begun_by,
     _by_opening,
+    _check_change,
     _check_claim_args,
     _check_id,
     _check_limit,
+    _check_unclaimed,
     _checked_update,
     _ClaimDocument,
     _done_now,
@@ -62,16 +66,19 @@ class MemoryStore:
         done: Mapping[str, Any] | None = None,
         begin: Begin | None = None,
         announce: PostAttempt | None = None,
+        change: Change | None = None,
     ) -> Claim:
         now = _check_claim_args(key, now, lease)
+        _check_change(change, begin, done)
         holder = secrets.token_hex(8)
         with self._lock:
             current = self._deliveries.get(key)
             if current is None:
                 if begin is not None:
                     self._begin(begin)
+                changed = self._change(change)
                 self._deliveries[key] = _fresh_claim(key, holder, now, lease, done, announce)
-                return self._deliveries[key].as_claim(ClaimOutcome.NEW)
+                return replace(self._deliveries[key].as_claim(ClaimOutcome.NEW), changed=changed)
             outcome, taken = _judge(current, holder=holder, now=now, lease=lease)
             if taken is not None:
                 if begin is not None:
@@ -80,6 +87,18 @@ class MemoryStore:
                 self._deliveries[key] = taken
                 return taken.as_claim(outcome)
             return current.as_claim(outcome)
+
+    def _change(self, change: Change | None) -> Incident | None:
+        """Called under the lock: `change` applied (the incident as it is then), or None."""
+        if change is None:
+            return None
+        current = self._incidents.get(change.incident_id)
+        if current is None:
+            return None
+        new = _checked_update(current, change.fn)
+        if new is not None:
+            self._incidents[change.incident_id] = new
+        return new  # None: nothing to change, as FirestoreStore says
 
     def begin_post(
         self,
@@ -172,8 +191,10 @@ class MemoryStore:
         finish: Finish | None = None,
         release: Release | None = None,
         begin: Begin | None = None,
+        unclaimed: str | None = None,
     ) -> Incident:
         _check_id(incident_id)
+        _check_unclaimed(unclaimed, finish, release, begin)
         # fn runs under the lock: it must not call back into the store.
         with self._lock:
             current = self._incidents.get(incident_id)
@@ -181,6 +202,8 @@ class MemoryStore:
                 raise UnknownIncident(f"no incident {incident_id!r}")
             claim = self._claim_to_finish(finish)
             new = _checked_update(current, fn)
+            if new is not None and unclaimed is not None and unclaimed in self._deliveries:
+                raise ClaimHeld(f"a delivery claim {unclaimed!r} exists; nothing written")
             if new is not None:
                 self._incidents[incident_id] = new
             if finish is not None and claim is not None:
