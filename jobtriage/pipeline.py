@@ -59,7 +59,7 @@ from jobtriage.incident.ledger import DIGEST_AFTER, DIGEST_WINDOW, ClaimKind, De
 from jobtriage.incident.memory import History, learned_priors, ranked_causes
 from jobtriage.incident.model import MISSED_RUN, Incident
 from jobtriage.incident.recall import open_from_history, read_history
-from jobtriage.incident.store import ClaimOutcome
+from jobtriage.incident.store import Claim, ClaimOutcome
 from jobtriage.incident.verify import Refused, confirm_success
 from jobtriage.notify.alert import render_alert
 from jobtriage.notify.digest import render_digest
@@ -116,12 +116,29 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
         waited = wait_unclaimed(found.decision, event, found.fingerprint, key, rt)
         if waited is not None:
             return EventResult(*waited, report=found.report)
-    claim = ledger.claim_execution(
-        event.ref.execution_path,
-        announce=_expected_post(read[0]) if read else None,
-        # A waiting repeat whose reply is due marks what it posts in the claim's write.
-        change=flush_change(read[0], event.ref.execution, key, rt.clock.now()) if read else None,
-    )
+    claim: Claim | None = None
+    if read is not None and diagnosed is None and _likely_opens(read, event.ref.execution):
+        # Most likely the first failure of an incident: diagnosed, then its execution claim
+        # and its incident's opening claim are created in one write.
+        found = _diagnose(event, rt, read)
+        if isinstance(found, EventResult):
+            return found
+        diagnosed = found
+        draft = found.decision.incident
+        if found.decision.action is Action.NEW_ALERT and draft is not None:
+            pair = ledger.claim_opening(event.ref.execution_path, draft.job_path, draft.fingerprint)
+            if pair is not None:
+                claim, opening = pair
+                diagnosed = replace(found, opening=opening)
+    if claim is None:
+        claim = ledger.claim_execution(
+            event.ref.execution_path,
+            announce=_expected_post(read[0]) if read else None,
+            # A waiting repeat whose reply is due marks what it posts in the claim's write.
+            change=flush_change(read[0], event.ref.execution, key, rt.clock.now())
+            if read
+            else None,
+        )
     if claim.outcome is ClaimOutcome.DONE:
         log.info("already delivered; nothing to do", extra=_ctx(event) | {"claim": "done"})
         return EventResult("duplicate")
@@ -174,6 +191,19 @@ def _keep(delivery: Delivery, rt: Runtime, event: JobEvent) -> None:
 # --- failure ----------------------------------------------------------------------------------
 
 
+def _likely_opens(read: tuple[list[Incident], list[Incident] | None], execution: str) -> bool:
+    """No open failure incident for the job, and this execution counted in none of its
+    incidents: most likely the first failure of a new incident."""
+    open_now, job_history = read
+    if any(not i.missed_run for i in open_now):
+        return False
+    known = (*open_now, *(job_history or ()))
+    return not any(
+        execution in (i.first_execution, i.last_execution, *i.pending, *i.flushing, *i.coalesced)
+        for i in known
+    )
+
+
 def _expected_post(open_now: list[Incident]) -> tuple[str, str | None] | None:
     """Where a repeat of this job will post: the thread of its one open failure incident (None
     when there are none or several)."""
@@ -192,6 +222,8 @@ class Diagnosed:
     decision: Decision
     history: History
     ctx: dict[str, str]
+    # NEW_ALERT: the incident's opening claim, created with the execution's (`claim_opening`)
+    opening: Claim | None = None
 
 
 def _on_failure(
@@ -284,7 +316,9 @@ def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed)
             return EventResult(*known, report=report)
     try:
         if decision.action is Action.NEW_ALERT:
-            opened = _new_alert(decision, report, delivery, rt, diagnosed.history)
+            opened = _new_alert(
+                decision, report, delivery, rt, diagnosed.history, held=diagnosed.opening
+            )
             if opened is not None:
                 return opened
             # Another execution of this job opened the incident meanwhile: a repeat after all.
@@ -349,7 +383,13 @@ def _reapply_failure(
 
 
 def _new_alert(
-    decision: Decision, report: Report, delivery: Delivery, rt: Runtime, history: History
+    decision: Decision,
+    report: Report,
+    delivery: Delivery,
+    rt: Runtime,
+    history: History,
+    *,
+    held: Claim | None = None,
 ) -> EventResult | None:
     """Open the incident: post its alert and store it. None when another delivery opened the
     same incident meanwhile (the caller replies in its thread instead)."""
@@ -359,7 +399,7 @@ def _new_alert(
     # Two *different* executions of one job failing the same way at the same moment must not
     # open two incidents: whoever holds the opening claim opens it, the other is redelivered
     # and by then finds the incident open (a thread reply).
-    with ledger.opening(draft.job_path, draft.fingerprint) as opening:
+    with ledger.opening(draft.job_path, draft.fingerprint, held=held) as opening:
         if delivery.posted is None and (
             rt.store.open_incident(draft.job_path, draft.fingerprint) is not None
         ):

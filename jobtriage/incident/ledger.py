@@ -306,14 +306,33 @@ class Ledger:
             and self.clock.now() + ANNOUNCED_POST_ROOM <= lease_until
         )
 
+    def claim_opening(
+        self, execution_path: str, job_path: str, fingerprint: str
+    ) -> tuple[Claim, Claim] | None:
+        """A new failure's execution claim and its incident's opening claim, created in one
+        write (`IncidentStore.claim_both`); None when either exists (claim them one by one:
+        `claim_execution`, then `opening`)."""
+        return self.store.claim_both(
+            claim_key(ClaimKind.EXECUTION, execution_path),
+            claim_key(ClaimKind.OPENING, job_path, fingerprint),
+            now=self.clock.now(),
+            lease=CLAIM_LEASE,
+            other_lease=OPENING_LEASE,
+        )
+
     @contextmanager
-    def opening(self, job_path: str, fingerprint: str) -> Iterator[Opening]:
+    def opening(
+        self, job_path: str, fingerprint: str, *, held: Claim | None = None
+    ) -> Iterator[Opening]:
         """Hold the one opening claim of this job's fingerprint while an incident is opened;
         `TransientError` (redeliver later) while another delivery holds it. Released once the
         incident exists (`create`, in the same write), so that the next incident for this
-        fingerprint can open after this one is closed; on the way out otherwise."""
+        fingerprint can open after this one is closed; on the way out otherwise. `held`: that
+        claim, taken already (`claim_opening`)."""
         key = claim_key(ClaimKind.OPENING, job_path, fingerprint)
-        claim = self.store.claim(key, now=self.clock.now(), lease=OPENING_LEASE)
+        claim = held or self.store.claim(key, now=self.clock.now(), lease=OPENING_LEASE)
+        if claim.key != key:
+            raise ValueError(f"{claim.key!r} is not the opening claim {key!r}")
         if not claim.owned:
             raise TransientError(f"an incident for {fingerprint} is being opened right now")
         opening = Opening(Release(key, claim.holder))

@@ -23,6 +23,8 @@ import pytest
 from jobtriage.incident.model import Incident, State
 from jobtriage.incident.store import (
     Begin,
+    Change,
+    ClaimHeld,
     ClaimLost,
     ClaimOutcome,
     Finish,
@@ -272,3 +274,63 @@ def test_remembered_documents_are_bounded() -> None:
     assert sum(seen.get(f"incidents/{n}") is not None for n in range(SEEN_DOCUMENTS + 10)) == (
         SEEN_DOCUMENTS
     )
+
+
+def test_a_repeat_counted_without_a_claim_is_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    store.create(incident())
+    store.job_history(JOB)
+    before = Counter(rpcs)
+    waiting = f"{JOB}/executions/nightly-export-w8m2q"
+    store.update("inc0001", bump, unclaimed=waiting)
+    assert rpcs - before == Counter({"Commit": 1})
+    # Another instance holding that claim: refused in the commit, nothing written.
+    other.claim(waiting, now=T0, lease=LEASE)
+    with pytest.raises(ClaimHeld):
+        store.update("inc0001", bump, unclaimed=waiting)
+    stored = other.get("inc0001")
+    assert stored is not None
+    assert stored.failures == 2
+
+
+def test_a_claim_and_the_mark_it_posts_under_are_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    store.create(incident())
+    store.job_history(JOB)
+    before = Counter(rpcs)
+    claim = store.claim(KEY, now=T0, lease=LEASE, change=Change("inc0001", bump))
+    assert rpcs - before == Counter({"Commit": 1})
+    assert claim.changed is not None
+    assert claim.changed.failures == 2
+    # The incident changed by another instance since it was read here: the claim alone (the
+    # caller makes the change), and the other instance's change stands.
+    other.update("inc0001", bump)
+    second = f"{KEY}-2"
+    taken = store.claim(second, now=T0, lease=LEASE, change=Change("inc0001", bump))
+    assert (taken.outcome, taken.changed) == (ClaimOutcome.NEW, None)
+    stored = other.get("inc0001")
+    assert stored is not None
+    assert stored.failures == 3
+
+
+def test_an_execution_claim_and_its_opening_claim_are_one_commit(
+    instances: tuple[FirestoreStore, FirestoreStore, Counter[str]],
+) -> None:
+    store, other, rpcs = instances
+    opening = f"opening:{JOB}:db_connection:ECONNREFUSED"
+    before = Counter(rpcs)
+    pair = store.claim_both(KEY, opening, now=T0, lease=LEASE, other_lease=LEASE)
+    assert rpcs - before == Counter({"Commit": 1})
+    assert pair is not None
+    # Remembered: releasing the opening claim starts from the version written (no read).
+    before = Counter(rpcs)
+    assert store.release(opening, holder=pair[1].holder) is True
+    assert rpcs - before == Counter({"Commit": 1})
+    # Another instance's claim on either key: neither written.
+    other.claim(f"{KEY}-2", now=T0, lease=LEASE)
+    assert store.claim_both(f"{KEY}-3", f"{KEY}-2", now=T0, lease=LEASE, other_lease=LEASE) is None
+    assert other.claim(f"{KEY}-3", now=T0, lease=LEASE).outcome is ClaimOutcome.NEW

@@ -496,6 +496,33 @@ def test_a_claim_change_on_an_incident_changed_since_is_made_on_the_incident_as_
         assert stored.flushing == ("e-1", "e-2")
 
 
+def test_two_new_claims_in_one_write_or_neither(store: IncidentStore) -> None:
+    """`claim_both`: a new failure's execution claim and its incident's opening claim."""
+    opening = f"opening:{JOB}:entrypoint_runtime:ERR_REQUIRE_ESM"
+    pair = store.claim_both(KEY, opening, now=T0, lease=LEASE, other_lease=LEASE)
+    assert pair is not None
+    first, second = pair
+    assert (first.key, first.outcome, first.attempt) == (KEY, ClaimOutcome.NEW, 1)
+    assert (second.key, second.outcome) == (opening, ClaimOutcome.NEW)
+    assert first.holder != second.holder
+    # Both held as claim() would have made them: a second delivery is BUSY on each.
+    assert store.claim(KEY, now=T0, lease=LEASE).outcome is ClaimOutcome.BUSY
+    assert store.claim(opening, now=T0, lease=LEASE).outcome is ClaimOutcome.BUSY
+    # ... and they end as claims do.
+    assert store.release(opening, holder=second.holder) is True
+    store.finish(KEY, result={"action": "new_alert"})
+    assert store.claim(KEY, now=LATER, lease=LEASE).outcome is ClaimOutcome.DONE
+    # Either one existing: neither is written.
+    other = f"{KEY}-2"
+    assert store.claim_both(other, KEY, now=T0, lease=LEASE, other_lease=LEASE) is None
+    assert store.claim(other, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
+    third = f"{KEY}-3"
+    assert store.claim_both(third, other, now=T0, lease=LEASE, other_lease=LEASE) is None
+    assert store.claim(third, now=T0, lease=LEASE).outcome is ClaimOutcome.NEW
+    with pytest.raises(ValueError, match="two different keys"):
+        store.claim_both("k", "k", now=T0, lease=LEASE, other_lease=LEASE)
+
+
 def test_an_unclaimed_update_is_stored_only_while_no_claim_exists(store: IncidentStore) -> None:
     """`update(unclaimed=key)`: a repeat that only waits is counted without a claim, never while
     a delivery of it holds one (or kept its post, or finished): then nothing is written."""

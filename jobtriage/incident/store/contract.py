@@ -198,6 +198,13 @@ class IncidentStore(Protocol):
         Not with `begin` or `done`."""
         ...
 
+    def claim_both(
+        self, key: str, other: str, *, now: datetime, lease: timedelta, other_lease: timedelta
+    ) -> tuple[Claim, Claim] | None:
+        """Two NEW claims created in one write — a new failure's execution and the opening of
+        its incident — or neither: None when either exists (claim them one by one)."""
+        ...
+
     def begin_post(
         self,
         key: str,

@@ -383,6 +383,29 @@ class FirestoreStore:
                 _backoff(round_)  # another delivery moved first: look again
         raise TransientError(f"claim {key!r}: the claim kept changing under us; retry later")
 
+    def claim_both(
+        self, key: str, other: str, *, now: datetime, lease: timedelta, other_lease: timedelta
+    ) -> tuple[Claim, Claim] | None:
+        now = _check_claim_args(key, now, lease)
+        _check_claim_args(other, now, other_lease)
+        if key == other:
+            raise ValueError("claim_both needs two different keys")
+        first = _fresh_claim(key, secrets.token_hex(8), now, lease)
+        second = _fresh_claim(other, secrets.token_hex(8), now, other_lease)
+        refs = self._delivery(key), self._delivery(other)
+        docs = first.to_doc(), second.to_doc()
+        batch = self._client().batch()
+        for ref, doc in zip(refs, docs, strict=True):
+            batch.create(ref, doc)
+        with _translated("claim"):
+            try:
+                written = list(batch.commit(**self._call))
+            except gexc.AlreadyExists:
+                return None  # either exists; nothing was written
+        for i, (ref, doc) in enumerate(zip(refs, docs, strict=True)):
+            self._wrote(ref, doc, written[i] if written[i:] else None)
+        return first.as_claim(ClaimOutcome.NEW), second.as_claim(ClaimOutcome.NEW)
+
     def _claim_changing(
         self,
         ref: Any,

@@ -88,6 +88,21 @@ class MemoryStore:
                 return taken.as_claim(outcome)
             return current.as_claim(outcome)
 
+    def claim_both(
+        self, key: str, other: str, *, now: datetime, lease: timedelta, other_lease: timedelta
+    ) -> tuple[Claim, Claim] | None:
+        now = _check_claim_args(key, now, lease)
+        _check_claim_args(other, now, other_lease)
+        if key == other:
+            raise ValueError("claim_both needs two different keys")
+        with self._lock:
+            if key in self._deliveries or other in self._deliveries:
+                return None
+            first = _fresh_claim(key, secrets.token_hex(8), now, lease)
+            second = _fresh_claim(other, secrets.token_hex(8), now, other_lease)
+            self._deliveries[key], self._deliveries[other] = first, second
+            return first.as_claim(ClaimOutcome.NEW), second.as_claim(ClaimOutcome.NEW)
+
     def _change(self, change: Change | None) -> Incident | None:
         """Called under the lock: `change` applied (the incident as it is then), or None."""
         if change is None:
