@@ -12,10 +12,18 @@
     finish the claim (or release it, or keep it: see below)
 
 No duplicate, no loss, for one execution:
-1. Claim the execution in the store (create-if-absent decides races; a failure's claim is
-   created with its expected reply announced, read from the job's incidents). Already
-   delivered → do nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers
-   later).
+1. Claim the execution in the store (create-if-absent decides races). Already delivered → do
+   nothing; another delivery in flight → `TransientError` (Pub/Sub redelivers later). A
+   failure reads its job's incidents first, and the claim goes into the first write the
+   delivery has to make anyway:
+   - a repeat of the job's one open incident: created with its reply announced (and, for a
+     waiting repeat whose reply is due, with the mark of what that reply names);
+   - most likely the first failure of an incident (no open failure incident): diagnosed
+     first, then its execution and opening claims are created in one write;
+   - most likely a repeat that only waits (inside its incident's window): diagnosed, then
+     counted with NO claim, in a write refused while any claim of it exists (a delivery of
+     it in flight, or one that posted it and died before counting it goes the claimed way).
+   Anything the prediction got wrong claims on its own, with the diagnosis already made.
 2. Diagnose, decide, post. The ledger notes on the claim that a post starts, then records the
    ts right after the Slack call returns. A post whose answer was lost in between (a timeout, a
    crash) is looked up in Slack by the next holder (its message metadata) before posting again.

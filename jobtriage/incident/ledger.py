@@ -2,8 +2,9 @@
 delivers and however many instances run.
 
 All of it is claims in the store (create-if-absent decides races), of six named kinds:
-- `EXECUTION`: one per execution — the delivery that holds it diagnoses and posts; a post is
-  recorded on it right after Slack answers, so a redelivery reuses it instead of posting again.
+- `EXECUTION`: one per execution — the delivery that holds it posts; a post is recorded on it
+  right after Slack answers, so a redelivery reuses it instead of posting again. A repeat that
+  only waits for the next reply holds none (`IncidentStore.update(unclaimed=)`).
 - `OPENING`: one per (job, fingerprint) while an incident is being opened, so two executions
   failing the same way at once open one incident, not two.
 - `ALERT_PLACE`: the first `DIGEST_AFTER` new incidents of a channel's `DIGEST_WINDOW` each take

@@ -34,8 +34,12 @@ Two jobs, one store:
 Fewer round trips (`FirestoreStore`): the documents an instance just read or wrote are
 remembered, and a conditional write starts from that version instead of a read; a version
 someone changed since is refused by Firestore and read again. A marker claim is created already
-finished (`claim(..., done=result)`). A lone repeat is then 4 RPCs (claim, history query, post
-start, one commit for incident + claim), a new alert 9 (bench/rpcs.py).
+finished (`claim(..., done=result)`). Writes that belong together are one commit: a claim and
+the post it announces, or the incident change it makes first (`claim(announce=, change=)`); a
+new failure's execution and opening claims (`claim_both`); a waiting repeat's count with the
+check that no claim of it exists (`update(unclaimed=)`). A lone repeat is then 3 RPCs (history
+query, claim with its reply announced, one commit for incident + claim's end), a new alert 6
+(bench/rpcs.py).
 
 Both stores validate the same way (tz-aware datetimes, safe incident ids, Firestore-storable
 results) so that what works against `MemoryStore` works against Firestore. The contract test in
