@@ -177,6 +177,10 @@ _RUNTIME_VERSION = Text(
     en="The image's runtime is older or newer than the code was built for",
     ko="이미지의 런타임 버전이 코드가 빌드된 버전과 맞지 않음",
 )
+_OTP_APP = Text(
+    en="An OTP application the code needs is not started in the release (extra_applications)",
+    ko="코드에 필요한 OTP 애플리케이션이 릴리스에서 시작되지 않음(extra_applications)",
+)
 _LIBRARY_MISMATCH = Text(
     en="Two libraries in the image do not fit together (a method or type is missing)",
     ko="이미지 안의 라이브러리 버전이 서로 맞지 않음(메서드·타입 없음)",
@@ -356,6 +360,14 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("IncompatibleClassChangeError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
     # an Erlang release built for another system than the image it runs in
     sig("Unusable Erlang runtime system", "RUNTIME_VERSION", 0.9, _RUNTIME_VERSION),
+    # an OTP application the code needs (:ssl, :crypto …) is not started in the release
+    sig(
+        "application is not started",
+        "OTP_APP_NOT_STARTED",
+        0.88,
+        _OTP_APP,
+        r"`?:\w+`? application (is not started|was not started)",
+    ),
     sig("java.lang.NullPointerException", "JVM_NULL_POINTER", 0.82, _NIL),
     sig("ClassCastException", "JVM_CLASS_CAST", 0.8, _CRASH),
     sig("Exception in thread", "JVM_EXCEPTION", 0.5, _CRASH, r'Exception in thread "'),

@@ -180,6 +180,10 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("SERVICE_DISABLED", "API_DISABLED", 0.88, _DISABLED, _unless_other()),
     sig("insufficient authentication scopes", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
     sig("ACCESS_TOKEN_SCOPE_INSUFFICIENT", "SCOPES_INSUFFICIENT", 0.93, _SCOPES),
+    # BigQuery reading an external table (Drive, Cloud Storage) with credentials that may not
+    # read its source: the Drive scope, or a role on the bucket
+    sig("Permission denied while getting Drive credentials", "SCOPES_INSUFFICIENT", 0.9, _SCOPES),
+    sig("Permission denied while globbing file pattern", "PERMISSION_DENIED", 0.85, _DENIED),
     # The OAuth token endpoint refusing the scopes asked for (google-auth's RefreshError
     # "invalid_scope: Invalid OAuth scope or ID token audience provided.", the PHP / Node
     # clients' {"error": "invalid_scope", …}); the JSON APIs' 403 insufficientPermissions, whose

@@ -169,6 +169,9 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("unauthorized: authentication required", "IMAGE_ACCESS_DENIED", 0.85, _DENIED),
     sig("artifactregistry.repositories.downloadArtifacts", "IMAGE_ACCESS_DENIED", 0.93, _DENIED),
     sig("Container failed to start", "CONTAINER_START_FAILED", 0.5, _START),
+    # Cloud Run's gVisor sandbox could not start the image's entrypoint (not executable, not
+    # there, wrong format): the image as built cannot start, whatever the job's code does
+    sig("Failed to create init process", "CONTAINER_START_FAILED", 0.8, _START),
     # Cloud Run's wording for a multi-platform index without linux/amd64
     sig("Cloud Run does not support image", "EXEC_FORMAT_ERROR", 0.92, _ARCH),
     sig("must support amd64/linux", "EXEC_FORMAT_ERROR", 0.92, _ARCH),

@@ -314,6 +314,9 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature("Migration table is already locked", "MIGRATION_LOCKED", 0.92, _TOOL_LOCKED),
     Signature("Could not acquire change log lock", "MIGRATION_LOCKED", 0.9, _TOOL_LOCKED),
+    # Liquibase (and tools built on it) waiting on its lock table until the job is stopped
+    Signature("Waiting for changelog lock", "MIGRATION_LOCKED", 0.82, _TOOL_LOCKED),
+    Signature("Waiting for migration lock to be cleared", "MIGRATION_LOCKED", 0.85, _TOOL_LOCKED),
     Signature("Another migration is already running", "MIGRATION_LOCKED", 0.9, _TOOL_LOCKED),
     # --- SQLSTATE codes (node-postgres dumps, Prisma's "Database error code", PDO) ---
     Signature("42P07", "DUPLICATE_TABLE", 0.88, _EXISTS, re.compile(_PG_CODE + r"42P07")),

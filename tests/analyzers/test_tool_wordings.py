@@ -974,6 +974,48 @@ WORDINGS = [
         "secret_config",
         "CONFIG_INVALID",
     ),
+    # --- written from development-part misses (2026-12-07): lines filled in with made-up names ---
+    Wording(
+        "Postgrex without the :ssl application started in the release",
+        (
+            "** (RuntimeError) SSL connection can not be established because `:ssl` application"
+            " is not started,",
+        ),
+        "entrypoint_runtime",
+        "OTP_APP_NOT_STARTED",
+    ),
+    Wording(
+        "Cloud Run's sandbox could not start the image's init",
+        (
+            "Application failed to start: Failed to create init process: failed to load"
+            " /usr/local/bin/run-batch: permission denied",
+        ),
+        "image_pull",
+        "CONTAINER_START_FAILED",
+    ),
+    Wording(
+        "BigQuery external table over Drive without the Drive scope",
+        (
+            "google.api_core.exceptions.Forbidden: 403 Permission denied while getting Drive"
+            " credentials.",
+        ),
+        "gcp_permission",
+        "SCOPES_INSUFFICIENT",
+    ),
+    Wording(
+        "BigQuery external table whose source files the account may not list",
+        (
+            "Error in query: Permission denied while globbing file pattern. gs://nightly-exports/*.csv",
+        ),
+        "gcp_permission",
+        "PERMISSION_DENIED",
+    ),
+    Wording(
+        "Liquibase waiting on its lock table",
+        ("INFO liquibase.lockservice :: Waiting for changelog lock....",),
+        "migration_sql",
+        "MIGRATION_LOCKED",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -1241,6 +1283,11 @@ NEAR_MISSES = [
         "localhost that answered is not a refusal",
         ("connected to localhost:5432 after 2 attempts",),
         ("secret_config", "LOOPBACK_HOST"),
+    ),
+    NearMiss(
+        "an OTP application that started is no failure",
+        ("[info] Application ssl started at :nonode@nohost",),
+        ("entrypoint_runtime", "OTP_APP_NOT_STARTED"),
     ),
 ]
 
