@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -442,6 +443,20 @@ class _ClaimDocument:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PermanentError(f"delivery claim document is malformed: {exc}") from exc
+
+
+def _fresh_pair(
+    key: str, other: str, now: datetime, lease: timedelta, other_lease: timedelta
+) -> tuple[_ClaimDocument, _ClaimDocument]:
+    """The two new claims of `claim_both`, checked as `claim` checks one."""
+    now = _check_claim_args(key, now, lease)
+    _check_claim_args(other, now, other_lease)
+    if key == other:
+        raise ValueError("claim_both needs two different keys")
+    return (
+        _fresh_claim(key, secrets.token_hex(8), now, lease),
+        _fresh_claim(other, secrets.token_hex(8), now, other_lease),
+    )
 
 
 def _fresh_claim(

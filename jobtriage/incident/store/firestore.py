@@ -58,6 +58,7 @@ from jobtriage.incident.store.contract import (
     _done_now,
     _finish_fields,
     _fresh_claim,
+    _fresh_pair,
     _judge,
     _message_key,
     _newest_confirmed,
@@ -386,12 +387,7 @@ class FirestoreStore:
     def claim_both(
         self, key: str, other: str, *, now: datetime, lease: timedelta, other_lease: timedelta
     ) -> tuple[Claim, Claim] | None:
-        now = _check_claim_args(key, now, lease)
-        _check_claim_args(other, now, other_lease)
-        if key == other:
-            raise ValueError("claim_both needs two different keys")
-        first = _fresh_claim(key, secrets.token_hex(8), now, lease)
-        second = _fresh_claim(other, secrets.token_hex(8), now, other_lease)
+        first, second = _fresh_pair(key, other, now, lease, other_lease)
         refs = self._delivery(key), self._delivery(other)
         docs = first.to_doc(), second.to_doc()
         batch = self._client().batch()

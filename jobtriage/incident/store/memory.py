@@ -38,6 +38,7 @@ from jobtriage.incident.store.contract import (
     _done_now,
     _finished,
     _fresh_claim,
+    _fresh_pair,
     _judge,
     _message_key,
     _newest_confirmed,
@@ -91,15 +92,10 @@ class MemoryStore:
     def claim_both(
         self, key: str, other: str, *, now: datetime, lease: timedelta, other_lease: timedelta
     ) -> tuple[Claim, Claim] | None:
-        now = _check_claim_args(key, now, lease)
-        _check_claim_args(other, now, other_lease)
-        if key == other:
-            raise ValueError("claim_both needs two different keys")
+        first, second = _fresh_pair(key, other, now, lease, other_lease)
         with self._lock:
             if key in self._deliveries or other in self._deliveries:
                 return None
-            first = _fresh_claim(key, secrets.token_hex(8), now, lease)
-            second = _fresh_claim(other, secrets.token_hex(8), now, other_lease)
             self._deliveries[key], self._deliveries[other] = first, second
             return first.as_claim(ClaimOutcome.NEW), second.as_claim(ClaimOutcome.NEW)
 
