@@ -77,10 +77,12 @@ from jobtriage.notify.recall import alert_slots
 from jobtriage.notify.recovery import render_recovered
 from jobtriage.ownlog import get_logger
 from jobtriage.repeats import (
+    counted,
     flush_change,
     known_repeat,
     likely_waits,
     post_repeat,
+    reply_thread_of,
     wait_unclaimed,
 )
 from jobtriage.runtime import Runtime
@@ -205,20 +207,14 @@ def _likely_opens(read: tuple[list[Incident], list[Incident] | None], execution:
     open_now, job_history = read
     if any(not i.missed_run for i in open_now):
         return False
-    known = (*open_now, *(job_history or ()))
-    return not any(
-        execution in (i.first_execution, i.last_execution, *i.pending, *i.flushing, *i.coalesced)
-        for i in known
-    )
+    return not any(counted(i, execution) for i in (*open_now, *(job_history or ())))
 
 
 def _expected_post(open_now: list[Incident]) -> tuple[str, str | None] | None:
     """Where a repeat of this job will post: the thread of its one open failure incident (None
     when there are none or several)."""
-    failing = [i for i in open_now if i.fingerprint != MISSED_RUN]
-    if len(failing) != 1 or not failing[0].channel or not failing[0].thread_root:
-        return None
-    return failing[0].channel, failing[0].thread_root
+    incident = reply_thread_of(open_now)
+    return (incident.channel or "", incident.thread_root) if incident else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,17 +65,24 @@ def known_repeat(
     return None
 
 
+def reply_thread_of(open_now: list[Incident]) -> Incident | None:
+    """The job's one open failure incident with a thread to reply in (None: none, or several)."""
+    failing = [i for i in open_now if not i.missed_run]
+    if len(failing) != 1 or not failing[0].channel or not failing[0].thread_root:
+        return None
+    return failing[0]
+
+
 def likely_waits(open_now: list[Incident], execution: str, key: str, now: datetime) -> bool:
     """A failure of a job whose one open failure incident is inside its window since the last
     reply (or being posted), not snoozed, and this execution not yet counted in it: most likely
     a repeat that only waits (`wait_unclaimed`: counted with no claim of its own)."""
-    failing = [i for i in open_now if not i.missed_run]
-    if len(failing) != 1 or not failing[0].channel or not failing[0].thread_root:
+    incident = reply_thread_of(open_now)
+    if incident is None:
         return False
-    incident = failing[0]
     if any(step_for_known(i, execution, key, now) is not None for i in open_now):
         return False
-    if _seen(incident, execution) or snooze_active(incident, now):
+    if counted(incident, execution) or snooze_active(incident, now):
         return False
     return step_for_new(incident, now) is Step.DEFER
 
@@ -339,7 +346,7 @@ def _message(
     return render_repeats(incident, names, lang=rt.lang, with_job=in_digest)
 
 
-def _seen(incident: Incident, execution: str) -> bool:
+def counted(incident: Incident, execution: str) -> bool:
     """Already counted in the incident (as its last failure, waiting, or posted)."""
     return execution in (
         incident.last_execution,
@@ -354,7 +361,7 @@ def _counter(execution: str, fingerprint: str, now: datetime) -> Callable[[Incid
     """The incident with this failure counted — once, however often it is applied."""
 
     def count(current: Incident) -> Incident:
-        if _seen(current, execution):
+        if counted(current, execution):
             return current
         return apply_failure(
             current,
