@@ -113,13 +113,14 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     # A failure reads its job's incidents first (one query): a repeat of the one open incident
     # will most likely reply in its thread, and its claim is created with that post announced
     # (no write of its own before posting).
+    read_at = rt.clock.now()  # every decision below is made on what this read found
     read = open_from_history(rt.store, event.ref.job_path) if event.failed else None
     diagnosed: Diagnosed | None = None
     key = claim_key(ClaimKind.EXECUTION, event.ref.execution_path)
     if read is not None and likely_waits(read[0], event.ref.execution, key, rt.clock.now()):
         # Most likely a repeat that only waits for its incident's next reply: diagnosed, then
         # counted in one write with no claim. Anything else claims below, with this diagnosis.
-        found = _diagnose(event, rt, read)
+        found = _diagnose(event, rt, read, read_at)
         if isinstance(found, EventResult):
             return found
         diagnosed = found
@@ -130,7 +131,7 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     if read is not None and diagnosed is None and _likely_opens(read, event.ref.execution):
         # Most likely the first failure of an incident: diagnosed, then its execution claim
         # and its incident's opening claim are created in one write.
-        found = _diagnose(event, rt, read)
+        found = _diagnose(event, rt, read, read_at)
         if isinstance(found, EventResult):
             return found
         diagnosed = found
@@ -157,7 +158,7 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     delivery = Delivery(claim)
     try:
         if read is not None:
-            result = _on_failure(event, delivery, rt, read, diagnosed)
+            result = _on_failure(event, delivery, rt, read, read_at, diagnosed)
         else:
             result = _on_success(event, rt)
     except TransientError:
@@ -228,6 +229,8 @@ class Diagnosed:
     ctx: dict[str, str]
     # NEW_ALERT: the incident's opening claim, created with the execution's (`claim_opening`)
     opening: Claim | None = None
+    # When the incidents the decision was made on were read (a reply's window starts there)
+    read_at: datetime | None = None
 
 
 def _on_failure(
@@ -235,6 +238,7 @@ def _on_failure(
     delivery: Delivery,
     rt: Runtime,
     read: tuple[list[Incident], list[Incident] | None],
+    read_at: datetime,
     diagnosed: Diagnosed | None = None,
 ) -> EventResult:
     if diagnosed is None:
@@ -246,7 +250,7 @@ def _on_failure(
             # Already counted in an open incident (waiting for, or named in, a reply): no
             # diagnosis.
             return EventResult(*known)
-        found = _diagnose(event, rt, read)
+        found = _diagnose(event, rt, read, read_at)
         if isinstance(found, EventResult):
             return found
         diagnosed = found
@@ -254,7 +258,10 @@ def _on_failure(
 
 
 def _diagnose(
-    event: JobEvent, rt: Runtime, read: tuple[list[Incident], list[Incident] | None]
+    event: JobEvent,
+    rt: Runtime,
+    read: tuple[list[Incident], list[Incident] | None],
+    read_at: datetime,
 ) -> Diagnosed | EventResult:
     """Evidence, report and the incident decision; an EventResult when there is nothing to
     decide (the Run API has never heard of the execution)."""
@@ -299,7 +306,7 @@ def _diagnose(
     ctx = _ctx(event) | {"cause": report.top.id, "fingerprint": fingerprint}
     decision = _decide(event, current, fingerprint, rt.clock.now(), rt)
     log.info("diagnosed: %s", decision.action, extra=ctx | {"reason": decision.reason})
-    return Diagnosed(report, fingerprint, decision, history, ctx)
+    return Diagnosed(report, fingerprint, decision, history, ctx, read_at=read_at)
 
 
 def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed) -> EventResult:
@@ -330,7 +337,7 @@ def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed)
             decision = _decide(event, current, fingerprint, rt.clock.now(), rt)
             log.info("incident opened meanwhile: %s", decision.action, extra=ctx)
         if decision.action in (Action.THREAD_REPLY, Action.QUIET_REPLY):
-            return _repeat(decision, report, delivery, rt, event, fingerprint)
+            return _repeat(decision, report, delivery, rt, event, fingerprint, diagnosed.read_at)
         if decision.action is Action.HOLD and decision.incident is not None:
             now = rt.clock.now()
             held = rt.store.update(decision.incident.id, _reapply_failure(event, fingerprint, now))
@@ -467,8 +474,11 @@ def _repeat(
     rt: Runtime,
     event: JobEvent,
     fingerprint: str,
+    read_at: datetime | None,
 ) -> EventResult:
-    action, incident_id, ts = post_repeat(decision, report, delivery, rt, event, fingerprint)
+    action, incident_id, ts = post_repeat(
+        decision, report, delivery, rt, event, fingerprint, read_at=read_at
+    )
     return EventResult(action, incident_id, ts, report)
 
 

@@ -147,8 +147,15 @@ def post_repeat(
     rt: Runtime,
     event: JobEvent,
     fingerprint: str,
+    *,
+    read_at: datetime | None = None,
 ) -> Outcome:
-    """A new repeat: post it now with any waiting ones, or count it and let it wait."""
+    """A new repeat: post it now with any waiting ones, or count it and let it wait.
+
+    `read_at`: when `decision.incident` was read. A reply posted alone was decided on that read,
+    so the window until the next reply starts there: a repeat counted after the read (and so not
+    named in this reply) is posted by its redelivery 30 s after it was counted at the latest,
+    never pushed back by a reply that could not see it."""
     incident = decision.incident
     assert incident is not None
     execution = event.ref.execution
@@ -162,7 +169,8 @@ def post_repeat(
     ):
         # This reply names this execution alone: no mark needed (a takeover after a crash finds
         # its post on its own claim and only counts it).
-        return _reply_alone(incident, delivery, rt, report, count, now, broadcast, decision)
+        replied_at = min(read_at, now) if read_at is not None else now
+        return _reply_alone(incident, delivery, rt, report, count, replied_at, broadcast, decision)
     if step_for_new(incident, now) is Step.DEFER:
         return _defer(incident, execution, count, rt, delivery)
     return _flush(
@@ -184,7 +192,7 @@ def _reply_alone(
     rt: Runtime,
     report: Report,
     count: Callable[[Incident], Incident],
-    now: datetime,
+    replied_at: datetime,
     broadcast: bool,
     decision: Decision,
 ) -> Outcome:
@@ -195,7 +203,7 @@ def _reply_alone(
     ts = _post_in_thread(incident, delivery, rt, message, execution, broadcast=broadcast)
     final = rt.store.update(
         incident.id,
-        lambda cur: finish_flush(count(cur), (execution,), now=now),
+        lambda cur: finish_flush(count(cur), (execution,), now=replied_at),
         finish=delivery.finish_with(str(decision.action), incident.id, ts),
     )
     update_parent(rt.notifier, final, rt.lang)

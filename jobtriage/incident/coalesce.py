@@ -114,8 +114,11 @@ def start_flush(
 
 
 def finish_flush(incident: Incident, covered: tuple[str, ...], *, now: datetime) -> Incident:
-    """The reply naming `covered` is in Slack: they are done."""
+    """The reply naming `covered` is in Slack: they are done. The next window runs from `now`
+    (when the reply was decided), or from a later reply already recorded."""
     named = set(covered)
+    last = incident.last_reply_at
+    replied = now if last is None else max(last, now)
     keep = (*[e for e in incident.coalesced if e not in named], *covered)[-KEEP_COALESCED:]
     return replace(
         incident,
@@ -124,5 +127,5 @@ def finish_flush(incident: Incident, covered: tuple[str, ...], *, now: datetime)
         flushing_by=None if named >= set(incident.flushing) else incident.flushing_by,
         flushing_since=None if named >= set(incident.flushing) else incident.flushing_since,
         coalesced=keep,
-        last_reply_at=now,
+        last_reply_at=replied,
     )

@@ -9,6 +9,7 @@ even when the delivery posting it dies after Slack answered.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -306,3 +307,48 @@ def test_a_repeat_counted_meanwhile_by_its_duplicate_still_gets_posted(h: Harnes
     assert result is not None
     assert result.action == "thread_reply"
     assert _named(h, second.execution) == 1
+
+
+def test_a_reply_decided_on_a_stale_read_does_not_push_back_a_repeat_it_missed(
+    h: Harness,
+) -> None:
+    """A repeat read its incident inside the window, and its diagnosis ran past the window's end:
+    it posts a reply of its own. Another repeat counted meanwhile (after that read) is not named
+    in that reply. The next window is measured from the read, so the missed repeat is posted by
+    its redelivery 30 s after it was counted (Pub/Sub's second step) — not 40 s later, which is
+    what kept the storm's channel from catching up."""
+    rt, slow_rt = h.runtime(), h.runtime()
+    alert, first, second, third, _ = h.plan.events
+    _deliver(rt, alert)
+    h.vt.advance(2)
+    _deliver(rt, first)  # the first reply: the window runs 30 s from here
+    h.vt.advance(COALESCE_WINDOW.total_seconds() - 3)
+    in_diagnosis, go_on = threading.Event(), threading.Event()
+
+    def slow(*_: object) -> None:
+        in_diagnosis.set()
+        assert go_on.wait(10)
+
+    slow_rt.on_report = slow
+    results: list[EventResult | None] = []
+    slow_delivery = threading.Thread(target=lambda: results.append(_deliver(slow_rt, second)))
+    slow_delivery.start()  # reads the incident inside the window, then diagnoses slowly
+    assert in_diagnosis.wait(10)
+    h.vt.advance(1)
+    with pytest.raises(Deferred):
+        _deliver(rt, third)  # counted after that read, and waiting
+    h.vt.advance(3)  # the window has ended before the slow delivery decides
+    go_on.set()
+    slow_delivery.join(10)
+    assert [r.action for r in results if r] == ["thread_reply"]
+    assert third.execution not in _replies(h)[-1]
+    # Pub/Sub's redeliveries of the waiting repeat: 10 s (inside the new window), then 30 s.
+    h.vt.advance(10 - 3)
+    with pytest.raises(Deferred):
+        _deliver(h.runtime(), third)
+    h.vt.advance(20)
+    result = _deliver(h.runtime(), third)
+    assert result is not None
+    assert result.action == "thread_reply"
+    for event in (alert, first, second, third):
+        assert _named(h, event.execution) == 1, event.execution
