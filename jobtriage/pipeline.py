@@ -227,10 +227,10 @@ class Diagnosed:
     decision: Decision
     history: History
     ctx: dict[str, str]
+    # When the incidents the decision was made on were read (a reply's window starts there)
+    read_at: datetime
     # NEW_ALERT: the incident's opening claim, created with the execution's (`claim_opening`)
     opening: Claim | None = None
-    # When the incidents the decision was made on were read (a reply's window starts there)
-    read_at: datetime | None = None
 
 
 def _on_failure(
@@ -306,7 +306,7 @@ def _diagnose(
     ctx = _ctx(event) | {"cause": report.top.id, "fingerprint": fingerprint}
     decision = _decide(event, current, fingerprint, rt.clock.now(), rt)
     log.info("diagnosed: %s", decision.action, extra=ctx | {"reason": decision.reason})
-    return Diagnosed(report, fingerprint, decision, history, ctx, read_at=read_at)
+    return Diagnosed(report, fingerprint, decision, history, ctx, read_at)
 
 
 def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed) -> EventResult:
@@ -474,7 +474,7 @@ def _repeat(
     rt: Runtime,
     event: JobEvent,
     fingerprint: str,
-    read_at: datetime | None,
+    read_at: datetime,
 ) -> EventResult:
     action, incident_id, ts = post_repeat(
         decision, report, delivery, rt, event, fingerprint, read_at=read_at

@@ -148,7 +148,7 @@ def post_repeat(
     event: JobEvent,
     fingerprint: str,
     *,
-    read_at: datetime | None = None,
+    read_at: datetime,
 ) -> Outcome:
     """A new repeat: post it now with any waiting ones, or count it and let it wait.
 
@@ -169,7 +169,7 @@ def post_repeat(
     ):
         # This reply names this execution alone: no mark needed (a takeover after a crash finds
         # its post on its own claim and only counts it).
-        replied_at = min(read_at, now) if read_at is not None else now
+        replied_at = min(read_at, now)
         return _reply_alone(incident, delivery, rt, report, count, replied_at, broadcast, decision)
     if step_for_new(incident, now) is Step.DEFER:
         return _defer(incident, execution, count, rt, delivery)

@@ -5,7 +5,9 @@ message a second.
 Pure decisions over the stored incident; the pipeline does the posting. A repeat either
 
 - posts now (`POST_NOW`): the first repeat of an incident, or the window since its last reply
-  has passed; the reply also names the executions waiting (`Incident.pending`);
+  has passed; the reply also names the executions waiting (`Incident.pending`). A reply's window
+  starts when it was decided — for a reply naming one execution, when its incident was read —
+  so a repeat counted after that read is never pushed back by a reply that could not see it;
 - waits (`DEFER`): it is counted in the incident at once (the parent message's counter is right)
   and added to `pending`; the delivery is handed back to Pub/Sub (`errors.Deferred`), whose
   redelivery (10 s, then 20 s …) is the timer. The first redelivery after the window posts one

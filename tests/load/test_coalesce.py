@@ -295,11 +295,12 @@ def test_a_repeat_counted_meanwhile_by_its_duplicate_still_gets_posted(h: Harnes
     # again: the execution is already counted in it).
     event = _job_event(second)
     decision = Decision(Action.NOTHING, counted, execution=second.execution)
-    diagnosed = Diagnosed(opened.report, counted.fingerprint, decision, History(), {})
+    read_at = rt.clock.now()
+    diagnosed = Diagnosed(opened.report, counted.fingerprint, decision, History(), {}, read_at)
     key = _claim_key(second)
     delivery = Delivery(h.store.claim(key, now=rt.clock.now(), lease=CLAIM_LEASE))
     with pytest.raises(Deferred):
-        _on_failure(event, delivery, rt, ([stale], None), diagnosed)
+        _on_failure(event, delivery, rt, ([stale], None), read_at, diagnosed)
     rt.ledger.release(delivery)  # as process_event does on the way out
     # Its redelivery after the window posts it (its claim was not finished as done).
     h.vt.advance(COALESCE_WINDOW.total_seconds())
