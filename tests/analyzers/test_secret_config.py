@@ -21,6 +21,17 @@ NO_URL = config(env=("NODE_ENV",), secrets=())
 
 CASES = [
     Case(
+        "the key file GOOGLE_APPLICATION_CREDENTIALS names is missing (Go client)",
+        (
+            "getConn: GetTokenSource: DefaultTokenSource: google: error getting credentials using"
+            " GOOGLE_APPLICATION_CREDENTIALS environment variable: open key.json: no such file"
+            " or directory",
+        ),
+        "CREDENTIALS_MISSING",
+        cfg=config(),
+        min_strength=0.8,
+    ),
+    Case(
         "variable the job does not define",
         (
             "Error: DATABASE_URL is not defined",
