@@ -313,15 +313,14 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Could not load the default credentials", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
     sig("DefaultCredentialsError", "CREDENTIALS_MISSING", 0.86, _CONFIG_INVALID),
     sig("application_default_credentials.json", "CREDENTIALS_MISSING", 0.8, _CONFIG_INVALID),
-    # The key file GOOGLE_APPLICATION_CREDENTIALS names cannot be read (missing, or a relative
-    # path from another working directory): Go's, Node's and Java's clients word it differently
+    # The key file GOOGLE_APPLICATION_CREDENTIALS names is not there (missing, or a relative path
+    # from another working directory), in a line that names the variable (Go's client does)
     sig(
         "GOOGLE_APPLICATION_CREDENTIALS",
         "CREDENTIALS_MISSING",
         0.86,
         _CONFIG_INVALID,
-        r"GOOGLE_APPLICATION_CREDENTIALS.*(?:no such file|not found|does not exist|ENOENT"
-        r"|cannot|could not|failed)",
+        r"GOOGLE_APPLICATION_CREDENTIALS.*(?:no such file|not found|does not exist|ENOENT)",
     ),
     sig(
         "environment variable",

@@ -117,7 +117,7 @@ def process_event(event: JobEvent, rt: Runtime) -> EventResult:
     read = open_from_history(rt.store, event.ref.job_path) if event.failed else None
     diagnosed: Diagnosed | None = None
     key = claim_key(ClaimKind.EXECUTION, event.ref.execution_path)
-    if read is not None and likely_waits(read[0], event.ref.execution, key, rt.clock.now()):
+    if read is not None and likely_waits(read[0], event.ref.execution, key, read_at):
         # Most likely a repeat that only waits for its incident's next reply: diagnosed, then
         # counted in one write with no claim. Anything else claims below, with this diagnosis.
         found = _diagnose(event, rt, read, read_at)
@@ -318,6 +318,7 @@ def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed)
         diagnosed.ctx,
     )
     job_path = event.ref.job_path
+    read_at = diagnosed.read_at
     if decision.action is Action.NOTHING and decision.incident is not None:
         # Counted meanwhile by another delivery of it (the incident was read again: logs were
         # skipped): waiting, being posted or posted — go on as its redelivery would, so that a
@@ -332,12 +333,14 @@ def _act(event: JobEvent, delivery: Delivery, rt: Runtime, diagnosed: Diagnosed)
             )
             if opened is not None:
                 return opened
-            # Another execution of this job opened the incident meanwhile: a repeat after all.
+            # Another execution of this job opened the incident meanwhile: a repeat after all,
+            # decided on this new read (its reply's window starts there).
+            read_at = rt.clock.now()
             current = rt.store.open_incident(job_path, fingerprint)
             decision = _decide(event, current, fingerprint, rt.clock.now(), rt)
             log.info("incident opened meanwhile: %s", decision.action, extra=ctx)
         if decision.action in (Action.THREAD_REPLY, Action.QUIET_REPLY):
-            return _repeat(decision, report, delivery, rt, event, fingerprint, diagnosed.read_at)
+            return _repeat(decision, report, delivery, rt, event, fingerprint, read_at)
         if decision.action is Action.HOLD and decision.incident is not None:
             now = rt.clock.now()
             held = rt.store.update(decision.incident.id, _reapply_failure(event, fingerprint, now))

@@ -32,6 +32,12 @@ CASES = [
         min_strength=0.8,
     ),
     Case(
+        "the variable named next to a failure that is not about its file",
+        ("GOOGLE_APPLICATION_CREDENTIALS=/secrets/key.json; BigQuery load failed: 503",),
+        None,
+        cfg=config(),
+    ),
+    Case(
         "variable the job does not define",
         (
             "Error: DATABASE_URL is not defined",
