@@ -353,3 +353,43 @@ def test_a_reply_decided_on_a_stale_read_does_not_push_back_a_repeat_it_missed(
     assert result.action == "thread_reply"
     for event in (alert, first, second, third):
         assert _named(h, event.execution) == 1, event.execution
+
+
+def test_a_repeat_that_finds_its_incident_opened_meanwhile_starts_the_window_at_its_new_read(
+    h: Harness,
+) -> None:
+    """Two executions of one job fail the same way at once. One reads no incident and diagnoses
+    slowly; the other opens the incident meanwhile. The slow one, about to open it too, finds it
+    open and replies in its thread instead — decided on the incident it has just read, so the
+    window until the next reply runs from that read, not from the first read (which saw no
+    incident at all). A repeat 25 s after that reply waits for the window; measured from the
+    first read it would be posted at once, 5 s early, a second reply inside one window."""
+    rt, slow_rt = h.runtime(), h.runtime()
+    alert, slow_one, later, *_ = h.plan.events
+    in_diagnosis, go_on = threading.Event(), threading.Event()
+
+    def slow(*_: object) -> None:
+        in_diagnosis.set()
+        assert go_on.wait(10)
+
+    slow_rt.on_report = slow
+    results: list[EventResult | None] = []
+    slow_delivery = threading.Thread(target=lambda: results.append(_deliver(slow_rt, slow_one)))
+    slow_delivery.start()  # reads: no incident yet
+    assert in_diagnosis.wait(10)
+    h.vt.advance(1)
+    opened = _deliver(rt, alert)
+    assert opened is not None
+    assert opened.action == "new_alert"
+    h.vt.advance(10)
+    go_on.set()
+    slow_delivery.join(10)
+    assert [r.action for r in results if r] == ["thread_reply"]
+    [incident] = h.store.inner._incidents.values()
+    assert incident.last_reply_at == rt.clock.now()  # the new read, 11 s after the first
+    h.vt.advance(COALESCE_WINDOW.total_seconds() - 5)
+    with pytest.raises(Deferred):
+        _deliver(rt, later)
+    assert _named(h, later.execution) == 0
+    for event in (alert, slow_one):
+        assert _named(h, event.execution) == 1, event.execution
