@@ -356,6 +356,16 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("UnsupportedClassVersionError", "RUNTIME_VERSION", 0.95, _RUNTIME_VERSION),
     sig("has been compiled by a more recent version", "RUNTIME_VERSION", 0.93, _RUNTIME_VERSION),
     sig("NoSuchMethodError", "LIBRARY_MISMATCH", 0.88, _LIBRARY_MISMATCH),
+    # Classes Scala 2.13 removed, asked for by code built for 2.12 (or the other way round):
+    # a Scala version mismatch, not a missing jar
+    sig(
+        "NoClassDefFoundError: scala/",
+        "LIBRARY_MISMATCH",
+        0.86,
+        _LIBRARY_MISMATCH,
+        r"NoClassDefFoundError: scala/(?:Serializable|Product\$class|collection/"
+        r"(?:GenTraversableOnce|TraversableOnce|mutable/ArrayOps\$ofRef|JavaConversions))\b",
+    ),
     sig("AbstractMethodError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
     sig("IncompatibleClassChangeError", "LIBRARY_MISMATCH", 0.86, _LIBRARY_MISMATCH),
     # an Erlang release built for another system than the image it runs in

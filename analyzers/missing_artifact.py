@@ -305,6 +305,12 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Couldn't find a valid ICU package", "ICU_MISSING", 0.9, _DEPENDENCY_MISSING),
     # Flyway 10 moved each database's support into its own module (flyway-database-postgresql…)
     sig("No database found to handle", "DRIVER_MISSING", 0.86, _DEPENDENCY_MISSING),
+    sig(
+        "FlywayException: Unsupported Database",
+        "DRIVER_MISSING",
+        0.86,
+        _DEPENDENCY_MISSING,
+    ),
     # sqlx's migrate! / Migrator::new reading a directory the image does not have
     sig(
         "while resolving migrations",

@@ -440,6 +440,10 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     # Flyway with no url configured
     sig("Configure the url, user and password", "ENV_VAR_MISSING", 0.86, _ENV_MISSING),
+    # Flyway: a ${placeholder} in a migration that no configured value fills
+    sig("No value provided for placeholder", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    # HikariCP: the configured driver class and the JDBC URL are of different databases
+    sig("claims to not accept jdbcUrl", "URL_INVALID", 0.86, _URL_INVALID),
     # Entity Framework: no connection string / provider, or the design-time context cannot be
     # built (most often for want of its connection string; a missing package says so itself)
     sig("No connection string named", "ENV_VAR_MISSING", 0.9, _ENV_MISSING),

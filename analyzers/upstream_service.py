@@ -154,6 +154,17 @@ SIGNATURES: tuple[Signature, ...] = (
     # google-api-go-client and the JSON APIs' error reasons.
     sig("googleapi: Error 5", "SERVER_ERROR_5XX", 0.85, _5XX, r"googleapi: Error 50[0-4]\b"),
     sig("internalError", "SERVER_ERROR_500", 0.8, _5XX, r"(?-i:\binternalError\b)"),
+    # A status line quoted by the client: Composer's "(HTTP/2 502 )", Erlang's httpc tuple
+    # {'HTTP/1.1', 503, '…'}
+    sig("HTTP/", "SERVER_ERROR_5XX", 0.8, _5XX, r"\bHTTP/[\d.]+'?,?\s+50[0-4]\b"),
+    # cargo fetching crates
+    sig(
+        "failed to get successful HTTP response",
+        "SERVER_ERROR_5XX",
+        0.82,
+        _5XX,
+        r"failed to get successful HTTP response from .*, got 5\d\d\b",
+    ),
 )
 
 

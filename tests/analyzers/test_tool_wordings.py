@@ -1016,9 +1016,78 @@ WORDINGS = [
         "migration_sql",
         "MIGRATION_LOCKED",
     ),
+    # --- status lines quoted by package and HTTP clients -----------------------------------------
+    Wording(
+        "Composer's TransportException quoting the HTTP/2 status line",
+        (
+            'The "https://repo.example.org/p2/acme/widgets.json" file could not be downloaded'
+            " (HTTP/2 502 )",
+        ),
+        "upstream_service",
+        "SERVER_ERROR_5XX",
+    ),
+    Wording(
+        "Erlang httpc's {StatusLine} tuple",
+        ("{'HTTP/1.1', 503, 'Slow down'}",),
+        "upstream_service",
+        "SERVER_ERROR_5XX",
+    ),
+    Wording(
+        "cargo's download of a crate answered 5xx",
+        (
+            "warning: spurious network error (1 tries remaining): failed to get successful HTTP"
+            " response from `https://index.example.dev/api/v1/crates/foo/1.2.3/download`, got 504",
+        ),
+        "upstream_service",
+        "SERVER_ERROR_5XX",
+    ),
+    # --- Flyway, HikariCP and Scala on the JVM ---------------------------------------------------
+    Wording(
+        "Flyway 10 without the module of its database",
+        ("org.flywaydb.core.api.FlywayException: Unsupported Database: MySQL 8.4",),
+        "missing_artifact",
+        "DRIVER_MISSING",
+    ),
+    Wording(
+        "Flyway's placeholder with no value",
+        (
+            "org.flywaydb.core.api.FlywayException: No value provided for placeholder:"
+            " ${tenant_schema}.  Check your configuration!",
+        ),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "HikariCP's driver class and JDBC URL of different databases",
+        (
+            "java.lang.RuntimeException: Driver org.postgresql.Driver claims to not accept jdbcUrl,"
+            " jdbc:mysql://10.0.0.5:3306/shop",
+        ),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "code built for Scala 2.12 on a 2.13 runtime",
+        ('Exception in thread "main" java.lang.NoClassDefFoundError: scala/Product$class',),
+        "entrypoint_runtime",
+        "LIBRARY_MISMATCH",
+    ),
 ]
 
 NEAR_MISSES = [
+    NearMiss(
+        "a 4xx status line is not a server error",
+        (
+            'The "https://repo.example.org/p2/acme/widgets.json" file could not be downloaded'
+            " (HTTP/2 404 )",
+        ),
+        ("upstream_service", "SERVER_ERROR_5XX"),
+    ),
+    NearMiss(
+        "a class of the job's own Scala package missing is not a Scala version mismatch",
+        ("java.lang.NoClassDefFoundError: scala/acme/Report",),
+        ("entrypoint_runtime", "LIBRARY_MISMATCH"),
+    ),
     NearMiss(
         "a program that is really not on PATH is missing_artifact's, not exec form",
         ('exec: "alembic": executable file not found in $PATH',),
