@@ -108,10 +108,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--before", action="store_true")
     args = parser.parse_args()
-    rows = [row("now", run(args.scale))]
+    now = run(args.scale)
+    rows = [row("now", now)]
     if args.before:
         rows.append(row("before (no budget, no digest)", run(args.scale, before=True)))
     print_table(rows, args.scale)
+    print()
+    print("\n".join(now.last_post_story()))
 
 
 if __name__ == "__main__":

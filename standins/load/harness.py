@@ -333,6 +333,7 @@ class Message_:
     attempts: int = 0
     outcomes: list[str] = field(default_factory=list)
     started_at: float = 0.0  # the last delivery's start (virtual seconds)
+    taken_at: list[float] = field(default_factory=list)  # each delivery's start (virtual seconds)
     seconds: list[float] = field(default_factory=list)  # real duration of each delivery
     result: EventResult | None = None
     acked_at: float | None = None
@@ -385,6 +386,7 @@ class PubSub:
                         heapq.heappop(self._due)
                         self.in_flight += 1
                         msg.attempts += 1
+                        msg.taken_at.append(self.vt.monotonic())
                         return msg
                     self._cond.wait(timeout=min(wait * self.vt.scale, 0.5))
                 else:
@@ -695,6 +697,23 @@ class RunReport:
     def catch_up_seconds(self) -> float:
         """From the first failure's arrival to the last message the channel got."""
         return max(0.0, self.last_post - self.first_arrival)
+
+    def last_post_story(self) -> list[str]:
+        """Why the channel caught up when it did: the last message, the executions it names, and
+        each delivery of them (when, and what it came to)."""
+        if not self.posted:
+            return []
+        last = max(self.posted, key=lambda p: p.at)
+        body = last.body()
+        kind = "alert" if last.thread_ts is None else "reply"
+        lines = [f"last message: a {kind} at {last.at:.1f} s"]
+        for m in self.messages:
+            if m.event.execution not in body:
+                continue
+            poster = " (posted it)" if m.result is not None and m.result.ts == last.ts else ""
+            steps = ", ".join(f"{t:.1f} {o}" for t, o in zip(m.taken_at, m.outcomes, strict=False))
+            lines.append(f"  {m.event.execution} arrived {m.event.at:.1f}{poster}: {steps}")
+        return lines
 
     def actions(self) -> Counter[str]:
         return Counter(
