@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import heapq
 import hmac
@@ -670,13 +671,20 @@ class RunReport:
     # --- accounting ---
     def mentions(self) -> dict[str, int]:
         """How many accepted posts name each failed execution."""
-        names = self.plan.failed_executions
-        pattern = re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
         counts: Counter[str] = Counter()
         for p in self.posted:
-            for name in set(pattern.findall(p.body())):
-                counts[name] += 1
-        return {name: counts.get(name, 0) for name in names}
+            counts.update(self._named_in(p.body()))
+        return {name: counts.get(name, 0) for name in self.plan.failed_executions}
+
+    @functools.cached_property
+    def _names(self) -> re.Pattern[str]:
+        names = self.plan.failed_executions
+        return re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
+
+    def _named_in(self, body: str) -> set[str]:
+        """The failed executions a message names (the longest name wins: "job-1" is not in
+        "job-10")."""
+        return set(self._names.findall(body))
 
     def account(self) -> dict[str, list[str]]:
         """Each failed execution: posted once (alert or reply) or held; nothing else."""
@@ -704,11 +712,11 @@ class RunReport:
         if not self.posted:
             return []
         last = max(self.posted, key=lambda p: p.at)
-        body = last.body()
+        named = self._named_in(last.body())
         kind = "alert" if last.thread_ts is None else "reply"
         lines = [f"last message: a {kind} at {last.at:.1f} s"]
         for m in self.messages:
-            if m.event.execution not in body:
+            if m.event.execution not in named:
                 continue
             poster = " (posted it)" if m.result is not None and m.result.ts == last.ts else ""
             steps = ", ".join(f"{t:.1f} {o}" for t, o in zip(m.taken_at, m.outcomes, strict=False))
