@@ -77,13 +77,11 @@ def run(
     assert not account["duplicated"], account
     assert not account["lost"], account
     first_post: dict[str, float] = {}
-    names = plan.failed_executions
     for p in report.posted:
-        for name in names:
-            if name in p.body() and name not in first_post:
-                first_post[name] = p.at
+        for name in report.named_in(p.body()):
+            first_post.setdefault(name, p.at)
     latencies = [
-        first_post[m.event.execution] - m.started_at
+        first_post[m.event.execution] - m.taken_at[-1]
         for m in report.messages
         if m.event.execution in first_post
     ]

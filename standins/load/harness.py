@@ -333,7 +333,6 @@ class Message_:
     seq: int
     attempts: int = 0
     outcomes: list[str] = field(default_factory=list)
-    started_at: float = 0.0  # the last delivery's start (virtual seconds)
     taken_at: list[float] = field(default_factory=list)  # each delivery's start (virtual seconds)
     seconds: list[float] = field(default_factory=list)  # real duration of each delivery
     result: EventResult | None = None
@@ -673,7 +672,7 @@ class RunReport:
         """How many accepted posts name each failed execution."""
         counts: Counter[str] = Counter()
         for p in self.posted:
-            counts.update(self._named_in(p.body()))
+            counts.update(self.named_in(p.body()))
         return {name: counts.get(name, 0) for name in self.plan.failed_executions}
 
     @functools.cached_property
@@ -681,7 +680,7 @@ class RunReport:
         names = self.plan.failed_executions
         return re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
 
-    def _named_in(self, body: str) -> set[str]:
+    def named_in(self, body: str) -> set[str]:
         """The failed executions a message names (the longest name wins: "job-1" is not in
         "job-10")."""
         return set(self._names.findall(body))
@@ -712,7 +711,7 @@ class RunReport:
         if not self.posted:
             return []
         last = max(self.posted, key=lambda p: p.at)
-        named = self._named_in(last.body())
+        named = self.named_in(last.body())
         kind = "alert" if last.thread_ts is None else "reply"
         lines = [f"last message: a {kind} at {last.at:.1f} s"]
         for m in self.messages:
@@ -825,7 +824,6 @@ class Harness:
     def deliver_once(self, msg: Message_, rt: Runtime) -> None:
         """One push delivery into the event function, answered as functions-framework would."""
         data = pubsub_data(msg.event.entry, msg.event.message_id)
-        msg.started_at = self.vt.monotonic()
         began = time.perf_counter()
         result: EventResult | None
         try:

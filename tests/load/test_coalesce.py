@@ -58,6 +58,31 @@ def _replies(h: Harness) -> list[str]:
     return [p.body() for p in h.slack.messages() if p.thread_ts is not None]
 
 
+class _SlowDelivery:
+    """One delivery on a thread of its own that has read its incident and then diagnoses until
+    `finish()`: what another instance decides meanwhile, it does not see."""
+
+    def __init__(self, h: Harness, event: PlannedEvent) -> None:
+        self._diagnosing, self._go_on = threading.Event(), threading.Event()
+        rt = h.runtime()
+        rt.on_report = self._slow
+        self._results: list[EventResult | None] = []
+        self._thread = threading.Thread(target=lambda: self._results.append(_deliver(rt, event)))
+        self._thread.start()
+        assert self._diagnosing.wait(10)
+
+    def _slow(self, *_: object) -> None:
+        self._diagnosing.set()
+        assert self._go_on.wait(10)
+
+    def finish(self) -> list[str]:
+        """Let the diagnosis end; the actions the delivery took."""
+        self._go_on.set()
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+        return [r.action for r in self._results if r]
+
+
 def _named(h: Harness, execution: str) -> int:
     return sum(execution in p.body() for p in h.slack.messages())
 
@@ -318,30 +343,18 @@ def test_a_reply_decided_on_a_stale_read_does_not_push_back_a_repeat_it_missed(
     in that reply. The next window is measured from the read, so the missed repeat is posted by
     its redelivery 30 s after it was counted (Pub/Sub's second step) — not 40 s later, which is
     what kept the storm's channel from catching up."""
-    rt, slow_rt = h.runtime(), h.runtime()
+    rt = h.runtime()
     alert, first, second, third, _ = h.plan.events
     _deliver(rt, alert)
     h.vt.advance(2)
     _deliver(rt, first)  # the first reply: the window runs 30 s from here
     h.vt.advance(COALESCE_WINDOW.total_seconds() - 3)
-    in_diagnosis, go_on = threading.Event(), threading.Event()
-
-    def slow(*_: object) -> None:
-        in_diagnosis.set()
-        assert go_on.wait(10)
-
-    slow_rt.on_report = slow
-    results: list[EventResult | None] = []
-    slow_delivery = threading.Thread(target=lambda: results.append(_deliver(slow_rt, second)))
-    slow_delivery.start()  # reads the incident inside the window, then diagnoses slowly
-    assert in_diagnosis.wait(10)
+    slow = _SlowDelivery(h, second)  # reads the incident inside the window, then diagnoses
     h.vt.advance(1)
     with pytest.raises(Deferred):
         _deliver(rt, third)  # counted after that read, and waiting
     h.vt.advance(3)  # the window has ended before the slow delivery decides
-    go_on.set()
-    slow_delivery.join(10)
-    assert [r.action for r in results if r] == ["thread_reply"]
+    assert slow.finish() == ["thread_reply"]
     assert third.execution not in _replies(h)[-1]
     # Pub/Sub's redeliveries of the waiting repeat: 10 s (inside the new window), then 30 s.
     h.vt.advance(10 - 3)
@@ -364,27 +377,15 @@ def test_a_repeat_that_finds_its_incident_opened_meanwhile_starts_the_window_at_
     window until the next reply runs from that read, not from the first read (which saw no
     incident at all). A repeat 25 s after that reply waits for the window; measured from the
     first read it would be posted at once, 5 s early, a second reply inside one window."""
-    rt, slow_rt = h.runtime(), h.runtime()
+    rt = h.runtime()
     alert, slow_one, later, *_ = h.plan.events
-    in_diagnosis, go_on = threading.Event(), threading.Event()
-
-    def slow(*_: object) -> None:
-        in_diagnosis.set()
-        assert go_on.wait(10)
-
-    slow_rt.on_report = slow
-    results: list[EventResult | None] = []
-    slow_delivery = threading.Thread(target=lambda: results.append(_deliver(slow_rt, slow_one)))
-    slow_delivery.start()  # reads: no incident yet
-    assert in_diagnosis.wait(10)
+    slow = _SlowDelivery(h, slow_one)  # reads: no incident yet
     h.vt.advance(1)
     opened = _deliver(rt, alert)
     assert opened is not None
     assert opened.action == "new_alert"
     h.vt.advance(10)
-    go_on.set()
-    slow_delivery.join(10)
-    assert [r.action for r in results if r] == ["thread_reply"]
+    assert slow.finish() == ["thread_reply"]
     [incident] = h.store.inner._incidents.values()
     assert incident.last_reply_at == rt.clock.now()  # the new read, 11 s after the first
     h.vt.advance(COALESCE_WINDOW.total_seconds() - 5)

@@ -73,3 +73,27 @@ def test_fake_slack_limits_posts_per_channel() -> None:
         assert [m.text for m in slack.messages()] == ["a", "b", "other channel", "d"]
         assert slack.refused == {("chat.postMessage", "ratelimited"): 1}
     assert vt.scale == 1.0
+
+
+def test_the_story_of_the_last_post_names_its_executions_and_their_deliveries() -> None:
+    """What bench/storm.py prints when the channel caught up late: the last message, every
+    execution it names and no other, and each delivery of them with when it was taken and what
+    it came to."""
+    plan = storm_plan(jobs=1, per_job=12, within=20.0, duplicates=0.0, seed=5)
+    with Harness(HarnessConfig(workers=2, scale=0.02), plan) as h:
+        h.publish_plan()
+        report = h.run(timeout=120)
+    last = max(report.posted, key=lambda p: p.at)
+    story = report.last_post_story()
+    kind = "alert" if last.thread_ts is None else "reply"
+    assert story[0] == f"last message: a {kind} at {last.at:.1f} s"
+    named = report.named_in(last.body())
+    assert named
+    told = {line.split()[0]: line for line in story[1:]}
+    assert set(told) == named
+    for m in report.messages:
+        if m.event.execution in named:
+            line = told[m.event.execution]
+            assert line.count(", ") == m.attempts - 1 == len(m.outcomes) - 1
+            assert f"arrived {m.event.at:.1f}" in line
+    assert sum("(posted it)" in line for line in story) == 1
