@@ -90,7 +90,9 @@ class Outcome:
 
     @property
     def right2(self) -> bool:
-        return self.case.cause in self.recognised[:2]
+        """Right at the top, or the next cause with a finding (the top can be a prior with no
+        finding of its own, ranked above a weak finding: it still counts as one of the two)."""
+        return self.right or self.case.cause in [c for c in self.recognised if c != self.top][:1]
 
     @property
     def wrong_confident(self) -> bool:

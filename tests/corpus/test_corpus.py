@@ -14,8 +14,8 @@ import pytest
 
 from jobtriage.diagnosis import fallback
 from jobtriage.diagnosis.calibration import table
-from tests.corpus.cases import CAUSES, STACKS, CaseError, load_all, load_case, split_of
-from tests.corpus.evaluate import evaluate, evidence_for
+from tests.corpus.cases import CAUSES, STACKS, Case, CaseError, load_all, load_case, split_of
+from tests.corpus.evaluate import Outcome, evaluate, evidence_for
 
 FLOOR = json.loads((Path(__file__).with_name("floor.json")).read_text(encoding="utf-8"))
 CASES = load_all()
@@ -124,3 +124,23 @@ def test_calibration_is_monotone() -> None:
     values = [v for _, v in rows]
     assert values == sorted(values)
     assert all(0.0 <= v <= 1.0 for v in values)
+
+
+@pytest.mark.parametrize(
+    ("cause", "top", "recognised", "right2"),
+    [
+        ("secret_config", "db_connection", ("db_connection", "secret_config"), True),
+        ("network_egress", "db_connection", ("db_connection", "secret_config"), False),
+        # The top is a prior with no finding of its own above a weak finding: both count.
+        ("entrypoint_runtime", "entrypoint_runtime", ("network_egress",), True),
+        ("network_egress", "entrypoint_runtime", ("network_egress", "secret_config"), True),
+        ("secret_config", "entrypoint_runtime", ("network_egress", "secret_config"), False),
+    ],
+)
+def test_top_two_is_the_top_and_the_next_cause_with_a_finding(
+    cause: str, top: str, recognised: tuple[str, ...], right2: bool
+) -> None:
+    case = Case(Path("x/y.txt"), "https://example.test/1", "go", "t", cause, "c", ("line",))
+    outcome = Outcome(case, top, 0.3, recognised)
+    assert outcome.right2 is right2
+    assert outcome.right2 or not outcome.right  # top-2 is never below top-1
