@@ -148,6 +148,8 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("date/time field value out of range", "VALUE_RANGE", 0.8, _ROWS),
     sig("numeric field overflow", "VALUE_RANGE", 0.8, _ROWS),
     sig("Data truncated for column", "VALUE_RANGE", 0.8, _ROWS),
+    # @google-cloud/bigquery's table.insert: rows the table refused (their insertErrors)
+    sig("PartialFailureError", "BQ_INSERT_ROWS", 0.78, _LOAD, r"(?-i:\bPartialFailureError\b)"),
 )
 
 # Row-level violations: data when a batch loads rows, migration_sql when a migration runs.

@@ -633,6 +633,25 @@ SIGNATURES: tuple[Signature, ...] = (
     sig("Invalid bucket name", "CONFIG_INVALID", 0.78, _CONFIG_INVALID),
     # Laravel-based images that halt when APP_KEY is unset
     sig("application key is missing", "CONFIG_INVALID", 0.86, _CONFIG_INVALID),
+    # A connection URL setting left empty (golang-migrate's `URL cannot be empty`)
+    sig(
+        "be empty",
+        "URL_INVALID",
+        0.8,
+        _URL_INVALID,
+        r"\b(?:database |source )?URL (?:cannot|can't|must not|may not) be (?:empty|blank)",
+    ),
+    # Doctrine DBAL: the DATABASE_URL does not parse (a `#` or `/` in the password)
+    sig("Malformed parameter", "URL_INVALID", 0.86, _URL_INVALID, r'Malformed parameter "url"'),
+    # Symfony's container: a `%name%` in a setting that is no parameter (often a percent-encoded
+    # password in DATABASE_URL: `The parameter "40" must be defined`)
+    sig(
+        "must be defined",
+        "CONFIG_INVALID",
+        0.75,
+        _CONFIG_INVALID,
+        r'\bThe parameter "[^"]+" must be defined',
+    ),
 )
 
 _SECRET_PATH = re.compile(r"projects/([^/\s\"'\]]+)/secrets/([^/\s\"'\]]+)")

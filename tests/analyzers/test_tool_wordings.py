@@ -1072,6 +1072,30 @@ WORDINGS = [
         "entrypoint_runtime",
         "LIBRARY_MISMATCH",
     ),
+    Wording(
+        "golang-migrate without a database or source URL",
+        ("error: URL cannot be empty",),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "Doctrine refusing the DATABASE_URL it cannot parse",
+        ("In DriverManager.php line 262:", '  Malformed parameter "url".'),
+        "secret_config",
+        "URL_INVALID",
+    ),
+    Wording(
+        "Symfony reading a % in a setting as a parameter",
+        ("In Container.php line 130:", '  The parameter "21abc" must be defined.'),
+        "secret_config",
+        "CONFIG_INVALID",
+    ),
+    Wording(
+        "BigQuery's Node client refusing inserted rows",
+        ("PartialFailureError: A failure occurred during this request.",),
+        "data_error",
+        "BQ_INSERT_ROWS",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -1357,6 +1381,41 @@ NEAR_MISSES = [
         "an OTP application that started is no failure",
         ("[info] Application ssl started at :nonode@nohost",),
         ("entrypoint_runtime", "OTP_APP_NOT_STARTED"),
+    ),
+    NearMiss(
+        "a form field that cannot be empty is no URL setting",
+        ('validation failed: "title" cannot be empty',),
+        ("secret_config", "URL_INVALID"),
+    ),
+    NearMiss(
+        "an empty URL list that is only reported",
+        ("callback URL is empty, skipping the webhook",),
+        ("secret_config", "URL_INVALID"),
+    ),
+    NearMiss(
+        "a malformed query parameter of a request",
+        ('400 Bad Request: Malformed parameter "limit"',),
+        ("secret_config", "URL_INVALID"),
+    ),
+    NearMiss(
+        "a request parameter the API says is required",
+        ('Error: "region" must be defined for this request',),
+        ("secret_config", "CONFIG_INVALID"),
+    ),
+    NearMiss(
+        "Symfony's parameter wording about a variable",
+        ('The variable "limit" must be defined before it is used',),
+        ("secret_config", "CONFIG_INVALID"),
+    ),
+    NearMiss(
+        "a counter of partial failures is no refused row",
+        ("insert done: partialFailureErrors=0",),
+        ("data_error", "BQ_INSERT_ROWS"),
+    ),
+    NearMiss(
+        "partial failure handled by the job",
+        ("partial failure error count: 0 rows rejected",),
+        ("data_error", "BQ_INSERT_ROWS"),
     ),
 ]
 
