@@ -75,6 +75,10 @@ OPENING_LEASE = timedelta(seconds=60)
 # A storm: more than DIGEST_AFTER new incidents in one DIGEST_WINDOW (fixed windows, per channel).
 DIGEST_AFTER = 3
 DIGEST_WINDOW = timedelta(minutes=10)
+# A storm that has a digest thread keeps it for this long into the next window: new incidents
+# there join it instead of taking that window's places (a storm straddling the boundary gets one
+# digest, not a second one after three more messages of their own).
+DIGEST_CARRY = timedelta(minutes=5)
 
 log = get_logger()
 
@@ -349,6 +353,34 @@ class Ledger:
         opening.released = True
         return created
 
+    def _carried_digest(self, channel: str, window: int, now: datetime) -> str | None:
+        """The digest thread a storm already has: this window's, or — within `DIGEST_CARRY` of
+        this window's start — the previous window's, carried into this one (this window's digest
+        claim then names the same thread, so the storm keeps one thread however long it lasts).
+        At most one read; None: no storm going on (or none this instance knows of yet)."""
+        this = claim_key(ClaimKind.DIGEST, channel, window)
+        before = claim_key(ClaimKind.DIGEST, channel, window - 1)
+        since_start = now.timestamp() % DIGEST_WINDOW.total_seconds()
+        carry = since_start < DIGEST_CARRY.total_seconds()
+        # This window's digest is only looked up where this instance saw it already (else the
+        # places below find it); the window before's is read while it may still carry.
+        if ts := self.store.finished([], now=now, seen_only=[this]).get(this, {}).get("ts"):
+            return str(ts)
+        if not carry:
+            return None
+        ts = self.store.finished([before], now=now).get(before, {}).get("ts")
+        if not ts:
+            return None
+        taken = self.store.claim(this, now=now, lease=OPENING_LEASE, done={"ts": ts})
+        if taken.owned:
+            return str(ts)
+        # This window's digest was decided meanwhile (carried by another delivery, or posted).
+        if taken.result is not None and taken.result.get("ts"):
+            return str(taken.result["ts"])
+        if taken.posted is not None:
+            return taken.posted.ts
+        return str(ts)
+
     def digest_thread(
         self, channel: str, post_digest: Callable[[PostTag], str], *, delivery: Delivery
     ) -> str | None:
@@ -365,6 +397,9 @@ class Ledger:
         """
         now = self.clock.now()
         window = int(now.timestamp() // DIGEST_WINDOW.total_seconds())
+        carried = self._carried_digest(channel, window, now)
+        if carried is not None:
+            return carried
         begin = None if delivery.posted else delivery.begin_with(now, channel, None)
         for place in range(DIGEST_AFTER):
             key = claim_key(ClaimKind.ALERT_PLACE, channel, window, place)

@@ -14,6 +14,7 @@ from jobtriage.incident.ledger import (
     ANNOUNCED_POST_ROOM,
     CLAIM_LEASE,
     DIGEST_AFTER,
+    DIGEST_CARRY,
     DIGEST_WINDOW,
     ClaimKind,
     Delivery,
@@ -117,10 +118,40 @@ def test_the_digest_takes_over_after_the_first_places_of_a_window(
     assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
     assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
     assert digests == ["d"]
-    # Another channel has its own places; the next window starts over.
+    # Another channel has its own places; a window the storm has not reached starts over.
     assert ledger.digest_thread("C2", post_digest, delivery=next(new)) is None
-    clock.advance(DIGEST_WINDOW.total_seconds())
+    clock.advance((DIGEST_WINDOW + DIGEST_CARRY).total_seconds())
     assert ledger.digest_thread("C1", post_digest, delivery=next(new)) is None
+
+
+def test_a_storm_straddling_two_windows_keeps_its_one_digest(
+    ledger: Ledger, clock: SteppingClock
+) -> None:
+    """What on-call sees when a storm runs across the 10-minute boundary: one digest thread,
+    not three more alerts of their own and a second digest. Carried into the next window, the
+    thread is that window's digest for the rest of it, and carries on into the one after."""
+    digests: list[str] = []
+
+    def post_digest(tag: PostTag) -> str:
+        digests.append("d")
+        return "1700000099.000100"
+
+    new = _deliveries(ledger)
+    start = clock.now().timestamp() % DIGEST_WINDOW.total_seconds()
+    clock.advance(DIGEST_WINDOW.total_seconds() - start - 20)  # 20 s before a boundary
+    for _ in range(DIGEST_AFTER):
+        assert ledger.digest_thread("C1", post_digest, delivery=next(new)) is None
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
+    clock.advance(30)  # 10 s into the next window
+    for _ in range(DIGEST_AFTER + 2):
+        assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
+    clock.advance(DIGEST_CARRY.total_seconds() + 60)  # past the carry, same window
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
+    clock.advance(DIGEST_WINDOW.total_seconds() - DIGEST_CARRY.total_seconds())  # the next one
+    assert ledger.digest_thread("C1", post_digest, delivery=next(new)) == "1700000099.000100"
+    assert digests == ["d"]
+    # A channel without a storm in the window before takes places as usual at a window's start.
+    assert ledger.digest_thread("C2", post_digest, delivery=next(new)) is None
 
 
 def test_a_retried_delivery_keeps_its_place(ledger: Ledger) -> None:

@@ -47,12 +47,12 @@ def window_start(now: datetime) -> datetime:
     return datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
 
 
-def run_storm(**config: object) -> RunReport:
+def run_storm(*, offset: timedelta = timedelta(seconds=1), **config: object) -> RunReport:
     plan = storm_plan(jobs=20, per_job=10)
     clicks = [(plan.events[0].job, "snooze:1h"), (plan.events[7].job, "ack")]
-    # Start each run at the beginning of a digest window: where the storm falls among the fixed
+    # Start each run `offset` into a digest window: where the storm falls among the fixed
     # 10-minute windows then never depends on the time of day the tests run at.
-    start = window_start(datetime.now(UTC)) + timedelta(seconds=1)
+    start = window_start(datetime.now(UTC)) + offset
     cfg = HarnessConfig(workers=3, scale=SCALE, clicks=clicks, start=start, **config)  # type: ignore[arg-type]
     with Harness(cfg, plan) as h:
         h.publish_plan()
@@ -166,3 +166,17 @@ def test_what_the_read_budget_is_for(budget: int, overrun: bool) -> None:
     # every failure still reached the channel, once
     for event in plan.events:
         assert sum(event.execution in b for b in bodies) == 1, event.execution
+
+
+def test_a_storm_across_a_window_boundary_still_gets_one_digest() -> None:
+    """The same storm starting 30 s before a digest window ends (its failures arrive over a
+    minute): the channel still gets three alerts and one digest, not a second set after the
+    boundary — the digest carries into the next window."""
+    report = run_storm(offset=ledger.DIGEST_WINDOW - timedelta(seconds=30))
+    account = report.account()
+    assert account["duplicated"] == []
+    assert account["lost"] == []
+    top = report.top_level
+    digests = [p for p in top if "Many jobs are failing at once" in p.body()]
+    assert len(digests) == 1, [p.body()[:60] for p in top]
+    assert len(top) <= ledger.DIGEST_AFTER + 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -226,6 +226,15 @@ class IncidentStore(Protocol):
         is kept (released, free to take, its post known); else it is deleted. `unsent`: the
         holder never started the post its claim announced (`claim(announce=)`): on a first
         holder's claim with nothing recorded, that announcement is forgotten too."""
+        ...
+
+    def finished(
+        self, keys: Sequence[str], *, now: datetime, seen_only: Sequence[str] = ()
+    ) -> dict[str, Mapping[str, Any]]:
+        """The results of those of `keys` and `seen_only` whose claims are finished (and not
+        expired at `now`): `keys` are read, in one round trip (none when this instance already
+        saw them finished — a finished claim never changes); `seen_only` are answered from what
+        this instance has seen, never read. Nothing is created."""
         ...
 
     def get(self, incident_id: str) -> Incident | None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -163,6 +163,18 @@ class MemoryStore:
         else:
             self._deliveries[key] = kept
         return True
+
+    def finished(
+        self, keys: Sequence[str], *, now: datetime, seen_only: Sequence[str] = ()
+    ) -> dict[str, Mapping[str, Any]]:
+        # One process: everything stored here is seen.
+        with self._lock:
+            found = {k: self._deliveries.get(k) for k in (*keys, *seen_only)}
+        return {
+            k: dict(c.result or {})
+            for k, c in found.items()
+            if c is not None and c.state == _DONE and c.expire_at > now
+        }
 
     def get(self, incident_id: str) -> Incident | None:
         _check_id(incident_id)
