@@ -397,8 +397,10 @@ class Ledger:
         """
         now = self.clock.now()
         window = int(now.timestamp() // DIGEST_WINDOW.total_seconds())
-        carried = self._carried_digest(channel, window, now)
-        if carried is not None:
+        # A retry whose alert post already started or landed keeps where that post went (its own
+        # place, found below), so the lookup for it searches the right place.
+        fresh = delivery.posted is None and delivery.claim.unsettled is None
+        if fresh and (carried := self._carried_digest(channel, window, now)) is not None:
             return carried
         begin = None if delivery.posted else delivery.begin_with(now, channel, None)
         for place in range(DIGEST_AFTER):

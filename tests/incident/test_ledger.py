@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -21,7 +22,7 @@ from jobtriage.incident.ledger import (
     Ledger,
     claim_key,
 )
-from jobtriage.incident.store import ClaimOutcome, IncidentStore
+from jobtriage.incident.store import ClaimOutcome, IncidentStore, PostAttempt
 from jobtriage.notify.metadata import PostKind, PostTag
 from standins.clock import SteppingClock
 
@@ -167,6 +168,27 @@ def test_a_retried_delivery_keeps_its_place(ledger: Ledger) -> None:
         assert ledger.digest_thread("C1", no_digest, delivery=first) is None
     others = [ledger.digest_thread("C1", no_digest, delivery=next(new)) for _ in range(2)]
     assert others == [None, None]
+
+
+def test_a_retry_whose_alert_may_be_in_slack_keeps_its_place_once_a_digest_exists(
+    ledger: Ledger, clock: SteppingClock
+) -> None:
+    """The first alert of a window started its post and died; meanwhile the window filled up
+    and got its digest. The takeover still answers "a message of its own" (its place), so the
+    lookup for the post that may have landed searches the channel, not the digest thread."""
+    new = _deliveries(ledger)
+    first = next(new)
+    assert ledger.digest_thread("C1", lambda tag: "unused", delivery=first) is None
+    for _ in range(DIGEST_AFTER - 1):
+        ledger.digest_thread("C1", lambda tag: "unused", delivery=next(new))
+    assert ledger.digest_thread("C1", lambda tag: "1700000099.000100", delivery=next(new))
+    attempt = PostAttempt(started_at=clock.now(), channel="C1")
+    retry = Delivery(replace(first.claim, outcome=ClaimOutcome.TAKEOVER, unsettled=attempt))
+    assert ledger.digest_thread("C1", lambda tag: "unused", delivery=retry) is None
+    # A new incident of the window goes into the digest, as before.
+    assert ledger.digest_thread("C1", lambda tag: "unused", delivery=next(new)) == (
+        "1700000099.000100"
+    )
 
 
 def test_a_failed_digest_post_lets_the_next_one_post_it_at_once(ledger: Ledger) -> None:
