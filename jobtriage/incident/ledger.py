@@ -364,11 +364,11 @@ class Ledger:
         carry = since_start < DIGEST_CARRY.total_seconds()
         # This window's digest is only looked up where this instance saw it already (else the
         # places below find it); the window before's is read while it may still carry.
-        if ts := self.store.finished([], now=now, seen_only=[this]).get(this, {}).get("ts"):
+        if ts := (self.store.finished(this, now=now, seen_only=True) or {}).get("ts"):
             return str(ts)
         if not carry:
             return None
-        ts = self.store.finished([before], now=now).get(before, {}).get("ts")
+        ts = (self.store.finished(before, now=now) or {}).get("ts")
         if not ts:
             return None
         taken = self.store.claim(this, now=now, lease=OPENING_LEASE, done={"ts": ts})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -229,12 +229,11 @@ class IncidentStore(Protocol):
         ...
 
     def finished(
-        self, keys: Sequence[str], *, now: datetime, seen_only: Sequence[str] = ()
-    ) -> dict[str, Mapping[str, Any]]:
-        """The results of those of `keys` and `seen_only` whose claims are finished (and not
-        expired at `now`): `keys` are read, in one round trip (none when this instance already
-        saw them finished — a finished claim never changes); `seen_only` are answered from what
-        this instance has seen, never read. Nothing is created."""
+        self, key: str, *, now: datetime, seen_only: bool = False
+    ) -> Mapping[str, Any] | None:
+        """The result of `key`'s claim if it is finished (and not expired at `now`), else None;
+        nothing is created. Read when this instance has not seen it finished (a finished claim
+        never changes); with `seen_only`, answered from what this instance has seen, never read."""
         ...
 
     def get(self, incident_id: str) -> Incident | None: ...

@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
@@ -532,29 +532,23 @@ class FirestoreStore:
             self._set_claim_fields(key, {"state": _DONE, "result": stored}, "finish")
 
     def finished(
-        self, keys: Sequence[str], *, now: datetime, seen_only: Sequence[str] = ()
-    ) -> dict[str, Mapping[str, Any]]:
-        out: dict[str, Mapping[str, Any]] = {}
-        unknown: dict[str, str] = {}
-        for key in (*keys, *seen_only):
-            ref = self._delivery(key)
-            if (known := self._finished(ref, now)) is not None:
-                out[key] = dict(known.result or {})
-            elif key in keys:
-                unknown[ref.path] = key
-        if not unknown:
-            return out
+        self, key: str, *, now: datetime, seen_only: bool = False
+    ) -> Mapping[str, Any] | None:
+        ref = self._delivery(key)
+        if (known := self._finished(ref, now)) is not None:
+            return dict(known.result or {})
+        if seen_only:
+            return None
         with _translated("finished"):
-            # One BatchGetDocuments for all of them.
-            refs = [self._delivery(k) for k in unknown.values()]
-            for snap in self._client().get_all(refs, **self._call):
-                self._remember(snap.reference, snap)
-                if not snap.exists:
-                    continue
-                current = _ClaimDocument.from_doc(snap.to_dict())
-                if current.state == _DONE and current.expire_at > now:
-                    out[unknown[snap.reference.path]] = dict(current.result or {})
-        return out
+            snap = self._snapshot(ref, fresh=True)
+        if not snap.exists:
+            return None
+        current = _ClaimDocument.from_doc(snap.to_dict())
+        return (
+            dict(current.result or {})
+            if current.state == _DONE and current.expire_at > now
+            else None
+        )
 
     def release(self, key: str, *, holder: str | None = None, unsent: bool = False) -> bool:
         ref = self._delivery(key)

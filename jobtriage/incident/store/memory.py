@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,16 +165,12 @@ class MemoryStore:
         return True
 
     def finished(
-        self, keys: Sequence[str], *, now: datetime, seen_only: Sequence[str] = ()
-    ) -> dict[str, Mapping[str, Any]]:
+        self, key: str, *, now: datetime, seen_only: bool = False
+    ) -> Mapping[str, Any] | None:
         # One process: everything stored here is seen.
         with self._lock:
-            found = {k: self._deliveries.get(k) for k in (*keys, *seen_only)}
-        return {
-            k: dict(c.result or {})
-            for k, c in found.items()
-            if c is not None and c.state == _DONE and c.expire_at > now
-        }
+            c = self._deliveries.get(key)
+        return dict(c.result or {}) if c and c.state == _DONE and c.expire_at > now else None
 
     def get(self, incident_id: str) -> Incident | None:
         _check_id(incident_id)
